@@ -1,0 +1,198 @@
+"""Model configuration: one frozen dataclass and its named presets.
+
+Every field maps to a symbol or a layer of DESIGN.md §1 (Agustsson et al.,
+ICCV 2019). A config is saved as JSON beside every checkpoint and export and
+loaded back to rebuild the same model.
+"""
+
+import dataclasses
+import json
+import math
+from typing import Tuple
+
+NORMALIZATIONS = ("instance", "channel")
+UPSAMPLINGS = ("transpose", "resize")
+ENTROPY_MODELS = ("factorized", "hyperprior")
+MODES = ("gc",)
+
+# The encoder downsamples four times by 2: latents are at 1/16 resolution.
+STRIDE = 16
+
+
+class ConfigError(ValueError):
+  """A config field has a value the model cannot be built with."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """Architecture, quantizer, entropy model and loss weights of one model.
+
+  Attributes:
+    name: preset name, recorded in exports.
+    mode: "gc" (global generative compression).
+    latent_channels: C, channels of w = E(x); the rate bound is
+      C * log2(L) / 256 bits per pixel.
+    centers: the quantizer's L centres, consecutive integers (paper:
+      -2..2), so that symbols are coded as integers without offsets.
+    encoder_filters: E's widths: c7s1-k0, then d-k1 ... d-k4 (4 stride-2
+      convs, overall stride 16), then a 3x3 conv to C channels.
+    generator_filters: G's width at latent resolution (c3s1-k and the
+      residual blocks), then the widths of the four 2x upsampling stages.
+    residual_blocks: number of Rk blocks in G.
+    noise_channels: channels of the noise r ~ N(0, 1) concatenated to ŵ
+      (0 disables it).
+    discriminator_filters: widths of each patch discriminator (Ck layers).
+    discriminator_scales: number of image scales D sees (1, 1/2, 1/4, ...).
+    normalization: "instance" (paper) or "channel" (per-pixel across
+      channels; independent of image size, see DESIGN.md §3 pitfalls).
+    upsampling: "transpose" (paper's uk) or "resize" (nearest + 3x3 conv,
+      no checkerboard).
+    entropy_model: "factorized" (NoisyDeepFactorized per channel) or
+      "hyperprior" (scale hyperprior with a factorized side latent).
+    hyperprior_channels: channels of the hyper latent z.
+    lambda_mse: λ weight of the MSE term, on images in [0, 255]/255 scaled
+      like the paper's distortion.
+    lambda_feature_matching: weight of D's feature-matching term.
+    lambda_perceptual: weight of the perceptual (VGG) term, 0 if unused.
+    beta: β, weight of the rate term H(ŵ) in bits per pixel (paper: 0).
+    gan_weight: weight of the LSGAN generator term once warm-up is over.
+    warmup_steps: steps with the adversarial terms switched off.
+    learning_rate: Adam step size of both optimizers.
+    adam_beta_1: Adam β1 of both optimizers.
+  """
+
+  name: str = "custom"
+  mode: str = "gc"
+  latent_channels: int = 8
+  centers: Tuple[int, ...] = (-2, -1, 0, 1, 2)
+  encoder_filters: Tuple[int, ...] = (60, 120, 240, 480, 960)
+  generator_filters: Tuple[int, ...] = (960, 480, 240, 120, 60)
+  residual_blocks: int = 9
+  noise_channels: int = 0
+  discriminator_filters: Tuple[int, ...] = (64, 128, 256, 512)
+  discriminator_scales: int = 3
+  normalization: str = "instance"
+  upsampling: str = "transpose"
+  entropy_model: str = "factorized"
+  hyperprior_channels: int = 64
+  lambda_mse: float = 10.0
+  lambda_feature_matching: float = 10.0
+  lambda_perceptual: float = 0.0
+  beta: float = 0.0
+  gan_weight: float = 1.0
+  warmup_steps: int = 0
+  learning_rate: float = 2e-4
+  adam_beta_1: float = 0.5
+
+  def __post_init__(self):
+    self.validate()
+
+  def validate(self):
+    """Raises ConfigError naming the first field that cannot work."""
+    def need(condition, message):
+      if not condition:
+        raise ConfigError(f"config {self.name!r}: {message}")
+    need(self.mode in MODES, f"mode must be one of {MODES}, got {self.mode!r}")
+    need(self.latent_channels >= 1, "latent_channels must be >= 1")
+    need(len(self.centers) >= 2, "centers needs at least 2 values")
+    need(all(isinstance(c, int) for c in self.centers)
+         and list(self.centers) == list(
+             range(self.centers[0], self.centers[0] + len(self.centers))),
+         f"centers must be consecutive integers, got {self.centers}")
+    need(len(self.encoder_filters) == 5,
+         "encoder_filters needs 5 widths (c7s1 then 4 downsamplings)")
+    need(len(self.generator_filters) == 5,
+         "generator_filters needs 5 widths (latent width then 4 upsamplings)")
+    need(min(self.encoder_filters + self.generator_filters) >= 1,
+         "filter widths must be >= 1")
+    need(self.residual_blocks >= 0, "residual_blocks must be >= 0")
+    need(self.noise_channels >= 0, "noise_channels must be >= 0")
+    need(len(self.discriminator_filters) >= 1,
+         "discriminator_filters needs at least one width")
+    need(self.discriminator_scales >= 1, "discriminator_scales must be >= 1")
+    need(self.normalization in NORMALIZATIONS,
+         f"normalization must be one of {NORMALIZATIONS}")
+    need(self.upsampling in UPSAMPLINGS,
+         f"upsampling must be one of {UPSAMPLINGS}")
+    need(self.entropy_model in ENTROPY_MODELS,
+         f"entropy_model must be one of {ENTROPY_MODELS}")
+    need(self.hyperprior_channels >= 1, "hyperprior_channels must be >= 1")
+    for field in ("lambda_mse", "lambda_feature_matching",
+                  "lambda_perceptual", "beta", "gan_weight"):
+      need(getattr(self, field) >= 0, f"{field} must be >= 0")
+    need(self.warmup_steps >= 0, "warmup_steps must be >= 0")
+    need(self.learning_rate > 0, "learning_rate must be > 0")
+    need(0 <= self.adam_beta_1 < 1, "adam_beta_1 must be in [0, 1)")
+
+  @property
+  def num_centers(self) -> int:
+    """L, the number of quantizer centres."""
+    return len(self.centers)
+
+  @property
+  def bits_per_pixel_bound(self) -> float:
+    """dim(ŵ) · log2(L) per pixel: the rate no entropy model can exceed."""
+    return self.latent_channels * math.log2(self.num_centers) / STRIDE ** 2
+
+  def replace(self, **changes) -> "Config":
+    """A copy with some fields changed (validated)."""
+    return dataclasses.replace(self, **changes)
+
+  def to_json(self) -> str:
+    return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+  @classmethod
+  def from_json(cls, text: str) -> "Config":
+    """Parses a config saved by `to_json`; unknown fields are an error."""
+    values = json.loads(text)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+      raise ConfigError(f"unknown config fields: {', '.join(unknown)}")
+    for key, value in values.items():
+      if isinstance(value, list):
+        values[key] = tuple(value)
+    return cls(**values)
+
+
+PRESETS = {
+    # DESIGN.md §1 at paper scale: about 160 M parameters in E + G.
+    "paper": Config(name="paper"),
+    # A CPU model of a few million parameters. Channel norm and resize +
+    # conv upsampling: instance statistics of training crops do not match
+    # those of full photos, and transposed convs leave a checkerboard early
+    # in training (DESIGN.md §3 pitfalls).
+    "small": Config(
+        name="small",
+        encoder_filters=(24, 48, 96, 192, 384),
+        generator_filters=(192, 96, 48, 24, 12),
+        residual_blocks=6,
+        discriminator_filters=(32, 64, 128, 256),
+        discriminator_scales=3,
+        normalization="channel",
+        upsampling="resize",
+        warmup_steps=2000,
+    ),
+    # For tests: builds and trains in seconds.
+    "tiny": Config(
+        name="tiny",
+        latent_channels=4,
+        encoder_filters=(4, 8, 8, 16, 16),
+        generator_filters=(16, 8, 8, 8, 4),
+        residual_blocks=1,
+        noise_channels=2,
+        discriminator_filters=(4, 8),
+        discriminator_scales=2,
+        normalization="channel",
+        upsampling="resize",
+        hyperprior_channels=4,
+    ),
+}
+
+
+def preset(name: str) -> Config:
+  """The named preset; ConfigError lists the known names otherwise."""
+  if name not in PRESETS:
+    raise ConfigError(
+        f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+  return PRESETS[name]

@@ -1,0 +1,211 @@
+"""The GC model as a Keras model: E, q, entropy model, G and D, trained
+with the adversarial objective of DESIGN.md §1.
+
+    L = gan_weight·L_GAN + λ_mse·MSE + λ_fm·FM + λ_p·perceptual + β·bpp
+
+`train_step` makes one E/G (+ entropy model) update and one D update. During
+the first `warmup_steps` steps only distortion and rate are optimised and D
+is neither run nor updated.
+"""
+
+import collections
+
+import tensorflow as tf
+
+from tfgc import entropy, losses
+from tfgc.config import STRIDE
+from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
+                           pad_to_stride, with_noise)
+from tfgc.quantizer import FixedCenterQuantizer
+
+Reconstruction = collections.namedtuple(
+    "Reconstruction", ["latents", "bits", "bits_per_pixel", "images"])
+Reconstruction.__doc__ = """Output of `GenerativeCompressionModel.call`.
+
+latents: ŵ, float32 [B, ceil(H/16), ceil(W/16), C] holding centres.
+bits: rate of ŵ in bits, float32 [B] (noisy upper bound in training,
+  Shannon information otherwise; the range coder's real size is measured
+  on the exported model).
+bits_per_pixel: bits / (H·W), float32 [B].
+images: x̂, float32 [B, H, W, 3] in [0, 1].
+"""
+
+METRICS = ("g_loss", "d_loss", "gan", "feature_matching", "perceptual", "mse",
+           "psnr", "bpp")
+
+
+def to_float(images):
+  """uint8 [..., 3] in [0, 255] -> float32 in [0, 1]; float passes through."""
+  if images.dtype == tf.uint8:
+    return tf.cast(images, tf.float32) / 255.0
+  return tf.cast(images, tf.float32)
+
+
+def scale_gradient(x, scale):
+  """Returns `x` exactly, with its gradient multiplied by `scale`."""
+  return tf.stop_gradient(x) + scale * (x - tf.stop_gradient(x))
+
+
+class GenerativeCompressionModel(tf.keras.Model):
+  """Global generative compression (GC): x -> E -> q -> ŵ -> G -> x̂.
+
+  Args:
+    config: a `tfgc.config.Config`.
+    perceptual_loss: optional callable (images, reconstructions) -> float32
+      [B], both float32 [B, H, W, 3] in [0, 1]; weighted by
+      `config.lambda_perceptual`.
+  """
+
+  def __init__(self, config, perceptual_loss=None, **kwargs):
+    super().__init__(**kwargs)
+    self.config = config
+    self.encoder = Encoder(config, name="encoder")
+    self.quantizer = FixedCenterQuantizer(config.centers, name="quantizer")
+    self.entropy_model = entropy.entropy_model(config)
+    self.generator = Generator(config, name="generator")
+    self.discriminator = MultiScaleDiscriminator(config, name="discriminator")
+    self.perceptual_loss = perceptual_loss
+    self.trackers = {name: tf.keras.metrics.Mean(name=name)
+                     for name in METRICS}
+    self.generator_optimizer = None
+    self.discriminator_optimizer = None
+    dummy = tf.zeros((1, STRIDE, STRIDE, 3))
+    self(dummy)
+    self.discriminator(dummy)
+
+  @property
+  def generator_variables(self):
+    """Variables of E, G and the entropy model: one optimizer group."""
+    return (self.encoder.trainable_variables
+            + self.generator.trainable_variables
+            + self.entropy_model.trainable_variables)
+
+  @property
+  def discriminator_variables(self):
+    return self.discriminator.trainable_variables
+
+  def check_variable_groups(self):
+    """Asserts each trainable variable is in exactly one optimizer group."""
+    grouped = [v.ref() for v in
+               self.generator_variables + self.discriminator_variables]
+    every = [v.ref() for v in self.trainable_variables]
+    if len(grouped) != len(set(grouped)) or set(grouped) != set(every):
+      raise AssertionError(
+          "optimizer groups must cover every trainable variable exactly once")
+
+  def call(self, images, training=False):
+    """images: uint8 or float32 [B, H, W, 3] -> `Reconstruction`."""
+    x = to_float(images)
+    shape = tf.shape(x)
+    w = self.encoder(pad_to_stride(x, STRIDE), training=training)
+    w_hat = self.quantizer(w)
+    # The rate trains the entropy model at full weight but reaches E only
+    # with weight β (β = 0: rate controlled by C and L alone, as the paper).
+    bits = self.entropy_model(
+        scale_gradient(w_hat, self.config.beta), training=training)
+    x_hat = self.generator(
+        with_noise(w_hat, self.config.noise_channels), training=training)
+    x_hat = x_hat[:, :shape[1], :shape[2], :]
+    pixels = tf.cast(shape[1] * shape[2], tf.float32)
+    return Reconstruction(w_hat, bits, bits / pixels, x_hat)
+
+  def compile(self, generator_optimizer=None, discriminator_optimizer=None,
+              **kwargs):
+    """Two Adam optimizers (config's learning rate and β1) unless given.
+
+    Keras optimizers bind to the variables they first see, so E/G and D
+    each get their own instance, built here on their group.
+    """
+    super().compile(**kwargs)
+    def adam():
+      return tf.keras.optimizers.Adam(
+          self.config.learning_rate, beta_1=self.config.adam_beta_1)
+    self.generator_optimizer = generator_optimizer or adam()
+    self.discriminator_optimizer = discriminator_optimizer or adam()
+    self.check_variable_groups()
+    self.generator_optimizer.build(self.generator_variables)
+    self.discriminator_optimizer.build(self.discriminator_variables)
+
+  @property
+  def metrics(self):
+    return list(self.trackers.values())
+
+  @property
+  def adversarial(self):
+    """bool tensor: whether warm-up is over (the step counter is E/G's)."""
+    return self.generator_optimizer.iterations >= self.config.warmup_steps
+
+  def train_step(self, images):
+    """One E/G update and, after warm-up, one D update. images: uint8."""
+    x = to_float(images)
+    terms = tf.cond(self.adversarial,
+                    lambda: self._train_step(x, adversarial=True),
+                    lambda: self._train_step(x, adversarial=False))
+    return self._report(terms)
+
+  def test_step(self, images):
+    x = to_float(images)
+    reconstruction = self(x, training=False)
+    zeros = tf.zeros_like(reconstruction.bits)
+    terms = dict(self._distortion_terms(x, reconstruction), gan=zeros,
+                 feature_matching=zeros, d_loss=zeros)
+    terms["g_loss"] = (self._generator_loss(terms, adversarial=False)
+                       + self.config.beta * terms["bpp"])
+    return self._report(terms)
+
+  def _distortion_terms(self, x, reconstruction):
+    x_hat = reconstruction.images
+    mse = losses.mean_squared_error(x, x_hat)
+    if self.perceptual_loss is None:
+      perceptual = tf.zeros_like(mse)
+    else:
+      perceptual = self.perceptual_loss(x, x_hat)
+    return dict(mse=mse, perceptual=perceptual,
+                psnr=tf.image.psnr(x, tf.clip_by_value(x_hat, 0, 1), 1.0),
+                bpp=reconstruction.bits_per_pixel)
+
+  def _generator_loss(self, terms, adversarial):
+    """Per-example E/G objective without the rate term, float32 [B]."""
+    c = self.config
+    loss = c.lambda_mse * terms["mse"] + c.lambda_perceptual * terms["perceptual"]
+    if adversarial:
+      loss += (c.gan_weight * terms["gan"]
+               + c.lambda_feature_matching * terms["feature_matching"])
+    return loss
+
+  def _train_step(self, x, adversarial):
+    """Builds one phase's update; returns per-example terms, [B] each."""
+    with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+      reconstruction = self(x, training=True)
+      terms = self._distortion_terms(x, reconstruction)
+      zeros = tf.zeros_like(terms["mse"])
+      if adversarial:
+        real = self.discriminator(x, training=True)
+        fake = self.discriminator(reconstruction.images, training=True)
+        terms.update(
+            gan=losses.lsgan_generator_loss(fake),
+            feature_matching=losses.feature_matching_loss(real, fake),
+            d_loss=losses.lsgan_discriminator_loss(real, fake))
+      else:
+        terms.update(gan=zeros, feature_matching=zeros, d_loss=zeros)
+      objective = self._generator_loss(terms, adversarial)
+      terms["g_loss"] = objective + self.config.beta * terms["bpp"]
+      # The rate's gradient is already scaled by β on its way to E (see
+      # `call`); at weight 1 here it trains the entropy model fully.
+      g_loss = tf.nn.compute_average_loss(objective + terms["bpp"])
+      d_loss = tf.nn.compute_average_loss(terms["d_loss"])
+    variables = self.generator_variables
+    self.generator_optimizer.apply_gradients(
+        zip(g_tape.gradient(g_loss, variables), variables))
+    if adversarial:
+      # d_tape differentiates only w.r.t. D's variables, so x̂ acts as the
+      # stop_gradient'ed input of the discriminator update.
+      variables = self.discriminator_variables
+      self.discriminator_optimizer.apply_gradients(
+          zip(d_tape.gradient(d_loss, variables), variables))
+    return terms
+
+  def _report(self, terms):
+    for name, tracker in self.trackers.items():
+      tracker.update_state(terms[name])
+    return {name: tracker.result() for name, tracker in self.trackers.items()}

@@ -1,0 +1,126 @@
+"""The networks of DESIGN.md §1: encoder E, generator G, discriminator D.
+
+Images enter E and D as float32 in [0, 1]; G returns float32 in [0, 1].
+"""
+
+import tensorflow as tf
+
+from tfgc.layers import ConvNormAct, ResidualBlock, Upsample
+
+
+class Encoder(tf.keras.Sequential):
+  """E: c7s1-k0, d-k1 ... d-k4, 3x3 conv to C channels (stride 16).
+
+  No normalisation or activation on the last layer: the latent goes to the
+  quantizer as it is. float32 [B, H, W, 3] -> [B, H/16, W/16, C].
+  """
+
+  def __init__(self, config, **kwargs):
+    first, *downsampling = config.encoder_filters
+    norm = config.normalization
+    super().__init__(
+        [tf.keras.layers.Rescaling(2.0, offset=-1.0),
+         ConvNormAct(first, 7, norm=norm)]
+        + [ConvNormAct(k, 3, strides=2, norm=norm) for k in downsampling]
+        + [tf.keras.layers.Conv2D(config.latent_channels, 3, padding="same")],
+        **kwargs)
+
+
+class Generator(tf.keras.Sequential):
+  """G: c3s1-k0, residual blocks, four 2x upsamplings, c7s1-3.
+
+  float32 [B, h, w, C + noise channels] -> [B, 16h, 16w, 3] in [0, 1].
+  """
+
+  def __init__(self, config, **kwargs):
+    width, *upsampling = config.generator_filters
+    norm = config.normalization
+    super().__init__(
+        [ConvNormAct(width, 3, norm=norm)]
+        + [ResidualBlock(width, norm=norm)
+           for _ in range(config.residual_blocks)]
+        + [Upsample(k, kind=config.upsampling, norm=norm) for k in upsampling]
+        + [tf.keras.layers.Conv2D(3, 7, padding="same", activation="tanh"),
+           tf.keras.layers.Rescaling(0.5, offset=0.5)],
+        **kwargs)
+
+
+class PatchDiscriminator(tf.keras.layers.Layer):
+  """One scale of D: Ck layers (4x4, stride 2, LeakyReLU 0.2), 1-channel out.
+
+  The first Ck has no normalisation (pix2pixHD). Returns the list of every
+  layer's output; the last one, float32 [B, h, w, 1], is the real/fake map.
+  """
+
+  def __init__(self, filters, norm, **kwargs):
+    super().__init__(**kwargs)
+    self.blocks = [
+        ConvNormAct(k, 4, strides=2, norm=norm if i else None,
+                    activation="leaky_relu")
+        for i, k in enumerate(filters)]
+    self.output_conv = tf.keras.layers.Conv2D(1, 4, padding="same")
+
+  def call(self, x):
+    features = []
+    for block in self.blocks:
+      x = block(x)
+      features.append(x)
+    features.append(self.output_conv(x))
+    return features
+
+
+class MultiScaleDiscriminator(tf.keras.layers.Layer):
+  """D: identical patch discriminators on the image at scales 1, 1/2, ...
+
+  float32 [B, H, W, 3] in [0, 1] -> one feature list per scale (see
+  `PatchDiscriminator`). Used only in training; never exported.
+  """
+
+  def __init__(self, config, **kwargs):
+    super().__init__(**kwargs)
+    self.scales = [
+        PatchDiscriminator(config.discriminator_filters,
+                           config.normalization, name=f"scale_{i}")
+        for i in range(config.discriminator_scales)]
+    self.downsample = tf.keras.layers.AveragePooling2D(3, 2, padding="same")
+
+  def call(self, images):
+    x = images * 2.0 - 1.0
+    outputs = []
+    for i, discriminator in enumerate(self.scales):
+      if i:
+        x = self.downsample(x)
+      outputs.append(discriminator(x))
+    return outputs
+
+
+def pad_to_stride(images, stride):
+  """Pads H and W up to multiples of `stride` by repeating the last row/col.
+
+  Works for any H, W >= 1 (reflection would need H, W > padding).
+  float32 [B, H, W, 3] -> [B, ceil(H/stride)*stride, ceil(W/stride)*stride, 3].
+  """
+  def edge_indices(size):
+    padded = (size + stride - 1) // stride * stride
+    return tf.minimum(tf.range(padded), size - 1)
+  shape = tf.shape(images)
+  images = tf.gather(images, edge_indices(shape[1]), axis=1)
+  return tf.gather(images, edge_indices(shape[2]), axis=2)
+
+
+def with_noise(w_hat, channels, seed=None):
+  """Concatenates r ~ N(0, 1) with `channels` channels to ŵ.
+
+  `w_hat`: float32 [B, h, w, C] -> [B, h, w, C + channels]. With a `seed`
+  (int32 scalar) the noise is a pure function of the seed and the shape, so
+  decoding is deterministic; without one it is fresh (training).
+  """
+  if not channels:
+    return w_hat
+  shape = tf.concat([tf.shape(w_hat)[:-1], [channels]], 0)
+  if seed is None:
+    noise = tf.random.normal(shape, dtype=w_hat.dtype)
+  else:
+    noise = tf.random.stateless_normal(
+        shape, seed=tf.stack([tf.cast(seed, tf.int64), 0]), dtype=w_hat.dtype)
+  return tf.concat([w_hat, noise], axis=-1)
