@@ -65,12 +65,14 @@ class TransformsModule(tf.Module):
   def _latents(self, image):
     """uint8 [H, W, 3] -> ŵ float32 [1, h, w, C] and (H, W)."""
     x = tf.cast(image[None], tf.float32) / 255.0
-    return self.quantizer(self.encoder(pad_to_stride(x, STRIDE))), \
+    return self.quantizer(
+        self.encoder(pad_to_stride(x, STRIDE), training=False)), \
         tf.shape(image)[:2]
 
   def _image(self, w_hat, image_shape, seed):
     """ŵ [1, h, w, C] -> uint8 [H, W, 3], noise drawn from `seed`."""
-    x_hat = self.generator(with_noise(w_hat, self.noise_channels, seed))
+    x_hat = self.generator(with_noise(w_hat, self.noise_channels, seed),
+                           training=False)
     x_hat = x_hat[0, :image_shape[0], :image_shape[1], :]
     return tf.saturate_cast(tf.round(x_hat * 255.0), tf.uint8)
 

@@ -1,0 +1,228 @@
+"""Trains a tfgc model and exports it as a SavedModel.
+
+    python train.py --data_dir=PHOTOS --preset=small --steps=50000 \
+        --checkpoint_dir=RUN/ckpt --log_dir=RUN/logs --export_dir=RUN/export
+
+Running the same command again resumes from the last checkpoint in
+--checkpoint_dir (step counter, both optimizers, all networks).
+"""
+
+import json
+import os
+import signal
+import sys
+
+from absl import app, flags
+import tensorflow as tf
+
+from tfgc import callbacks, config as config_lib, data, export
+from tfgc.model import GenerativeCompressionModel
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("data_dir", None, "Folder of training images, searched "
+                    "recursively (PNG, JPEG, WebP, TIFF, BMP).")
+flags.DEFINE_string("val_dir", None, "Folder of validation images; decoded "
+                    "whole (not cropped) every --validate_every steps.")
+flags.DEFINE_string("preset", "small", "Model preset: tiny, small or paper.")
+flags.DEFINE_enum("mode", "gc", ["gc"], "gc: global generative compression.")
+flags.DEFINE_integer("steps", 100000, "Total training steps (E/G updates).")
+flags.DEFINE_integer("batch_size", 8, "Global batch size.")
+flags.DEFINE_integer("crop_size", 128, "Side of the random square crops; "
+                     "smaller images are skipped (and counted).")
+flags.DEFINE_integer("max_short_side", 768, "Downscale images whose shorter "
+                     "side is longer than this before cropping (0: never).")
+flags.DEFINE_float("lr", None, "Adam learning rate (default: preset's).")
+flags.DEFINE_integer("latent_channels", None, "C, latent channels "
+                     "(default: preset's); sets the rate bound C*log2(L)/256.")
+flags.DEFINE_enum("entropy_model", None, ["factorized", "hyperprior"],
+                  "Entropy model (default: preset's).")
+flags.DEFINE_float("lambda_mse", None, "Weight of MSE (default: preset's).")
+flags.DEFINE_float("lambda_feature_matching", None,
+                   "Weight of D feature matching (default: preset's).")
+flags.DEFINE_float("lambda_perceptual", None,
+                   "Weight of the perceptual term (default: preset's).")
+flags.DEFINE_float("gan_weight", None, "Weight of the LSGAN generator term "
+                   "after warm-up (default: preset's).")
+flags.DEFINE_float("beta", None, "β, weight of the rate in bpp (default: "
+                   "preset's; 0 = rate set by C and L only).")
+flags.DEFINE_integer("warmup_steps", None, "Steps of distortion + rate only "
+                     "before the adversarial terms (default: preset's).")
+flags.DEFINE_string("checkpoint_dir", None, "Checkpoints; an existing run "
+                    "here is resumed.")
+flags.DEFINE_integer("checkpoint_every", 500, "Steps between checkpoints.")
+flags.DEFINE_string("export_dir", None, "Where the trained SavedModel goes.")
+# --log_dir (TensorBoard logs; default CHECKPOINT_DIR/logs) is absl's own.
+flags.DEFINE_integer("log_every", 100, "Steps between TensorBoard scalars.")
+flags.DEFINE_integer("validate_every", 1000, "Steps between validations.")
+flags.DEFINE_string("init_from", None, "Warm-start the networks from a "
+                    "checkpoint directory or an exported model.")
+flags.DEFINE_integer("seed", None, "Random seed; also makes ops "
+                     "deterministic (slower), so runs repeat exactly.")
+flags.DEFINE_enum("strategy", "default",
+                  ["default", "mirrored", "multi_worker", "tpu"],
+                  "tf.distribute strategy (multi_worker reads TF_CONFIG).")
+flags.mark_flags_as_required(["data_dir", "checkpoint_dir"])
+
+CONFIG_FLAGS = {"lr": "learning_rate", "latent_channels": "latent_channels",
+                "entropy_model": "entropy_model", "lambda_mse": "lambda_mse",
+                "lambda_feature_matching": "lambda_feature_matching",
+                "lambda_perceptual": "lambda_perceptual",
+                "gan_weight": "gan_weight", "beta": "beta",
+                "warmup_steps": "warmup_steps"}
+
+
+class UsageError(Exception):
+  """A flag value the run cannot start with."""
+
+
+def build_config():
+  overrides = {field: getattr(FLAGS, name)
+               for name, field in CONFIG_FLAGS.items()
+               if getattr(FLAGS, name) is not None}
+  try:
+    return config_lib.preset(FLAGS.preset).replace(**overrides)
+  except config_lib.ConfigError as e:
+    raise UsageError(str(e)) from e
+
+
+def check_flags():
+  for name in ("steps", "batch_size", "crop_size", "checkpoint_every",
+               "log_every", "validate_every"):
+    if getattr(FLAGS, name) < 1:
+      raise UsageError(f"--{name} must be >= 1")
+  if FLAGS.crop_size % 16:
+    raise UsageError("--crop_size must be a multiple of 16")
+  for name in ("data_dir", "val_dir"):
+    folder = getattr(FLAGS, name)
+    if folder and not os.path.isdir(folder):
+      raise UsageError(f"--{name}={folder} is not a directory")
+  if FLAGS.init_from and not os.path.exists(FLAGS.init_from):
+    raise UsageError(f"--init_from={FLAGS.init_from} does not exist")
+
+
+def make_strategy():
+  if FLAGS.strategy == "mirrored":
+    return tf.distribute.MirroredStrategy()
+  if FLAGS.strategy == "multi_worker":
+    return tf.distribute.MultiWorkerMirroredStrategy()
+  if FLAGS.strategy == "tpu":
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+  return tf.distribute.get_strategy()
+
+
+def check_run_config(checkpoint_dir, config):
+  """Saves the config beside the checkpoints, or checks it matches."""
+  path = os.path.join(checkpoint_dir, "config.json")
+  if os.path.exists(path):
+    with open(path) as f:
+      saved = f.read()
+    if saved != config.to_json():
+      raise UsageError(f"{checkpoint_dir} holds a run with another config; "
+                       "use the same flags to resume, or a new "
+                       "--checkpoint_dir")
+  else:
+    with open(path, "w") as f:
+      f.write(config.to_json())
+
+
+def warm_start(model, source):
+  """Loads E and G (and D, entropy model) weights from `source`."""
+  if os.path.exists(os.path.join(source, "saved_model.pb")):
+    checkpoint = tf.train.Checkpoint(encoder=model.encoder,
+                                     generator=model.generator)
+    path = os.path.join(source, "variables", "variables")
+  else:
+    checkpoint = tf.train.Checkpoint(model=model)
+    path = tf.train.latest_checkpoint(source)
+    if path is None:
+      raise UsageError(f"--init_from={source} holds no checkpoint or "
+                       f"SavedModel")
+  status = checkpoint.restore(path)
+  status.expect_partial().assert_existing_objects_matched()
+  print(f"warm-started from {path}")
+
+
+def run():
+  check_flags()
+  config = build_config()
+  if FLAGS.seed is not None:
+    tf.keras.utils.set_random_seed(FLAGS.seed)
+    tf.config.experimental.enable_op_determinism()
+  folder = data.scan_folder(FLAGS.data_dir, min_size=FLAGS.crop_size)
+  print(f"{FLAGS.data_dir}: {len(folder.paths)} training images, "
+        f"{len(folder.unreadable)} unreadable and {len(folder.too_small)} "
+        f"smaller than {FLAGS.crop_size} px skipped")
+  if not folder.paths:
+    raise UsageError(f"no usable training images in {FLAGS.data_dir}")
+  strategy = make_strategy()
+  dataset = data.training_dataset(
+      folder.paths, FLAGS.crop_size, FLAGS.batch_size, seed=FLAGS.seed,
+      max_short_side=FLAGS.max_short_side)
+
+  os.makedirs(FLAGS.checkpoint_dir, exist_ok=True)
+  check_run_config(FLAGS.checkpoint_dir, config)
+  with strategy.scope():
+    model = GenerativeCompressionModel(config)
+    model.compile()
+  checkpoint = tf.train.Checkpoint(
+      model=model, generator_optimizer=model.generator_optimizer,
+      discriminator_optimizer=model.discriminator_optimizer)
+  manager = tf.train.CheckpointManager(checkpoint, FLAGS.checkpoint_dir,
+                                       max_to_keep=3)
+  if manager.latest_checkpoint:
+    checkpoint.restore(manager.latest_checkpoint).assert_consumed()
+    print(f"resumed from {manager.latest_checkpoint} at step "
+          f"{callbacks.global_step(model)}")
+  elif FLAGS.init_from:
+    warm_start(model, FLAGS.init_from)
+
+  log_dir = FLAGS.log_dir or os.path.join(FLAGS.checkpoint_dir, "logs")
+  writer = tf.summary.create_file_writer(log_dir)
+  run_callbacks = [callbacks.PeriodicCheckpoint(manager,
+                                                FLAGS.checkpoint_every),
+                   callbacks.TrainingLog(writer, FLAGS.log_every)]
+  if FLAGS.val_dir:
+    val_paths = data.scan_folder(FLAGS.val_dir).paths
+    run_callbacks.append(callbacks.FullImageValidation(
+        [data.load_rgb(p, FLAGS.max_short_side) for p in val_paths], writer,
+        FLAGS.validate_every))
+
+  # SIGTERM (e.g. from a job scheduler) ends the run like Ctrl-C: the
+  # `finally` below still writes a checkpoint.
+  signal.signal(signal.SIGTERM, signal.default_int_handler)
+  step = callbacks.global_step(model)
+  try:
+    if step < FLAGS.steps:
+      model.fit(dataset, epochs=1, steps_per_epoch=FLAGS.steps - step,
+                callbacks=run_callbacks, verbose=1 if sys.stdout.isatty()
+                else 2)
+  finally:
+    step = callbacks.global_step(model)
+    if manager.latest_checkpoint != os.path.join(
+        FLAGS.checkpoint_dir, f"ckpt-{step}"):
+      manager.save(checkpoint_number=step)
+    print(f"checkpoint at step {step} in {FLAGS.checkpoint_dir}")
+  if FLAGS.export_dir:
+    model_id = export.export(model, FLAGS.export_dir)
+    with open(os.path.join(FLAGS.export_dir, "training.json"), "w") as f:
+      json.dump(dict(step=step, command=sys.argv,
+                     config=json.loads(config.to_json())), f, indent=2)
+    print(f"exported model {model_id} to {FLAGS.export_dir}")
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  try:
+    run()
+  except UsageError as e:
+    print(f"train.py: {e}", file=sys.stderr)
+    return 1
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(lambda argv: sys.exit(main(argv)))
