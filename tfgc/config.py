@@ -164,9 +164,9 @@ PRESETS = {
     # in training (DESIGN.md §3 pitfalls).
     "small": Config(
         name="small",
-        encoder_filters=(24, 48, 96, 192, 384),
-        generator_filters=(192, 96, 48, 24, 12),
-        residual_blocks=6,
+        encoder_filters=(16, 32, 64, 128, 256),
+        generator_filters=(160, 80, 40, 20, 10),
+        residual_blocks=5,
         discriminator_filters=(32, 64, 128, 256),
         discriminator_scales=3,
         normalization="channel",
