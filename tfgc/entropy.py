@@ -1,13 +1,19 @@
 """Entropy models for H(ŵ): the training-time rate and the range coder.
 
+ŵ only ever takes the quantizer's L centres (consecutive integers), so both
+models put all their probability on those L values: a learned density p is
+turned into a pmf over the centres, P(c) = p(c) / Σ_j p(c_j), where p is
+the density of the prior convolved with unit-width uniform noise (the
+probability of the bin around c). Coding a symbol then costs
+-log2 P(ŵ) bits, rate estimate and range coder agree, and no probability is
+wasted on values the quantizer never produces, so a model fitted to its
+data stays under the dim(ŵ)·log2(L) bound.
+
 Each model is a Keras layer whose `call` returns the rate of ŵ in bits, and
 whose `make_coder` snapshots the current weights into a `tf.Module` that
 range-codes ŵ with TFC. The snapshot holds its coding tables as variables,
 so it is exported with the SavedModel; a coder is made after training, never
 kept in sync by hand.
-
-ŵ holds integers (the quantizer's centres are consecutive integers), so the
-entropy models code it without quantisation offsets (DESIGN.md §3 pitfalls).
 """
 
 import math
@@ -17,6 +23,11 @@ import tensorflow_compression as tfc
 
 # Scale table of the hyperprior's conditional Gaussians (Ballé et al. 2018).
 SCALE_MIN, SCALE_MAX, NUM_SCALES = 0.11, 256.0, 64
+RANGE_CODER_PRECISION = 12
+# Probability of the range coder's escape symbol (never used: ŵ has no
+# values outside the centres); the coder rounds it up to 2^-precision.
+ESCAPE_PROBABILITY = 2.0 ** -16
+INITIAL_SCALE_INDEX = 18.0  # _scale_fn(18) ≈ 1.0
 
 
 def _scale_fn(index):
@@ -25,53 +36,92 @@ def _scale_fn(index):
   return tf.exp(log_min + step * index)
 
 
-def _latent_model(prior, compression):
-  return tfc.ContinuousBatchedEntropyModel(
-      prior, coding_rank=3, compression=compression, offset_heuristic=False)
+def _centers_like(w_hat, centers):
+  """The centres as float [L, 1, ..., 1], broadcasting against `w_hat`."""
+  return tf.reshape(tf.constant(centers, w_hat.dtype),
+                    [-1] + [1] * w_hat.shape.rank)
 
 
-def _conditional_model(compression):
-  return tfc.LocationScaleIndexedEntropyModel(
-      tfc.NoisyNormal, NUM_SCALES, _scale_fn, coding_rank=3,
-      compression=compression)
+def support_bits(distribution, w_hat, centers):
+  """-log2 P(ŵ) per element with P restricted to the centres.
+
+  `distribution` has batch shape broadcasting to `w_hat`'s shape; its
+  `prob(c)` is the probability of the unit bin around c. Differentiable
+  w.r.t. the distribution's parameters and (through the density) w.r.t. ŵ.
+  """
+  support = tf.reduce_sum(
+      distribution.prob(_centers_like(w_hat, centers)), axis=0)
+  # The range coder gives no symbol less than 2^-precision.
+  probability = tfc.lower_bound(distribution.prob(w_hat) / support,
+                                2.0 ** -RANGE_CODER_PRECISION)
+  return -tf.math.log(probability) / math.log(2.0)
+
+
+def support_tables(pmf, first_center):
+  """Range coder tables for pmfs over the centres.
+
+  Args:
+    pmf: float [N, L], each row a distribution over the L centres.
+    first_center: the smallest centre (the symbols' offset).
+
+  Returns:
+    (cdf, cdf_offset) in the layout of TFC's range coding ops.
+  """
+  pmf = tf.cast(pmf, tf.float32)
+  pmf = pmf / tf.reduce_sum(pmf, axis=1, keepdims=True)
+  pmf *= 1.0 - ESCAPE_PROBABILITY
+  cdfs = []
+  for row in tf.unstack(pmf):
+    cdfs.append(tf.constant([-RANGE_CODER_PRECISION]))
+    cdfs.append(tfc.pmf_to_quantized_cdf(
+        tf.concat([row, [ESCAPE_PROBABILITY]], 0),
+        precision=RANGE_CODER_PRECISION))
+  cdf_offset = tf.fill([pmf.shape[0]], tf.constant(first_center, tf.int32))
+  return tf.concat(cdfs, 0), cdf_offset
+
+
+def _support_pmf(prior, centers):
+  """prior.prob at each centre: float [N, L] for a prior of batch shape [N]."""
+  probabilities = prior.prob(tf.reshape(
+      tf.constant(centers, prior.dtype), [-1] + [1] * prior.batch_shape.rank))
+  return tf.transpose(tf.reshape(probabilities, [len(centers), -1]))
 
 
 class FactorizedEntropyModel(tf.keras.layers.Layer):
   """ŵ coded with one learned `NoisyDeepFactorized` density per channel."""
 
-  def __init__(self, channels, **kwargs):
+  def __init__(self, channels, centers, **kwargs):
     super().__init__(**kwargs)
     self.channels = channels
+    self.centers = tuple(centers)
     self.prior = tfc.NoisyDeepFactorized(batch_shape=(channels,))
 
   def call(self, w_hat, training=False):
-    """Rate of `w_hat` (float32 [B, h, w, C], integers) in bits, [B].
-
-    In training the rate is the differentiable noisy upper bound; otherwise
-    the Shannon information of ŵ under the prior.
-    """
-    _, bits = _latent_model(self.prior, compression=False)(
-        w_hat, training=training)
-    return bits
+    """Rate of `w_hat` (float32 [B, h, w, C] in the centres) in bits, [B]."""
+    del training  # ŵ is already discrete: the rate is exact in both modes.
+    bits = support_bits(self.prior, w_hat, self.centers)
+    return tf.reduce_sum(bits, axis=(1, 2, 3))
 
   def make_coder(self):
-    return FactorizedCoder(self.prior)
+    return FactorizedCoder(self)
 
   def get_config(self):
-    return dict(super().get_config(), channels=self.channels)
+    return dict(super().get_config(), channels=self.channels,
+                centers=self.centers)
 
 
 class HyperpriorEntropyModel(tf.keras.layers.Layer):
   """ŵ coded with Gaussians whose scales come from a side latent z.
 
-  z = h_a(ŵ) at 1/4 of the latent resolution is coded first with a
-  factorized prior; h_s(ẑ) gives each element of ŵ a scale index.
+  z = h_a(ŵ) at 1/4 of the latent resolution is coded first (uniform
+  quantisation, factorized prior); h_s(ẑ) gives each element of ŵ a scale.
   """
 
-  def __init__(self, channels, hyper_channels, **kwargs):
+  def __init__(self, channels, hyper_channels, centers, **kwargs):
     super().__init__(**kwargs)
     self.channels = channels
     self.hyper_channels = hyper_channels
+    self.centers = tuple(centers)
     conv = tf.keras.layers.Conv2D
     deconv = tf.keras.layers.Conv2DTranspose
     self.hyper_analysis = tf.keras.Sequential([
@@ -84,40 +134,51 @@ class HyperpriorEntropyModel(tf.keras.layers.Layer):
                activation="relu"),
         deconv(hyper_channels, 5, strides=2, padding="same",
                activation="relu"),
-        conv(channels, 3, padding="same", activation="relu"),
+        # Starts every scale near 1, a sensible spread for 5-ish centres.
+        conv(channels, 3, padding="same", bias_initializer=tf.constant_initializer(
+            INITIAL_SCALE_INDEX)),
     ], name="hyper_synthesis")
     self.side_prior = tfc.NoisyDeepFactorized(batch_shape=(hyper_channels,))
 
   def scale_indexes(self, z_hat, latent_shape):
     """h_s(ẑ) cropped to `latent_shape` (h, w): float32 [B, h, w, C]."""
     indexes = self.hyper_synthesis(z_hat)
-    return indexes[:, :latent_shape[0], :latent_shape[1], :]
+    indexes = indexes[:, :latent_shape[0], :latent_shape[1], :]
+    return tf.clip_by_value(indexes, 0.0, NUM_SCALES - 1.0)
 
   def call(self, w_hat, training=False):
     """Rate of ŵ plus the side information z, in bits, [B]."""
     side_model = tfc.ContinuousBatchedEntropyModel(
-        self.side_prior, coding_rank=3, compression=False)
+        self.side_prior, coding_rank=3, compression=False,
+        offset_heuristic=False)
     z_hat, side_bits = side_model(
         self.hyper_analysis(w_hat), training=training)
     indexes = self.scale_indexes(z_hat, tf.shape(w_hat)[1:3])
-    _, bits = _conditional_model(compression=False)(
-        w_hat, indexes, training=training)
-    return bits + side_bits
+    if not training:
+      indexes = tf.floor(indexes)  # The coder's discrete scale table.
+    conditional = tfc.NoisyNormal(loc=0.0, scale=_scale_fn(indexes))
+    bits = support_bits(conditional, w_hat, self.centers)
+    return tf.reduce_sum(bits, axis=(1, 2, 3)) + side_bits
 
   def make_coder(self):
     return HyperpriorCoder(self)
 
   def get_config(self):
     return dict(super().get_config(), channels=self.channels,
-                hyper_channels=self.hyper_channels)
+                hyper_channels=self.hyper_channels, centers=self.centers)
 
 
 class FactorizedCoder(tf.Module):
   """Range coder for ŵ under a snapshot of a factorized prior."""
 
-  def __init__(self, prior):
+  def __init__(self, layer):
     super().__init__(name="factorized_coder")
-    self.latent_model = _latent_model(prior, compression=True)
+    cdf, cdf_offset = support_tables(
+        _support_pmf(layer.prior, layer.centers), layer.centers[0])
+    self.latent_model = tfc.ContinuousBatchedEntropyModel(
+        prior_shape=(layer.channels,), coding_rank=3, compression=True,
+        cdf=cdf, cdf_offset=cdf_offset, offset_heuristic=False,
+        bottleneck_dtype=tf.float32)
 
   def compress(self, w_hat):
     """`w_hat`: float32 [1, h, w, C] -> (latent string, empty side string)."""
@@ -129,6 +190,20 @@ class FactorizedCoder(tf.Module):
     return self.latent_model.decompress(latent_string[None], latent_shape)
 
 
+class _SupportIndexedModel(tfc.LocationScaleIndexedEntropyModel):
+  """TFC's indexed Gaussian coder with tables restricted to the centres."""
+
+  def __init__(self, centers):
+    self._support = tuple(centers)
+    super().__init__(tfc.NoisyNormal, NUM_SCALES, _scale_fn, coding_rank=3,
+                     compression=True, bottleneck_dtype=tf.float32)
+
+  def _build_tables(self, prior, precision, offset=None):
+    del precision, offset  # Fixed precision; ŵ has integer centres.
+    return support_tables(_support_pmf(prior, self._support),
+                          self._support[0])
+
+
 class HyperpriorCoder(tf.Module):
   """Range coder for ŵ and z under a snapshot of a hyperprior."""
 
@@ -136,8 +211,9 @@ class HyperpriorCoder(tf.Module):
     super().__init__(name="hyperprior_coder")
     self.layer = layer
     self.side_model = tfc.ContinuousBatchedEntropyModel(
-        layer.side_prior, coding_rank=3, compression=True)
-    self.latent_model = _conditional_model(compression=True)
+        layer.side_prior, coding_rank=3, compression=True,
+        offset_heuristic=False)  # Rounds z as `call` does.
+    self.latent_model = _SupportIndexedModel(layer.centers)
 
   def compress(self, w_hat):
     """`w_hat`: float32 [1, h, w, C] -> (latent string, side string)."""
@@ -159,5 +235,7 @@ def entropy_model(config):
   """The entropy model layer named by `config.entropy_model`."""
   if config.entropy_model == "hyperprior":
     return HyperpriorEntropyModel(
-        config.latent_channels, config.hyperprior_channels, name="entropy_model")
-  return FactorizedEntropyModel(config.latent_channels, name="entropy_model")
+        config.latent_channels, config.hyperprior_channels, config.centers,
+        name="entropy_model")
+  return FactorizedEntropyModel(config.latent_channels, config.centers,
+                                name="entropy_model")

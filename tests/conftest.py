@@ -1,0 +1,47 @@
+"""Shared fixtures: tiny models, small real photos, subprocess helpers."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import skimage.data
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="session")
+def photo():
+  """A real photo (scikit-image's astronaut), uint8 [512, 512, 3]."""
+  return skimage.data.astronaut()
+
+
+@pytest.fixture(scope="session")
+def small_photo(photo):
+  """A 64x64 crop of the astronaut's face: uint8 [64, 64, 3]."""
+  return np.ascontiguousarray(photo[80:208:2, 170:298:2])
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tmp_path_factory):
+  """An untrained `tiny` GC model exported once per session: its path."""
+  from tfgc import export
+  from tfgc.config import preset
+  from tfgc.model import GenerativeCompressionModel
+  import tensorflow as tf
+  tf.keras.utils.set_random_seed(1)
+  path = str(tmp_path_factory.mktemp("tiny_export"))
+  export.export(GenerativeCompressionModel(preset("tiny")), path)
+  return path
+
+
+def run_python(code, *args, check=True):
+  """Runs `code` in a fresh Python process; returns the CompletedProcess."""
+  env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+  result = subprocess.run([sys.executable, "-c", code, *args], env=env,
+                          capture_output=True, text=True, timeout=600)
+  if check and result.returncode:
+    raise AssertionError(f"subprocess failed:\n{result.stderr[-3000:]}")
+  return result

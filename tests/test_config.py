@@ -1,0 +1,48 @@
+import json
+
+import pytest
+
+from tfgc import config
+
+
+def test_presets_are_valid_and_named_by_their_key():
+  for name, preset in config.PRESETS.items():
+    assert preset.name == name
+    preset.validate()
+
+
+def test_config_round_trips_through_json():
+  original = config.preset("small").replace(latent_channels=4)
+  assert config.Config.from_json(original.to_json()) == original
+
+
+def test_unknown_json_field_is_an_error():
+  values = json.loads(config.preset("tiny").to_json())
+  values["colour"] = "blue"
+  with pytest.raises(config.ConfigError, match="colour"):
+    config.Config.from_json(json.dumps(values))
+
+
+@pytest.mark.parametrize("changes, field", [
+    (dict(centers=(0, 2, 3)), "centers"),
+    (dict(normalization="batch"), "normalization"),
+    (dict(upsampling="bicubic"), "upsampling"),
+    (dict(entropy_model="jpeg"), "entropy_model"),
+    (dict(encoder_filters=(8, 8)), "encoder_filters"),
+    (dict(beta=-1.0), "beta"),
+])
+def test_bad_fields_raise_config_error_naming_the_field(changes, field):
+  with pytest.raises(config.ConfigError, match=field):
+    config.preset("tiny").replace(**changes)
+
+
+def test_unknown_preset_lists_the_known_ones():
+  with pytest.raises(config.ConfigError, match="tiny"):
+    config.preset("huge")
+
+
+def test_rate_bound_matches_design():
+  assert config.preset("tiny").replace(
+      latent_channels=4).bits_per_pixel_bound == pytest.approx(0.036, abs=5e-4)
+  assert config.preset("tiny").replace(
+      latent_channels=8).bits_per_pixel_bound == pytest.approx(0.073, abs=5e-4)
