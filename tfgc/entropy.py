@@ -190,7 +190,7 @@ class FactorizedCoder(tf.Module):
     return self.latent_model.decompress(latent_string[None], latent_shape)
 
 
-class _SupportIndexedModel(tfc.LocationScaleIndexedEntropyModel):
+class SupportIndexedGaussianModel(tfc.LocationScaleIndexedEntropyModel):
   """TFC's indexed Gaussian coder with tables restricted to the centres."""
 
   def __init__(self, centers):
@@ -213,7 +213,7 @@ class HyperpriorCoder(tf.Module):
     self.side_model = tfc.ContinuousBatchedEntropyModel(
         layer.side_prior, coding_rank=3, compression=True,
         offset_heuristic=False)  # Rounds z as `call` does.
-    self.latent_model = _SupportIndexedModel(layer.centers)
+    self.latent_model = SupportIndexedGaussianModel(layer.centers)
 
   def compress(self, w_hat):
     """`w_hat`: float32 [1, h, w, C] -> (latent string, side string)."""

@@ -1,0 +1,151 @@
+"""The exported SavedModel works without tfgc's code, in other processes."""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from conftest import run_python
+from tfgc import export
+
+IMAGE_37x53 = "np.random.default_rng(7).integers(0, 256, (37, 53, 3), np.uint8)"
+
+ROUND_TRIP = f"""
+import sys
+import numpy as np
+import tensorflow as tf
+import tensorflow_compression
+model = tf.saved_model.load(sys.argv[1])
+image = {IMAGE_37x53}
+strings = model.signatures["compress"](image=tf.constant(image))
+decoded = model.signatures["decompress"](**strings)["image"].numpy()
+assert decoded.shape == (37, 53, 3) and decoded.dtype == np.uint8
+loaded = [m for m in sys.modules if m.startswith("tfgc")]
+assert not loaded, loaded
+print("ok", len(strings["latent_string"].numpy()))
+"""
+
+DECODE = """
+import sys
+import numpy as np
+import tensorflow as tf
+import tensorflow_compression
+model = tf.saved_model.load(sys.argv[1])
+inputs = dict(np.load(sys.argv[2]))
+image = model.signatures["decompress"](
+    latent_string=tf.constant(inputs["latent_string"].tobytes()),
+    side_string=tf.constant(inputs["side_string"].tobytes()),
+    image_shape=tf.constant(inputs["image_shape"]),
+    seed=tf.constant(int(inputs["seed"])))["image"]
+np.save(sys.argv[3], image.numpy())
+"""
+
+SERVING = f"""
+import sys
+import numpy as np
+import tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+image = {IMAGE_37x53}
+analysis = model.signatures["analyze"](image=tf.constant(image))
+decoded = model.signatures["synthesize"](**analysis)["image"]
+np.savez(sys.argv[2], symbols=analysis["symbols"].numpy(),
+         image=decoded.numpy())
+assert "tensorflow_compression" not in sys.modules
+"""
+
+
+def load(path):
+  import tensorflow_compression  # noqa: F401  (registers the range coder ops)
+  return tf.saved_model.load(path)
+
+
+def image_37x53():
+  return np.random.default_rng(7).integers(0, 256, (37, 53, 3), np.uint8)
+
+
+def test_round_trip_in_a_process_that_imports_only_tf_and_tfc(tiny_export):
+  result = run_python(ROUND_TRIP, tiny_export)
+  assert result.stdout.startswith("ok")
+
+
+def test_two_processes_decode_the_same_strings_to_identical_pixels(
+    tiny_export, tmp_path):
+  strings = load(tiny_export).signatures["compress"](
+      image=tf.constant(image_37x53()))
+  inputs = tmp_path / "strings.npz"
+  np.savez(inputs, **{
+      "latent_string": np.frombuffer(strings["latent_string"].numpy(),
+                                     np.uint8),
+      "side_string": np.frombuffer(strings["side_string"].numpy(), np.uint8),
+      "image_shape": strings["image_shape"].numpy(),
+      "seed": strings["seed"].numpy()})
+  outputs = [tmp_path / f"decoded{i}.npy" for i in range(2)]
+  for output in outputs:
+    run_python(DECODE, tiny_export, str(inputs), str(output))
+  first, second = (np.load(o) for o in outputs)
+  assert first.shape == (37, 53, 3)
+  np.testing.assert_array_equal(first, second)
+
+
+def test_serving_model_runs_without_tfc_and_matches_the_full_model(
+    tiny_export, tmp_path):
+  serving = os.path.join(tiny_export, export.SERVING_SUBDIR)
+  output = tmp_path / "serving.npz"
+  run_python(SERVING, serving, str(output))
+  served = np.load(output)
+  full = load(tiny_export)
+  analysis = full.signatures["analyze"](image=tf.constant(image_37x53()))
+  np.testing.assert_array_equal(served["symbols"],
+                                analysis["symbols"].numpy())
+  strings = full.signatures["compress"](image=tf.constant(image_37x53()))
+  decoded = full.signatures["decompress"](**strings)["image"].numpy()
+  np.testing.assert_array_equal(served["image"], decoded)
+
+
+def test_compress_outputs_are_decompress_inputs(tiny_export):
+  model = load(tiny_export)
+  outputs = set(model.signatures["compress"].structured_outputs)
+  inputs = set(model.signatures["decompress"].structured_input_signature[1])
+  assert outputs == inputs
+  outputs = set(model.signatures["analyze"].structured_outputs)
+  inputs = set(model.signatures["synthesize"].structured_input_signature[1])
+  assert outputs == inputs
+
+
+def test_symbols_are_the_quantizer_centres(tiny_export):
+  model = load(tiny_export)
+  symbols = model.signatures["analyze"](
+      image=tf.constant(image_37x53()))["symbols"].numpy()
+  assert symbols.shape == (3, 4, 4)
+  assert set(np.unique(symbols)) <= {-2, -1, 0, 1, 2}
+
+
+def test_seed_selects_the_noise_deterministically(tiny_export):
+  model = load(tiny_export)
+  strings = model.signatures["compress"](image=tf.constant(image_37x53()))
+  decode = lambda seed: model.signatures["decompress"](  # noqa: E731
+      **dict(strings, seed=tf.constant(seed)))["image"].numpy()
+  np.testing.assert_array_equal(decode(3), decode(3))
+  assert not np.array_equal(decode(3), decode(4))
+
+
+def test_model_json_records_id_config_and_parameters(tiny_export):
+  with open(os.path.join(tiny_export, export.MODEL_JSON)) as f:
+    description = json.load(f)
+  assert description["config"]["name"] == "tiny"
+  assert description["parameters"]["generator"] > 0
+  assert load(tiny_export).model_id.numpy().decode() == \
+      description["model_id"]
+
+
+def test_hyperprior_model_round_trips(tmp_path):
+  from tfgc.config import preset
+  from tfgc.model import GenerativeCompressionModel
+  export.export(GenerativeCompressionModel(
+      preset("tiny").replace(entropy_model="hyperprior")), str(tmp_path))
+  model = load(str(tmp_path))
+  strings = model.signatures["compress"](image=tf.constant(image_37x53()))
+  assert len(strings["side_string"].numpy()) > 0
+  decoded = model.signatures["decompress"](**strings)["image"].numpy()
+  assert decoded.shape == (37, 53, 3)
