@@ -149,3 +149,13 @@ def test_hyperprior_model_round_trips(tmp_path):
   assert len(strings["side_string"].numpy()) > 0
   decoded = model.signatures["decompress"](**strings)["image"].numpy()
   assert decoded.shape == (37, 53, 3)
+
+
+def test_any_size_round_trips_to_its_own_size(tiny_export):
+  model = load(tiny_export)
+  for height, width in ((1, 1), (17, 30), (16, 16)):
+    image = np.full((height, width, 3), 128, np.uint8)
+    strings = model.signatures["compress"](image=tf.constant(image))
+    decoded = model.signatures["decompress"](**strings)["image"]
+    assert decoded.shape == (height, width, 3)
+    assert decoded.dtype == tf.uint8

@@ -4,6 +4,8 @@ The global step is E/G's optimizer step counter, which is checkpointed, so
 logs and checkpoints continue where a resumed run left off.
 """
 
+import time
+
 import numpy as np
 import tensorflow as tf
 
@@ -27,12 +29,19 @@ class PeriodicCheckpoint(tf.keras.callbacks.Callback):
 
 
 class TrainingLog(tf.keras.callbacks.Callback):
-  """Writes the training metrics as TensorBoard scalars every `every` steps."""
+  """Every `every` steps: metrics to TensorBoard and one line to stdout.
+
+  The line keeps logs of background runs (no progress bar) readable.
+  """
 
   def __init__(self, writer, every):
     super().__init__()
     self.writer = writer
     self.every = every
+    self.start = None
+
+  def on_train_begin(self, logs=None):
+    self.start = (time.time(), global_step(self.model))
 
   def on_train_batch_end(self, batch, logs=None):
     step = global_step(self.model)
@@ -41,6 +50,10 @@ class TrainingLog(tf.keras.callbacks.Callback):
     with self.writer.as_default(step=step):
       for name, value in logs.items():
         tf.summary.scalar(f"train/{name}", value)
+    seconds = (time.time() - self.start[0]) / max(1, step - self.start[1])
+    print(f"step {step}: " + ", ".join(
+        f"{name} {float(value):.4g}" for name, value in logs.items())
+          + f" ({seconds:.2f} s/step)", flush=True)
 
 
 class FullImageValidation(tf.keras.callbacks.Callback):

@@ -1,0 +1,206 @@
+"""Compress images to .tfgc bitstreams and back.
+
+    python compress.py compress photo.jpg [photo.tfgc] [--model=DIR]
+    python compress.py compress photos/ more.png      # many: one .tfgc each
+    python compress.py decompress photo.tfgc [photo.png] [--seed=N]
+    python compress.py decompress photos/             # every .tfgc in it
+    python compress.py info photo.tfgc                # one JSON object
+
+Errors print one line on stderr and exit with status 1; outputs are written
+to a temporary file and renamed, so a failure leaves nothing behind, and
+existing files are kept unless --overwrite is given.
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+import warnings
+
+# The CLI's stderr is for its own one-line messages: keep TensorFlow's
+# start-up chatter out of it (set before TensorFlow is first imported).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+for _name in ("tensorflow", "absl"):
+  logging.getLogger(_name).setLevel(logging.ERROR)
+
+from tfgc import codec as codec_lib  # noqa: E402
+from tfgc import data  # noqa: E402
+from tfgc.errors import TfgcError  # noqa: E402
+from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
+                         save_png)
+
+PROGRAM = "compress.py"
+
+
+def _model_arguments(parser):
+  parser.add_argument(
+      "--model", default=None,
+      help="export directory written by train.py, or a bundled model's "
+           "name (default: the bundled default model)")
+  parser.add_argument(
+      "--max_pixels", type=int, default=DEFAULT_MAX_PIXELS,
+      help="refuse images larger than this many pixels (default "
+           f"{DEFAULT_MAX_PIXELS:,}), a guard against decompression bombs")
+  parser.add_argument("--overwrite", action="store_true",
+                      help="replace existing output files")
+
+
+def build_parser():
+  parser = argparse.ArgumentParser(
+      prog=PROGRAM, description=__doc__.split("\n")[0],
+      formatter_class=argparse.RawDescriptionHelpFormatter,
+      epilog="\n".join(__doc__.split("\n")[2:]))
+  commands = parser.add_subparsers(dest="command", required=True)
+  compress = commands.add_parser(
+      "compress", help="image(s) -> .tfgc",
+      description="Compress images. With one image, an optional second "
+                  "argument ending in .tfgc names the output; otherwise "
+                  "each INPUT (files, or folders searched recursively) is "
+                  "written beside itself with the suffix .tfgc.")
+  compress.add_argument("inputs", nargs="+", metavar="INPUT")
+  _model_arguments(compress)
+  decompress = commands.add_parser(
+      "decompress", help=".tfgc -> PNG",
+      description="Decode .tfgc files to PNG. With one file, an optional "
+                  "second argument ending in .png names the output; "
+                  "otherwise each INPUT (files, or folders searched "
+                  "recursively for .tfgc) is written beside itself with "
+                  "the suffix .png.")
+  decompress.add_argument("inputs", nargs="+", metavar="INPUT")
+  decompress.add_argument("--seed", type=int, default=0,
+                          help="seed of the synthesised noise (default 0); "
+                               "other seeds give other plausible images")
+  _model_arguments(decompress)
+  info = commands.add_parser(
+      "info", help="print a .tfgc file's header as JSON",
+      description="Print format version, model id, mode, size, payload "
+                  "bytes and bits per pixel as one JSON object.")
+  info.add_argument("input", metavar="INPUT.tfgc")
+  return parser
+
+
+def _replace_suffix(path, suffix):
+  return os.path.splitext(path)[0] + suffix
+
+
+def _read(path):
+  try:
+    with open(path, "rb") as f:
+      return f.read()
+  except OSError as e:
+    raise TfgcError(f"{path}: {(e.strerror or str(e)).lower()}") from None
+
+
+def _jobs(inputs, find, output_suffix):
+  """(input, output) pairs: one input and an explicit output, or each input
+  (files, or folders searched with `find`) beside itself with the suffix."""
+  if (len(inputs) == 2 and inputs[1].endswith(output_suffix)
+      and not os.path.isdir(inputs[0])):
+    return [(inputs[0], inputs[1])]
+  jobs = []
+  for path in inputs:
+    sources = find(path) if os.path.isdir(path) else [path]
+    jobs.extend((source, _replace_suffix(source, output_suffix))
+                for source in sources)
+  if not jobs:
+    raise TfgcError(f"nothing to do: no input files in {', '.join(inputs)}")
+  return jobs
+
+
+def _run_jobs(jobs, work):
+  """Runs `work(source, target)` (-> the .tfgc header) for every job.
+
+  One job: errors propagate (one line, exit 1). Several: a progress bar,
+  failures reported and skipped, a summary line, exit 1 if any failed.
+  """
+  if len(jobs) == 1:
+    (source, target), = jobs
+    header = work(source, target)
+    print(f"{source} -> {target}: {header['width']}x{header['height']}, "
+          f"{header['file_bytes']} bytes, {header['bits_per_pixel']:.4f} bpp")
+    return 0
+  done, failed, total_bytes, bpps = 0, 0, 0, []
+  for i, (source, target) in enumerate(jobs, 1):
+    try:
+      header = work(source, target)
+    except TfgcError as e:
+      failed += 1
+      print(f"{PROGRAM}: {e}", file=sys.stderr)
+      status = "failed"
+    else:
+      done += 1
+      total_bytes += header["file_bytes"]
+      bpps.append(header["bits_per_pixel"])
+      status = f"{header['bits_per_pixel']:.4f} bpp"
+    bar = "#" * (20 * i // len(jobs))
+    print(f"[{bar:20}] {i}/{len(jobs)} {source}: {status}", flush=True)
+  mean = sum(bpps) / len(bpps) if bpps else float("nan")
+  print(f"{done} of {len(jobs)} files done, {total_bytes} bytes of .tfgc, "
+        f"mean {mean:.4f} bpp" + (f", {failed} failed" if failed else ""))
+  return 1 if failed else 0
+
+
+def run_compress(args):
+  jobs = _jobs(args.inputs, data.list_images, ".tfgc")
+  codec = codec_lib.load(args.model, args.max_pixels)
+
+  def work(source, target):
+    with atomic_output(target, args.overwrite) as temporary:
+      encoded = codec.compress(source)
+      with open(temporary, "wb") as f:
+        f.write(encoded)
+    return codec_lib.info(encoded)
+  return _run_jobs(jobs, work)
+
+
+def _find_bitstreams(folder):
+  return sorted(os.path.join(root, name)
+                for root, _, names in os.walk(folder)
+                for name in names if name.endswith(".tfgc"))
+
+
+def run_decompress(args):
+  jobs = _jobs(args.inputs, _find_bitstreams, ".png")
+  if len(jobs) == 1:  # Fail fast, before loading a model.
+    codec_lib.info(_read(jobs[0][0]), args.max_pixels)
+  codec = codec_lib.load(args.model, args.max_pixels)
+
+  def work(source, target):
+    encoded = _read(source)
+    with atomic_output(target, args.overwrite) as temporary:
+      save_png(temporary, codec.decompress(encoded, seed=args.seed))
+    return codec_lib.info(encoded)
+  return _run_jobs(jobs, work)
+
+
+def run_info(args):
+  print(json.dumps(codec_lib.info(_read(args.input))))
+  return 0
+
+
+def _one_line_warning(message, category, filename, lineno, file=None,
+                      line=None):
+  print(f"{PROGRAM}: warning: {message}", file=sys.stderr)
+
+
+def main(argv=None):
+  """Entry point; returns the exit status (0 success, 1 failure)."""
+  args = build_parser().parse_args(argv)
+  warnings.showwarning = _one_line_warning
+  commands = dict(compress=run_compress, decompress=run_decompress,
+                  info=run_info)
+  try:
+    return commands[args.command](args)
+  except TfgcError as e:
+    print(f"{PROGRAM}: {e}", file=sys.stderr)
+  except KeyboardInterrupt:
+    print(f"{PROGRAM}: interrupted", file=sys.stderr)
+  except Exception as e:  # An unexpected failure still gets one line.
+    print(f"{PROGRAM}: internal error: {type(e).__name__}: {e}",
+          file=sys.stderr)
+  return 1
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,127 @@
+"""The Python API: load a model, compress images to bytes and back.
+
+    from tfgc import codec
+    model = codec.load("path/to/export")        # or a bundled model's name
+    data = model.compress("photo.jpg")          # bytes of a .tfgc file
+    image = model.decompress(data, seed=0)      # uint8 [H, W, 3]
+    codec.info(data)                            # dict, no model needed
+
+Bitstreams are validated before any tensor is built, and decode only with
+the model whose id they carry.
+"""
+
+import json
+import os
+
+import numpy as np
+
+from tfgc import bitstream
+from tfgc.errors import TfgcError
+from tfgc.images import DEFAULT_MAX_PIXELS, read_image
+
+MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "models")
+DEFAULT_MODEL = None  # No trained model ships yet.
+
+
+class ModelError(TfgcError):
+  """The model cannot be found, loaded, or does not fit the bitstream."""
+
+
+def bundled_models():
+  """Names of the models shipped inside the package."""
+  if not os.path.isdir(MODELS_DIR):
+    return []
+  return sorted(name for name in os.listdir(MODELS_DIR)
+                if os.path.exists(os.path.join(MODELS_DIR, name,
+                                               "saved_model.pb")))
+
+
+def resolve(model=None):
+  """A model name or export directory -> the export directory."""
+  if model is None:
+    if DEFAULT_MODEL is None:
+      raise ModelError("no trained model ships with this tfgc yet; pass "
+                       "--model=DIR (an export_dir written by train.py)")
+    model = DEFAULT_MODEL
+  if os.path.isdir(model):
+    path = model
+  elif model in bundled_models():
+    path = os.path.join(MODELS_DIR, model)
+  else:
+    known = ", ".join(bundled_models()) or "none bundled"
+    raise ModelError(f"no model {model!r}: give an export directory or a "
+                     f"bundled model name ({known})")
+  if not os.path.exists(os.path.join(path, "saved_model.pb")):
+    raise ModelError(f"{path} is not a tfgc export (no saved_model.pb); "
+                     "pass the export_dir written by train.py")
+  return path
+
+
+def info(data, max_pixels=None):
+  """The header of a .tfgc bitstream as a dict (validates everything)."""
+  parsed = bitstream.parse(data, max_pixels)
+  size = len(data)
+  return dict(format_version=bitstream.VERSION, model_id=parsed.model_id,
+              mode=parsed.mode, width=parsed.width, height=parsed.height,
+              payload_bytes=parsed.payload_bytes, file_bytes=size,
+              bits_per_pixel=8 * size / (parsed.width * parsed.height))
+
+
+class Codec:
+  """A loaded exported model. Create with `load`."""
+
+  def __init__(self, path, max_pixels=DEFAULT_MAX_PIXELS):
+    import tensorflow as tf
+    import tensorflow_compression  # noqa: F401  (range coding ops)
+    self._tf = tf
+    self.path = path
+    self.max_pixels = max_pixels
+    with open(os.path.join(path, "model.json")) as f:
+      self.description = json.load(f)
+    self.model_id = self.description["model_id"]
+    self.mode = self.description["config"]["mode"]
+    self._model = tf.saved_model.load(path)
+    self._compress = self._model.signatures["compress"]
+    self._decompress = self._model.signatures["decompress"]
+
+  def compress(self, image):
+    """uint8 [H, W, 3] array or an image file path -> .tfgc bytes."""
+    if isinstance(image, (str, os.PathLike)):
+      image = read_image(image, self.max_pixels)
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+      raise TfgcError(f"expected a uint8 [H, W, 3] image, got "
+                      f"{image.dtype} {list(image.shape)}")
+    height, width = image.shape[:2]
+    if height * width > self.max_pixels:
+      raise TfgcError(f"{width}x{height} exceeds the limit of "
+                      f"{self.max_pixels} pixels")
+    strings = self._compress(image=self._tf.constant(image))
+    return bitstream.serialize(bitstream.Bitstream(
+        model_id=self.model_id, mode=self.mode, width=width, height=height,
+        sections=(strings["latent_string"].numpy(),
+                  strings["side_string"].numpy())))
+
+  def decompress(self, data, seed=0):
+    """.tfgc bytes -> uint8 [H, W, 3]; `seed` picks the synthesised noise."""
+    parsed = bitstream.parse(data, self.max_pixels)
+    if parsed.model_id != self.model_id:
+      raise ModelError(f"bitstream was made by model {parsed.model_id}, not "
+                       f"{self.model_id}; pass that model with --model")
+    latent, side = parsed.sections
+    tf = self._tf
+    try:
+      image = self._decompress(
+          latent_string=tf.constant(latent), side_string=tf.constant(side),
+          image_shape=tf.constant([parsed.height, parsed.width], tf.int32),
+          seed=tf.constant(seed, tf.int32))["image"]
+    except tf.errors.OpError:
+      raise TfgcError("corrupt bitstream: the entropy-coded payload does not "
+                      "decode") from None
+    return image.numpy()
+
+
+def load(model=None, max_pixels=DEFAULT_MAX_PIXELS):
+  """Loads a model by export directory or bundled name (None: default)."""
+  return Codec(resolve(model), max_pixels)
