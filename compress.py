@@ -20,7 +20,7 @@ import warnings
 
 # The CLI's stderr is for its own one-line messages: keep TensorFlow's
 # start-up chatter out of it (set before TensorFlow is first imported).
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 for _name in ("tensorflow", "absl"):
   logging.getLogger(_name).setLevel(logging.ERROR)
 
@@ -105,6 +105,13 @@ def _jobs(inputs, find, output_suffix):
                 for source in sources)
   if not jobs:
     raise TfgcError(f"nothing to do: no input files in {', '.join(inputs)}")
+  sources_of = {}
+  for source, target in jobs:
+    sources_of.setdefault(target, []).append(source)
+  for target, sources in sources_of.items():
+    if len(sources) > 1:
+      raise TfgcError(f"{' and '.join(sources)} would all write {target}; "
+                      "give them separately with explicit output names")
   return jobs
 
 

@@ -1,0 +1,214 @@
+"""compress.py and tfgc.codec: round trips, every error path, no leftovers."""
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import compress
+from conftest import REPO
+from tfgc import bitstream, codec
+from tfgc.errors import TfgcError
+
+SIZES = [(1, 1), (17, 300), (37, 53)]
+
+
+def cli(*args):
+  """Runs compress.py in a subprocess: (exit status, stdout, stderr)."""
+  env = dict(os.environ, PYTHONPATH=REPO)
+  result = subprocess.run([sys.executable, os.path.join(REPO, "compress.py"),
+                           *args], capture_output=True, text=True, env=env,
+                          timeout=600)
+  return result.returncode, result.stdout, result.stderr
+
+
+def assert_clean_failure(status, stderr):
+  assert status == 1
+  assert "Traceback" not in stderr
+  assert len(stderr.strip().splitlines()) == 1, stderr
+  assert stderr.startswith("compress.py: ")
+
+
+def input_images(folder):
+  """Every supported input kind at the odd sizes: name -> (H, W)."""
+  rng = np.random.default_rng(1)
+  expected = {}
+  for height, width in SIZES:
+    rgb = Image.fromarray(rng.integers(0, 256, (height, width, 3), np.uint8))
+    variants = {
+        "png": (rgb, {}), "jpg": (rgb, {"quality": 90}),
+        "webp": (rgb, {}), "tif": (rgb, {}), "bmp": (rgb, {}),
+        "gray.png": (rgb.convert("L"), {}),
+        "palette.png": (rgb.convert("P"), {}),
+        "rgba.png": (rgb.convert("RGBA"), {}),
+        "cmyk.tif": (rgb.convert("CMYK"), {}),
+        "16bit.png": (Image.fromarray(
+            rng.integers(0, 65536, (height, width), np.uint16)), {}),
+    }
+    for suffix, (image, kwargs) in variants.items():
+      kind, _, extension = suffix.rpartition(".")
+      name = f"img{height}x{width}{kind or extension}.{extension}"
+      image.save(folder / name, **kwargs)
+      expected[name] = (height, width)
+  return expected
+
+
+@pytest.fixture(scope="module")
+def tiny_codec(tiny_export):
+  return codec.load(tiny_export)
+
+
+@pytest.fixture(scope="module")
+def valid_bitstream(tiny_codec):
+  return tiny_codec.compress(
+      np.random.default_rng(2).integers(0, 256, (37, 53, 3), np.uint8))
+
+
+def test_cli_round_trips_every_input_kind_and_odd_size(tiny_export, tmp_path):
+  sources = tmp_path / "sources"
+  sources.mkdir()
+  expected = input_images(sources)
+  status, stdout, stderr = cli("compress", str(sources), "--model",
+                               tiny_export)
+  assert status == 0, stderr
+  assert f"{len(expected)} of {len(expected)} files done" in stdout
+  bitstreams = tmp_path / "bitstreams"
+  bitstreams.mkdir()
+  for path in sources.glob("*.tfgc"):
+    shutil.move(str(path), bitstreams / path.name)
+  status, stdout, stderr = cli("decompress", str(bitstreams), "--model",
+                               tiny_export)
+  assert status == 0, stderr
+  for name, (height, width) in expected.items():
+    decoded = Image.open(bitstreams / (os.path.splitext(name)[0] + ".png"))
+    assert decoded.mode == "RGB"
+    assert decoded.size == (width, height), name
+
+
+def test_info_prints_one_json_object(valid_bitstream, tmp_path):
+  path = tmp_path / "a.tfgc"
+  path.write_bytes(valid_bitstream)
+  status, stdout, _ = cli("info", str(path))
+  assert status == 0
+  header = json.loads(stdout)
+  assert header["format_version"] == 1 and header["mode"] == "gc"
+  assert (header["width"], header["height"]) == (53, 37)
+  assert header["file_bytes"] == len(valid_bitstream)
+  assert header["bits_per_pixel"] == pytest.approx(
+      8 * len(valid_bitstream) / (53 * 37))
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"not a bitstream at all", "truncated", "foreign"])
+def test_bad_bitstreams_fail_cleanly_in_a_subprocess(
+    tiny_export, valid_bitstream, tmp_path, content):
+  if content == "truncated":
+    content = valid_bitstream[:len(valid_bitstream) // 2]
+  elif content == "foreign":
+    parsed = bitstream.parse(valid_bitstream)
+    content = bitstream.serialize(bitstream.Bitstream(
+        "fedcba9876543210", parsed.mode, parsed.width, parsed.height,
+        parsed.sections))
+  source = tmp_path / "bad.tfgc"
+  source.write_bytes(content)
+  status, _, stderr = cli("decompress", str(source), str(tmp_path / "o.png"),
+                          "--model", tiny_export)
+  assert_clean_failure(status, stderr)
+  assert sorted(os.listdir(tmp_path)) == ["bad.tfgc"]
+
+
+def test_every_prefix_of_a_bitstream_is_a_clean_error(tiny_codec,
+                                                       valid_bitstream):
+  for size in range(len(valid_bitstream)):
+    with pytest.raises(TfgcError):
+      tiny_codec.decompress(valid_bitstream[:size])
+
+
+def test_random_mutations_give_a_clean_error_or_an_image(tiny_codec,
+                                                         valid_bitstream):
+  rng = random.Random(0)
+  decoded = 0
+  for _ in range(1000):
+    mutated = bytearray(valid_bitstream)
+    for _ in range(rng.randint(1, 3)):
+      mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+    try:
+      image = tiny_codec.decompress(bytes(mutated))
+    except TfgcError:
+      continue
+    decoded += 1
+    assert image.shape == (37, 53, 3)
+  assert decoded < 10  # Only mutations that leave the bytes unchanged.
+
+
+def test_a_bitstream_from_another_model_names_it(tiny_codec, valid_bitstream):
+  parsed = bitstream.parse(valid_bitstream)
+  foreign = bitstream.serialize(bitstream.Bitstream(
+      "fedcba9876543210", "gc", parsed.width, parsed.height, parsed.sections))
+  with pytest.raises(codec.ModelError, match="fedcba9876543210"):
+    tiny_codec.decompress(foreign)
+
+
+def test_a_header_declaring_a_huge_image_is_refused(tiny_codec):
+  huge = bitstream.serialize(bitstream.Bitstream(
+      "0" * 16, "gc", 65535, 65535, (b"\x00" * 8, b"")))
+  with pytest.raises(TfgcError, match="exceeds the limit"):
+    tiny_codec.decompress(huge)
+
+
+def test_inputs_that_would_share_an_output_are_refused(tmp_path, capsys):
+  for name in ("a.png", "a.jpg"):
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / name)
+  assert compress.main(["compress", str(tmp_path), "--model", "x"]) == 1
+  assert "would all write" in capsys.readouterr().err
+  assert sorted(os.listdir(tmp_path)) == ["a.jpg", "a.png"]
+
+
+def test_existing_outputs_are_kept_unless_overwrite(tiny_export, tmp_path,
+                                                    capsys):
+  source = tmp_path / "a.png"
+  Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(source)
+  target = tmp_path / "a.tfgc"
+  target.write_bytes(b"precious")
+  assert compress.main(["compress", str(source), "--model",
+                        tiny_export]) == 1
+  assert "--overwrite" in capsys.readouterr().err
+  assert target.read_bytes() == b"precious"
+  assert compress.main(["compress", str(source), "--model", tiny_export,
+                        "--overwrite"]) == 0
+  assert bitstream.parse(target.read_bytes()).width == 20
+  assert sorted(os.listdir(tmp_path)) == ["a.png", "a.tfgc"]
+
+
+def test_batch_continues_past_bad_files_and_fails_at_the_end(
+    tiny_export, tmp_path, capsys):
+  Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(tmp_path / "a.png")
+  (tmp_path / "b.png").write_bytes(b"not an image")
+  assert compress.main(["compress", str(tmp_path), "--model",
+                        tiny_export]) == 1
+  captured = capsys.readouterr()
+  assert "1 of 2 files done" in captured.out and "1 failed" in captured.out
+  assert "b.png" in captured.err
+  assert sorted(os.listdir(tmp_path)) == ["a.png", "a.tfgc", "b.png"]
+
+
+def test_without_a_bundled_model_the_error_says_how_to_pass_one(tmp_path,
+                                                                capsys):
+  source = tmp_path / "a.png"
+  Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(source)
+  assert compress.main(["compress", str(source)]) == 1
+  assert "--model" in capsys.readouterr().err
+
+
+def test_seed_changes_synthesised_detail(tiny_codec, valid_bitstream):
+  first = tiny_codec.decompress(valid_bitstream, seed=1)
+  np.testing.assert_array_equal(first,
+                                tiny_codec.decompress(valid_bitstream, seed=1))
+  assert not np.array_equal(first,
+                            tiny_codec.decompress(valid_bitstream, seed=2))
