@@ -25,7 +25,7 @@ test: install
 	$(PY) -m pytest -q tests
 
 bench: install
-	$(PY) benchmarks/bench_core.py --out benchmarks/results/core.json
+	$(PY) benchmarks/bench.py --out benchmarks/results/bench.json
 
 clean:
 	rm -rf $(VENV) demo-output build *.egg-info

@@ -221,6 +221,12 @@ def main(argv):
   except UsageError as e:
     print(f"train.py: {e}", file=sys.stderr)
     return 1
+  except KeyboardInterrupt:
+    print("train.py: interrupted; the checkpoint is saved, run the same "
+          "command to resume", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    # Input pipeline threads can block a normal interpreter exit here.
+    os._exit(130)
   return 0
 
 

@@ -1,14 +1,21 @@
-"""Core figures: parameter counts, `small` encode/decode at 1080p, train step.
+"""tfgc's figures: parameters, codec speed and memory, training speed.
 
-    python benchmarks/bench_core.py --out benchmarks/results/core.json
+    python benchmarks/bench.py --out benchmarks/results/bench.json
 
-Encode and decode run in fresh processes (one per operation) on the
-exported SavedModel, so peak RSS is that operation's. Timings are medians
-of repeated runs after one warm-up run. Weights are untrained: speed and
-memory do not depend on their values.
+* Parameter counts of every preset.
+* `small` encode and decode of a whole image at 512x512, 1920x1080 and
+  3840x2160 (no tiling), each operation in a fresh process on the exported
+  SavedModel, so its peak RSS is that operation's; Pillow's JPEG, WebP and
+  AVIF encode and decode the same image in the same run, reported as ratios
+  (tfgc time / codec time).
+* `small` training step time at batch 8 of 128x128 crops.
+
+Timings are medians of repeated runs after one warm-up run. Weights are
+untrained: speed and memory do not depend on their values.
 """
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -20,6 +27,7 @@ import time
 
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tfgc import export  # noqa: E402
@@ -27,16 +35,16 @@ from tfgc.config import PRESETS, preset  # noqa: E402
 from tfgc.model import GenerativeCompressionModel  # noqa: E402
 
 CODEC_RUN = """
-import resource, statistics, sys, time
+import resource, sys
 import numpy as np
 import tensorflow as tf
 import tensorflow_compression
-operation, model_dir, strings_file, height, width, repeats = sys.argv[1:]
-height, width, repeats = int(height), int(width), int(repeats)
+sys.path.insert(0, sys.argv[-1])
+from bench import median_seconds, test_image
+operation, model_dir, strings_file, height, width, repeats = sys.argv[1:-1]
 model = tf.saved_model.load(model_dir)
 if operation == "encode":
-  image = tf.constant(np.random.default_rng(0).integers(
-      0, 256, (height, width, 3), np.uint8))
+  image = tf.constant(test_image(int(height), int(width)))
   run = lambda: model.signatures["compress"](image=image)
   strings = run()
   np.savez(strings_file, **{k: np.array(v.numpy()) for k, v in strings.items()})
@@ -44,15 +52,49 @@ else:
   strings = {k: tf.constant(v.item() if v.dtype == object else v)
              for k, v in np.load(strings_file, allow_pickle=True).items()}
   run = lambda: model.signatures["decompress"](**strings)
-run()
-times = []
-for _ in range(repeats):
-  start = time.perf_counter()
-  run()
-  times.append(time.perf_counter() - start)
-print(statistics.median(times),
+print(median_seconds(run, int(repeats)),
       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
+
+
+SIZES = ((512, 512), (1080, 1920), (2160, 3840))
+PILLOW_CODECS = (("jpeg", dict(quality=75)), ("webp", dict(quality=75)),
+                 ("avif", dict(quality=50)))
+
+
+def test_image(height, width):
+  """A smooth photo-like test image (scikit-image's coffee, resized)."""
+  import skimage.data
+  return np.asarray(Image.fromarray(skimage.data.coffee()).resize(
+      (width, height), Image.BICUBIC))
+
+
+def median_seconds(run, repeats):
+  run()
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    run()
+    times.append(time.perf_counter() - start)
+  return statistics.median(times)
+
+
+def pillow_speed(height, width, repeats):
+  """Encode/decode seconds of Pillow's codecs on the same test image."""
+  image = Image.fromarray(test_image(height, width))
+  results = {}
+  for name, options in PILLOW_CODECS:
+    def encode():
+      buffer = io.BytesIO()
+      image.save(buffer, format=name.upper(), **options)
+      return buffer.getvalue()
+    encoded = encode()
+    results[name] = dict(
+        encode_seconds=median_seconds(encode, repeats),
+        decode_seconds=median_seconds(
+            lambda: Image.open(io.BytesIO(encoded)).load(), repeats),
+        bytes=len(encoded))
+  return results
 
 
 def parameter_counts():
@@ -72,7 +114,8 @@ def codec_speed(model_dir, height, width, repeats):
   for operation in ("encode", "decode"):
     output = subprocess.run(
         [sys.executable, "-c", CODEC_RUN, operation, model_dir, strings_file,
-         str(height), str(width), str(repeats)], capture_output=True,
+         str(height), str(width), str(repeats),
+         os.path.dirname(os.path.abspath(__file__))], capture_output=True,
         text=True, check=True).stdout.split()
     seconds, peak_mib = float(output[-2]), float(output[-1])
     results[operation] = dict(seconds=seconds, peak_rss_mib=peak_mib,
@@ -103,7 +146,7 @@ def train_step_time(batch, crop, steps):
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--out", default="benchmarks/results/core.json")
+  parser.add_argument("--out", default="benchmarks/results/bench.json")
   parser.add_argument("--repeats", type=int, default=3)
   parser.add_argument("--train_steps", type=int, default=20)
   args = parser.parse_args()
@@ -112,10 +155,20 @@ def main():
                               platform=platform.platform(),
                               tensorflow=tf.__version__),
                  parameters=parameter_counts())
+  results["codec"] = {}
   with tempfile.TemporaryDirectory() as model_dir:
     export.export(GenerativeCompressionModel(preset("small")), model_dir)
-    results["small_1920x1080"] = codec_speed(model_dir, 1080, 1920,
-                                             args.repeats)
+    for height, width in SIZES:
+      size = f"{width}x{height}"
+      print(f"timing {size} ...", flush=True)
+      tfgc = codec_speed(model_dir, height, width, args.repeats)
+      pillow = pillow_speed(height, width, args.repeats)
+      for codec in pillow.values():
+        codec["tfgc_encode_time_ratio"] = (tfgc["encode"]["seconds"]
+                                           / codec["encode_seconds"])
+        codec["tfgc_decode_time_ratio"] = (tfgc["decode"]["seconds"]
+                                           / codec["decode_seconds"])
+      results["codec"][size] = dict(tfgc_small=tfgc, pillow=pillow)
   results["small_train_step_batch8_128"] = train_step_time(
       8, 128, args.train_steps)
 
@@ -123,10 +176,17 @@ def main():
   for name, c in results["parameters"].items():
     print(f"{name:8} {c['encoder']:12,} {c['generator']:12,} "
           f"{c['encoder+generator']:12,} {c['discriminator']:12,}")
-  for operation, r in results["small_1920x1080"].items():
-    print(f"small {operation} 1920x1080: {r['seconds']:.2f} s, "
-          f"{r['megapixels_per_second']:.2f} MP/s, peak RSS "
-          f"{r['peak_rss_mib']:.0f} MiB")
+  print(f"\n{'size':10} {'op':7} {'tfgc s':>8} {'MP/s':>6} {'RSS MiB':>8}  "
+        "time ratio tfgc/codec: jpeg, webp, avif")
+  for size, r in results["codec"].items():
+    for operation in ("encode", "decode"):
+      t = r["tfgc_small"][operation]
+      ratios = ", ".join(
+          f"{c[f'tfgc_{operation}_time_ratio']:.0f}x"
+          for c in r["pillow"].values())
+      print(f"{size:10} {operation:7} {t['seconds']:8.2f} "
+            f"{t['megapixels_per_second']:6.2f} {t['peak_rss_mib']:8.0f}  "
+            f"{ratios}")
   for phase, r in results["small_train_step_batch8_128"].items():
     print(f"small train step ({phase}), batch 8 of 128x128: "
           f"{r['seconds_per_step']:.3f} s/step, "
