@@ -13,6 +13,7 @@ from typing import Tuple
 NORMALIZATIONS = ("instance", "channel")
 UPSAMPLINGS = ("transpose", "resize")
 ENTROPY_MODELS = ("factorized", "hyperprior")
+PERCEPTUAL_NETWORKS = ("vgg16", "alexnet")
 MODES = ("gc",)
 
 # The encoder downsamples four times by 2: latents are at 1/16 resolution.
@@ -53,7 +54,9 @@ class Config:
     lambda_mse: λ weight of the MSE term, on images in [0, 255]/255 scaled
       like the paper's distortion.
     lambda_feature_matching: weight of D's feature-matching term.
-    lambda_perceptual: weight of the perceptual (VGG) term, 0 if unused.
+    lambda_perceptual: weight of the perceptual term (LPIPS), 0 if unused.
+    perceptual_network: LPIPS backbone of that term: "vgg16" (the
+      published perceptual loss) or "alexnet" (about 15x cheaper on a CPU).
     beta: β, weight of the rate term H(ŵ) in bits per pixel (paper: 0).
     gan_weight: weight of the LSGAN generator term once warm-up is over.
     warmup_steps: steps with the adversarial terms switched off.
@@ -78,6 +81,7 @@ class Config:
   lambda_mse: float = 10.0
   lambda_feature_matching: float = 10.0
   lambda_perceptual: float = 0.0
+  perceptual_network: str = "vgg16"
   beta: float = 0.0
   gan_weight: float = 1.0
   warmup_steps: int = 0
@@ -117,6 +121,8 @@ class Config:
     need(self.entropy_model in ENTROPY_MODELS,
          f"entropy_model must be one of {ENTROPY_MODELS}")
     need(self.hyperprior_channels >= 1, "hyperprior_channels must be >= 1")
+    need(self.perceptual_network in PERCEPTUAL_NETWORKS,
+         f"perceptual_network must be one of {PERCEPTUAL_NETWORKS}")
     for field in ("lambda_mse", "lambda_feature_matching",
                   "lambda_perceptual", "beta", "gan_weight"):
       need(getattr(self, field) >= 0, f"{field} must be >= 0")

