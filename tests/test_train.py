@@ -1,0 +1,116 @@
+"""train.py end to end, in subprocesses: export, resume after SIGKILL,
+skipped files, determinism."""
+
+import glob
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import REPO, run_python
+
+TINY = ["--preset=tiny", "--batch_size=2", "--crop_size=32",
+        "--max_short_side=0", "--warmup_steps=4", "--log_every=2",
+        "--validate_every=1000"]
+
+
+def train_command(data_dir, run_dir, *flags):
+  return [sys.executable, os.path.join(REPO, "train.py"),
+          f"--data_dir={data_dir}", f"--checkpoint_dir={run_dir}/ckpt",
+          f"--export_dir={run_dir}/export", *TINY, *flags]
+
+
+def train(data_dir, run_dir, *flags):
+  env = dict(os.environ, PYTHONPATH=REPO)
+  result = subprocess.run(train_command(data_dir, run_dir, *flags),
+                          capture_output=True, text=True, env=env,
+                          timeout=900)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return result.stdout
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory, photo):
+  """Real and generated images, plus a corrupt file and a too-small one."""
+  folder = tmp_path_factory.mktemp("photos")
+  (folder / "nested").mkdir()
+  Image.fromarray(photo[:96, :96]).save(folder / "real.png")
+  Image.fromarray(photo[200:264, 100:180]).save(folder / "nested" / "b.jpg")
+  gradient = np.linspace(0, 255, 64 * 48 * 3).reshape(48, 64, 3)
+  Image.fromarray(gradient.astype(np.uint8)).save(folder / "gradient.webp")
+  Image.fromarray(photo[:20, :20]).save(folder / "small.png")
+  (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+  return folder
+
+
+ROUND_TRIP = """
+import sys
+import numpy as np
+import tensorflow as tf
+import tensorflow_compression
+model = tf.saved_model.load(sys.argv[1])
+image = np.random.default_rng(0).integers(0, 256, (40, 24, 3), np.uint8)
+decoded = model.signatures["decompress"](
+    **model.signatures["compress"](image=tf.constant(image)))["image"]
+assert decoded.shape == (40, 24, 3), decoded.shape
+"""
+
+
+def test_a_short_run_skips_bad_files_and_exports_a_working_model(
+    photos, tmp_path):
+  stdout = train(photos, tmp_path, "--steps=8")
+  assert ("3 training images, 1 unreadable and 1 smaller than 32 px "
+          "skipped") in stdout
+  assert os.path.exists(tmp_path / "export" / "training.json")
+  run_python(ROUND_TRIP, str(tmp_path / "export"))
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):
+  command = train_command(photos, tmp_path, "--steps=300",
+                          "--checkpoint_every=5")
+  env = dict(os.environ, PYTHONPATH=REPO)
+  process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+  deadline = time.time() + 600
+  while not glob.glob(str(tmp_path / "ckpt" / "ckpt-*.index")):
+    assert process.poll() is None and time.time() < deadline
+    time.sleep(0.1)
+  process.send_signal(signal.SIGKILL)
+  process.wait()
+  saved = max(int(re.search(r"ckpt-(\d+)", p).group(1))
+              for p in glob.glob(str(tmp_path / "ckpt" / "ckpt-*.index")))
+  assert 5 <= saved < 300
+
+  stdout = train(photos, tmp_path, "--steps=300", "--checkpoint_every=5")
+  resumed = int(re.search(r"resumed from .* at step (\d+)", stdout).group(1))
+  assert resumed == saved
+  assert "checkpoint at step 300" in stdout
+  assert "exported model" in stdout
+
+
+def test_a_fixed_seed_repeats_the_losses_exactly(photos, tmp_path):
+  def losses(run):
+    stdout = train(photos, tmp_path / run, "--steps=8", "--seed=3")
+    return [re.sub(r" \(.* s/step\)", "", line)
+            for line in stdout.splitlines() if line.startswith("step ")]
+  first = losses("a")
+  assert len(first) == 4
+  assert first == losses("b")
+
+
+def test_bad_flags_fail_before_any_work(photos, tmp_path):
+  env = dict(os.environ, PYTHONPATH=REPO)
+  for flag, message in (("--crop_size=30", "multiple of 16"),
+                        ("--steps=0", "--steps"),
+                        ("--latent_channels=0", "latent_channels")):
+    result = subprocess.run(train_command(photos, tmp_path, flag),
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert not os.path.exists(tmp_path / "ckpt")
