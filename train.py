@@ -133,18 +133,22 @@ def check_run_config(checkpoint_dir, config):
 
 
 def warm_start(model, source):
-  """Loads E and G (and D, entropy model) weights from `source`."""
+  """Loads E and G (from a checkpoint also D and the entropy model)."""
   if os.path.exists(os.path.join(source, "saved_model.pb")):
     checkpoint = tf.train.Checkpoint(encoder=model.encoder,
                                      generator=model.generator)
     path = os.path.join(source, "variables", "variables")
   else:
-    checkpoint = tf.train.Checkpoint(model=model)
+    # The networks only: not the optimizers and their step counter.
+    checkpoint = tf.train.Checkpoint(model=tf.train.Checkpoint(
+        encoder=model.encoder, generator=model.generator,
+        entropy_model=model.entropy_model,
+        discriminator=model.discriminator))
     path = tf.train.latest_checkpoint(source)
     if path is None:
       raise UsageError(f"--init_from={source} holds no checkpoint or "
                        f"SavedModel")
-  status = checkpoint.restore(path)
+  status = checkpoint.read(path)
   status.expect_partial().assert_existing_objects_matched()
   print(f"warm-started from {path}")
 

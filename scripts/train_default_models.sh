@@ -1,9 +1,14 @@
 #!/bin/sh
-# The exact training commands of the default models. Each resumes from its
-# run directory when started again (after a reboot, a kill, a new session).
+# The exact training commands of the default models. Each stage resumes
+# from its run directory when started again (after a kill, a reboot, a new
+# session); a finished stage is skipped.
 #
-#   scripts/train_default_models.sh gc-small-c8     # one run, in the foreground
 #   nohup scripts/train_default_models.sh gc-small-c8 > ~/tfgc-runs/gc-small-c8.log 2>&1 &
+#
+# Stage 1 (warm-up): distortion (MSE) and rate only, 5,000 steps.
+# Stage 2: warm-started from stage 1; adds the adversarial terms and the
+#   perceptual term (LPIPS-AlexNet: LPIPS-VGG16 costs ~15x more per step
+#   on this CPU).
 #
 # Photos: python scripts/gather_training_photos.py --out ~/tfgc-data
 set -e
@@ -18,8 +23,16 @@ case "$name" in
 esac
 run=$RUNS/$name
 mkdir -p "$run"
-exec .venv/bin/python train.py --data_dir="$DATA/train" --val_dir="$DATA/val" \
-  --preset=small --latent_channels=$channels --steps=100000 \
-  --warmup_steps=5000 --batch_size=8 --crop_size=128 \
-  --checkpoint_dir="$run/ckpt" --checkpoint_every=500 --log_every=100 \
-  --validate_every=2500 --export_dir="$run/export"
+common="--data_dir=$DATA/train --val_dir=$DATA/val --preset=small
+  --latent_channels=$channels --batch_size=8 --crop_size=128
+  --checkpoint_every=500 --log_every=100 --validate_every=2500"
+
+if [ ! -f "$run/warmup/export/saved_model.pb" ]; then
+  .venv/bin/python train.py $common --steps=5000 --warmup_steps=5000 \
+    --checkpoint_dir="$run/ckpt" --export_dir="$run/warmup/export"
+fi
+exec .venv/bin/python train.py $common --steps=100000 --warmup_steps=0 \
+  --init_from="$run/ckpt" --lambda_mse=10 --lambda_perceptual=1 \
+  --perceptual_network=alexnet --gan_weight=0.15 \
+  --lambda_feature_matching=1 \
+  --checkpoint_dir="$run/adversarial/ckpt" --export_dir="$run/export"

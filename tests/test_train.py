@@ -71,6 +71,16 @@ def test_a_short_run_skips_bad_files_and_exports_a_working_model(
   run_python(ROUND_TRIP, str(tmp_path / "export"))
 
 
+def test_init_from_warm_starts_a_run_with_another_config(photos, tmp_path):
+  train(photos, tmp_path / "first", "--steps=4")
+  for source in ("ckpt", "export"):
+    stdout = train(photos, tmp_path / f"from_{source}", "--steps=4",
+                   f"--init_from={tmp_path / 'first' / source}",
+                   "--lambda_perceptual=1", "--perceptual_network=alexnet")
+    assert "warm-started from" in stdout
+    assert re.search(r"step 4: .*perceptual 0\.[0-9]*[1-9]", stdout)
+
+
 def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):
   command = train_command(photos, tmp_path, "--steps=300",
                           "--checkpoint_every=5")

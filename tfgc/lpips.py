@@ -93,8 +93,9 @@ class LPIPS(tf.keras.layers.Layer):
   """Learned perceptual distance; lower is more similar.
 
   call(images, reconstructions): float32 [B, H, W, 3] in [0, 1] each ->
-  float32 [B]. Frozen (no trainable weights); differentiable w.r.t. its
-  inputs, so it also serves as a training loss.
+  float32 [B]. Its weights are constants, not variables: they come from the
+  installed package, so they are neither trained nor checkpointed.
+  Differentiable w.r.t. its inputs, so it also serves as a training loss.
   """
 
   def __init__(self, net="vgg16", **kwargs):
@@ -102,43 +103,43 @@ class LPIPS(tf.keras.layers.Layer):
     self.net = net
     weights = load_weights(net)
     convs = iter(weights["backbone"])
-    self.stages = []  # Each stage: layers up to a compared ReLU output.
+    # Each stage: the ops up to one compared ReLU output, as
+    # ("conv", kernel, bias, stride, padding) or ("pool", size, stride).
+    self.stages = []
     stage = []
     if net == "vgg16":
       for i, width in enumerate(VGG16_LAYERS):
         if width == "M":
-          stage.append(tf.keras.layers.MaxPool2D(2, 2))
+          stage.append(("pool", 2, 2))
           continue
-        stage.append(self._conv(next(convs), 1, 1))
+        stage.append(("conv", *next(convs), 1, 1))
         if i in VGG16_TAPS:
           self.stages.append(stage)
           stage = []
     else:
-      for _, kernel, stride, padding, pool in ALEXNET_LAYERS:
+      for _, _, stride, padding, pool in ALEXNET_LAYERS:
         if pool:
-          stage.append(tf.keras.layers.MaxPool2D(3, 2))
-        stage.append(self._conv(next(convs), stride, padding))
+          stage.append(("pool", 3, 2))
+        stage.append(("conv", *next(convs), stride, padding))
         self.stages.append(stage)
         stage = []
-    self.heads = [tf.constant(h) for h in weights["heads"]]
+    self.heads = weights["heads"]
 
   @staticmethod
-  def _conv(weights, stride, padding):
-    kernel, bias = weights
-    conv = tf.keras.layers.Conv2D(
-        kernel.shape[-1], kernel.shape[:2], strides=stride, activation="relu",
-        trainable=False)
-    conv.build((None, None, None, kernel.shape[2]))
-    conv.set_weights([kernel, bias])
-    return tf.keras.Sequential(
-        [tf.keras.layers.ZeroPadding2D(padding), conv])
+  def _apply(op, x):
+    if op[0] == "pool":
+      _, size, stride = op
+      return tf.nn.max_pool2d(x, size, stride, "VALID")
+    _, kernel, bias, stride, padding = op
+    x = tf.pad(x, [[0, 0], [padding, padding], [padding, padding], [0, 0]])
+    return tf.nn.relu(tf.nn.conv2d(x, kernel, stride, "VALID") + bias)
 
   def _features(self, images):
     x = (images * 2.0 - 1.0 - tf.constant(SHIFT)) / tf.constant(SCALE)
     outputs = []
     for stage in self.stages:
-      for layer in stage:
-        x = layer(x)
+      for op in stage:
+        x = self._apply(op, x)
       outputs.append(x)
     return outputs
 
