@@ -64,6 +64,9 @@ flags.DEFINE_integer("seed", None, "Random seed; also makes ops "
 flags.DEFINE_enum("strategy", "default",
                   ["default", "mirrored", "multi_worker", "tpu"],
                   "tf.distribute strategy (multi_worker reads TF_CONFIG).")
+flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into this many logical "
+                     "devices (with --strategy=mirrored: data parallelism "
+                     "on one machine without GPUs, e.g. to test a setup).")
 flags.mark_flags_as_required(["data_dir", "checkpoint_dir"])
 
 CONFIG_FLAGS = {"lr": "learning_rate", "latent_channels": "latent_channels",
@@ -106,7 +109,9 @@ def check_flags():
 
 def make_strategy():
   if FLAGS.strategy == "mirrored":
-    return tf.distribute.MirroredStrategy()
+    devices = (tf.config.list_logical_devices("GPU")
+               or tf.config.list_logical_devices("CPU"))
+    return tf.distribute.MirroredStrategy([d.name for d in devices])
   if FLAGS.strategy == "multi_worker":
     return tf.distribute.MultiWorkerMirroredStrategy()
   if FLAGS.strategy == "tpu":
@@ -115,6 +120,23 @@ def make_strategy():
     tf.tpu.experimental.initialize_tpu_system(resolver)
     return tf.distribute.TPUStrategy(resolver)
   return tf.distribute.get_strategy()
+
+
+def worker_subdir(strategy):
+  """None on the chief; a private folder name on other multi-host workers.
+
+  Every MultiWorkerMirroredStrategy worker must take part in saving; only
+  the chief's checkpoints, logs and export are kept in the shared folders.
+  """
+  resolver = getattr(strategy, "cluster_resolver", None)
+  if resolver is None or not resolver.task_type:
+    return None
+  has_chief = "chief" in resolver.cluster_spec().as_dict()
+  if resolver.task_type == "chief" or (
+      not has_chief and resolver.task_type == "worker"
+      and resolver.task_id == 0):
+    return None
+  return f".{resolver.task_type}_{resolver.task_id}"
 
 
 def check_run_config(checkpoint_dir, config):
@@ -156,6 +178,10 @@ def warm_start(model, source):
 def run():
   check_flags()
   config = build_config()
+  if FLAGS.cpu_devices > 1:
+    tf.config.set_logical_device_configuration(
+        tf.config.list_physical_devices("CPU")[0],
+        [tf.config.LogicalDeviceConfiguration()] * FLAGS.cpu_devices)
   if FLAGS.seed is not None:
     tf.keras.utils.set_random_seed(FLAGS.seed)
     tf.config.experimental.enable_op_determinism()
@@ -178,16 +204,20 @@ def run():
   checkpoint = tf.train.Checkpoint(
       model=model, generator_optimizer=model.generator_optimizer,
       discriminator_optimizer=model.discriminator_optimizer)
-  manager = tf.train.CheckpointManager(checkpoint, FLAGS.checkpoint_dir,
-                                       max_to_keep=3)
-  if manager.latest_checkpoint:
-    checkpoint.restore(manager.latest_checkpoint).assert_consumed()
-    print(f"resumed from {manager.latest_checkpoint} at step "
-          f"{callbacks.global_step(model)}")
+  subdir = worker_subdir(strategy)
+  own_dir = (os.path.join(FLAGS.checkpoint_dir, subdir) if subdir
+             else FLAGS.checkpoint_dir)
+  manager = tf.train.CheckpointManager(checkpoint, own_dir, max_to_keep=3)
+  latest = tf.train.latest_checkpoint(FLAGS.checkpoint_dir)
+  if latest:
+    checkpoint.restore(latest).assert_consumed()
+    print(f"resumed from {latest} at step {callbacks.global_step(model)}")
   elif FLAGS.init_from:
     warm_start(model, FLAGS.init_from)
 
   log_dir = FLAGS.log_dir or os.path.join(FLAGS.checkpoint_dir, "logs")
+  if subdir:
+    log_dir = os.path.join(log_dir, subdir)
   writer = tf.summary.create_file_writer(log_dir)
   run_callbacks = [callbacks.PeriodicCheckpoint(manager,
                                                 FLAGS.checkpoint_every),
@@ -209,11 +239,11 @@ def run():
                 else 2)
   finally:
     step = callbacks.global_step(model)
-    if manager.latest_checkpoint != os.path.join(
-        FLAGS.checkpoint_dir, f"ckpt-{step}"):
+    if manager.latest_checkpoint != os.path.join(own_dir, f"ckpt-{step}"):
       manager.save(checkpoint_number=step)
-    print(f"checkpoint at step {step} in {FLAGS.checkpoint_dir}")
-  if FLAGS.export_dir:
+    print(f"checkpoint at step {step} in {own_dir}")
+  print(f"weights digest {export.model_id(config, model.weights)}")
+  if FLAGS.export_dir and not subdir:
     model_id = export.export(model, FLAGS.export_dir)
     with open(os.path.join(FLAGS.export_dir, "training.json"), "w") as f:
       json.dump(dict(step=step, command=sys.argv,

@@ -5,7 +5,10 @@ with the adversarial objective of DESIGN.md §1.
 
 `train_step` makes one E/G (+ entropy model) update and one D update. During
 the first `warmup_steps` steps only distortion and rate are optimised and D
-is neither run nor updated.
+is neither run nor updated. The two phases are two traced train functions
+(no `tf.cond` around the optimizer updates, which distribution strategies
+cannot synchronise); `fit` switches from one to the other at the step
+where warm-up ends, also within one call and after a resume.
 """
 
 import collections
@@ -73,6 +76,7 @@ class GenerativeCompressionModel(tf.keras.Model):
                      for name in METRICS}
     self.generator_optimizer = None
     self.discriminator_optimizer = None
+    self._traced_phase = None
     dummy = tf.zeros((1, STRIDE, STRIDE, 3))
     self(dummy)
     self.discriminator(dummy)
@@ -136,16 +140,26 @@ class GenerativeCompressionModel(tf.keras.Model):
 
   @property
   def adversarial(self):
-    """bool tensor: whether warm-up is over (the step counter is E/G's)."""
-    return self.generator_optimizer.iterations >= self.config.warmup_steps
+    """Whether warm-up is over (the step counter is E/G's optimizer's)."""
+    step = int(self.generator_optimizer.iterations.numpy())
+    return step >= self.config.warmup_steps
+
+  def make_train_function(self, force=False):
+    """Traces the train step of the current phase (again if it changed)."""
+    phase = self.adversarial
+    if phase != self._traced_phase:
+      force = True
+    self._traced_phase = phase
+    return super().make_train_function(force=force)
+
+  def fit(self, *args, callbacks=None, **kwargs):
+    callbacks = list(callbacks or []) + [_PhaseSwitch()]
+    return super().fit(*args, callbacks=callbacks, **kwargs)
 
   def train_step(self, images):
     """One E/G update and, after warm-up, one D update. images: uint8."""
-    x = to_float(images)
-    terms = tf.cond(self.adversarial,
-                    lambda: self._train_step(x, adversarial=True),
-                    lambda: self._train_step(x, adversarial=False))
-    return self._report(terms)
+    return self._report(self._train_step(
+        to_float(images), adversarial=self._traced_phase))
 
   def test_step(self, images):
     x = to_float(images)
@@ -213,3 +227,11 @@ class GenerativeCompressionModel(tf.keras.Model):
     for name, tracker in self.trackers.items():
       tracker.update_state(terms[name])
     return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+class _PhaseSwitch(tf.keras.callbacks.Callback):
+  """Retraces the train function when warm-up ends during `fit`."""
+
+  def on_train_batch_begin(self, batch, logs=None):
+    if self.model.adversarial != self.model._traced_phase:
+      self.model.train_function = self.model.make_train_function()
