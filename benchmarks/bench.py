@@ -8,7 +8,9 @@
   SavedModel, so its peak RSS is that operation's; Pillow's JPEG, WebP and
   AVIF encode and decode the same image in the same run, reported as ratios
   (tfgc time / codec time).
-* `small` training step time at batch 8 of 128x128 crops.
+* `small` training throughput at batch 8 of 128x128 and 256x256 crops fed
+  by the real input pipeline (on scikit-image's photos, upscaled), and the
+  input pipeline's throughput alone.
 
 Timings are medians of repeated runs after one warm-up run. Weights are
 untrained: speed and memory do not depend on their values.
@@ -30,7 +32,7 @@ import tensorflow as tf
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tfgc import export  # noqa: E402
+from tfgc import data, export  # noqa: E402
 from tfgc.config import PRESETS, preset  # noqa: E402
 from tfgc.model import GenerativeCompressionModel  # noqa: E402
 
@@ -124,11 +126,38 @@ def codec_speed(model_dir, height, width, repeats):
   return results
 
 
-def train_step_time(batch, crop, steps):
-  """Seconds per step in warm-up (no D) and adversarial phases."""
-  images = tf.constant(np.random.default_rng(0).integers(
-      0, 256, (batch, crop, crop, 3), np.uint8))
-  dataset = tf.data.Dataset.from_tensors(images).repeat()
+def photo_folder(folder):
+  """Writes scikit-image's colour photos, upscaled to ~1.5 MP, as PNGs."""
+  import skimage.data
+  for name in ("astronaut", "coffee", "chelsea", "rocket"):
+    image = Image.fromarray(getattr(skimage.data, name)())
+    scale = (1.5e6 / (image.width * image.height)) ** 0.5
+    image.resize((round(image.width * scale), round(image.height * scale)),
+                 Image.BICUBIC).save(os.path.join(folder, f"{name}.png"))
+  return folder
+
+
+def input_pipeline_speed(folder, batch, crop, batches):
+  """Batches per second of the training input pipeline alone (after the
+  first pass, which decodes and caches)."""
+  paths = data.scan_folder(folder, min_size=crop).paths
+  iterator = iter(data.training_dataset(paths, crop, batch,
+                                        max_short_side=768))
+  for _ in range(len(paths)):
+    next(iterator)
+  start = time.perf_counter()
+  for _ in range(batches):
+    next(iterator)
+  per_second = batches / (time.perf_counter() - start)
+  return dict(batches_per_second=per_second,
+              megapixels_per_second=per_second * batch * crop * crop / 1e6)
+
+
+def train_step_time(folder, batch, crop, steps):
+  """Steps per second in warm-up (no D) and adversarial phases, fed by the
+  real input pipeline."""
+  paths = data.scan_folder(folder, min_size=crop).paths
+  dataset = data.training_dataset(paths, crop, batch, max_short_side=768)
   results = {}
   for phase, warmup in (("warmup", 10 ** 9), ("adversarial", 0)):
     model = GenerativeCompressionModel(
@@ -139,6 +168,7 @@ def train_step_time(batch, crop, steps):
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
     seconds = (time.perf_counter() - start) / steps
     results[phase] = dict(seconds_per_step=seconds,
+                          steps_per_second=1 / seconds,
                           megapixels_per_second=batch * crop * crop / 1e6
                           / seconds)
   return results
@@ -169,8 +199,14 @@ def main():
         codec["tfgc_decode_time_ratio"] = (tfgc["decode"]["seconds"]
                                            / codec["decode_seconds"])
       results["codec"][size] = dict(tfgc_small=tfgc, pillow=pillow)
-  results["small_train_step_batch8_128"] = train_step_time(
-      8, 128, args.train_steps)
+  results["training"] = {}
+  with tempfile.TemporaryDirectory() as folder:
+    photo_folder(folder)
+    for crop in (128, 256):
+      print(f"training at {crop}x{crop} ...", flush=True)
+      results["training"][f"batch8_{crop}"] = dict(
+          input_pipeline=input_pipeline_speed(folder, 8, crop, 200),
+          **train_step_time(folder, 8, crop, args.train_steps))
 
   print(f"{'preset':8} {'E':>12} {'G':>12} {'E+G':>12} {'D':>12}")
   for name, c in results["parameters"].items():
@@ -187,10 +223,15 @@ def main():
       print(f"{size:10} {operation:7} {t['seconds']:8.2f} "
             f"{t['megapixels_per_second']:6.2f} {t['peak_rss_mib']:8.0f}  "
             f"{ratios}")
-  for phase, r in results["small_train_step_batch8_128"].items():
-    print(f"small train step ({phase}), batch 8 of 128x128: "
-          f"{r['seconds_per_step']:.3f} s/step, "
-          f"{r['megapixels_per_second']:.2f} MP/s")
+  print()
+  for setting, r in results["training"].items():
+    for phase in ("warmup", "adversarial"):
+      print(f"small training {setting} ({phase}): "
+            f"{r[phase]['steps_per_second']:.2f} steps/s, "
+            f"{r[phase]['megapixels_per_second']:.3f} MP/s")
+    print(f"input pipeline alone {setting}: "
+          f"{r['input_pipeline']['batches_per_second']:.1f} batches/s, "
+          f"{r['input_pipeline']['megapixels_per_second']:.1f} MP/s")
   os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
   with open(args.out, "w") as f:
     json.dump(results, f, indent=2)
