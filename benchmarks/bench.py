@@ -37,7 +37,7 @@ from tfgc.config import PRESETS, preset  # noqa: E402
 from tfgc.model import GenerativeCompressionModel  # noqa: E402
 
 CODEC_RUN = """
-import resource, sys
+import sys
 import numpy as np
 import tensorflow as tf
 import tensorflow_compression
@@ -54,8 +54,11 @@ else:
   strings = {k: tf.constant(v.item() if v.dtype == object else v)
              for k, v in np.load(strings_file, allow_pickle=True).items()}
   run = lambda: model.signatures["decompress"](**strings)
-print(median_seconds(run, int(repeats)),
-      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+seconds = median_seconds(run, int(repeats))
+# VmHWM, not ru_maxrss: the latter keeps the parent's peak across exec.
+with open("/proc/self/status") as f:
+  peak_kib = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+print(seconds, peak_kib / 1024)
 """
 
 
@@ -184,7 +187,18 @@ def main():
   results = dict(machine=dict(cpus=os.cpu_count(),
                               platform=platform.platform(),
                               tensorflow=tf.__version__),
-                 parameters=parameter_counts())
+                 training={})
+  # Training first: building the 160 M-parameter `paper` model (for its
+  # parameter count) slows everything that runs after it in this process.
+  with tempfile.TemporaryDirectory() as folder:
+    photo_folder(folder)
+    for crop in (128, 256):
+      print(f"training at {crop}x{crop} ...", flush=True)
+      results["training"][f"batch8_{crop}"] = dict(
+          input_pipeline=input_pipeline_speed(folder, 8, crop, 200),
+          **train_step_time(folder, 8, crop, args.train_steps))
+
+  results["parameters"] = parameter_counts()
   results["codec"] = {}
   with tempfile.TemporaryDirectory() as model_dir:
     export.export(GenerativeCompressionModel(preset("small")), model_dir)
@@ -199,15 +213,6 @@ def main():
         codec["tfgc_decode_time_ratio"] = (tfgc["decode"]["seconds"]
                                            / codec["decode_seconds"])
       results["codec"][size] = dict(tfgc_small=tfgc, pillow=pillow)
-  results["training"] = {}
-  with tempfile.TemporaryDirectory() as folder:
-    photo_folder(folder)
-    for crop in (128, 256):
-      print(f"training at {crop}x{crop} ...", flush=True)
-      results["training"][f"batch8_{crop}"] = dict(
-          input_pipeline=input_pipeline_speed(folder, 8, crop, 200),
-          **train_step_time(folder, 8, crop, args.train_steps))
-
   print(f"{'preset':8} {'E':>12} {'G':>12} {'E+G':>12} {'D':>12}")
   for name, c in results["parameters"].items():
     print(f"{name:8} {c['encoder']:12,} {c['generator']:12,} "
