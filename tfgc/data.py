@@ -16,6 +16,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageOps
 
+from tfgc.images import read_image
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 
 
@@ -62,25 +64,20 @@ def scan_folder(folder, min_size=1):
 
 
 def load_rgb(path, max_short_side=0):
-  """Decodes an image file to uint8 [H, W, 3] (EXIF-rotated, 8-bit RGB).
+  """Decodes an image file to uint8 [H, W, 3] (see `images.read_image`;
+  no pixel limit: training photos are the user's own).
 
   With `max_short_side` > 0, images whose shorter side is longer are
   downscaled (Lanczos) so that it equals `max_short_side`.
   """
-  with Image.open(path) as image:
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-      image = Image.fromarray(
-          (np.asarray(image, dtype=np.float64) / 257.0).round()
-          .clip(0, 255).astype(np.uint8))
-    image = image.convert("RGB")
-    short = min(image.size)
-    if max_short_side and short > max_short_side:
-      scale = max_short_side / short
-      image = image.resize((max(1, round(image.width * scale)),
-                            max(1, round(image.height * scale))),
-                           Image.LANCZOS)
-    return np.asarray(image, dtype=np.uint8)
+  image = read_image(path, max_pixels=None)
+  short = min(image.shape[:2])
+  if not max_short_side or short <= max_short_side:
+    return image
+  scale = max_short_side / short
+  size = (max(1, round(image.shape[1] * scale)),
+          max(1, round(image.shape[0] * scale)))
+  return np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS))
 
 
 def decoded_images(paths: List[str], max_short_side=0):

@@ -22,16 +22,18 @@ def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
 
   EXIF orientation is applied; grayscale, palette, CMYK and 16-bit images
   are converted to 8-bit RGB; alpha is dropped with a warning. Images above
-  `max_pixels` are refused before they are decoded (decompression bombs).
+  `max_pixels` (None: no limit) are refused before they are decoded
+  (decompression bombs).
   """
   try:
     with Image.open(path) as image:
-      if image.width * image.height > max_pixels:
+      if max_pixels is not None and image.width * image.height > max_pixels:
         raise ImageError(
             f"{path}: {image.width}x{image.height} exceeds the limit of "
             f"{max_pixels} pixels; raise it with --max_pixels")
       with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        if max_pixels is not None:
+          warnings.simplefilter("error", Image.DecompressionBombWarning)
         image = ImageOps.exif_transpose(image)
         image.load()
       return to_rgb(image, path)
