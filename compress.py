@@ -149,7 +149,7 @@ def _run_jobs(jobs, work):
 
 
 def run_compress(args):
-  jobs = _jobs(args.inputs, data.list_images, ".tfgc")
+  jobs = _jobs(args.inputs, data.list_files, ".tfgc")
   codec = codec_lib.load(args.model, args.max_pixels)
 
   def work(source, target):
@@ -161,14 +161,9 @@ def run_compress(args):
   return _run_jobs(jobs, work)
 
 
-def _find_bitstreams(folder):
-  return sorted(os.path.join(root, name)
-                for root, _, names in os.walk(folder)
-                for name in names if name.endswith(".tfgc"))
-
-
 def run_decompress(args):
-  jobs = _jobs(args.inputs, _find_bitstreams, ".png")
+  jobs = _jobs(args.inputs, lambda folder: data.list_files(folder, ".tfgc"),
+               ".png")
   if len(jobs) == 1:  # Fail fast, before loading a model.
     codec_lib.info(_read(jobs[0][0]), args.max_pixels)
   codec = codec_lib.load(args.model, args.max_pixels)

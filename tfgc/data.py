@@ -34,19 +34,20 @@ class ImageFolder:
   too_small: Tuple[str, ...]
 
 
-def list_images(folder):
-  """Image files under `folder`, recursively, sorted."""
+def list_files(folder, suffixes=IMAGE_SUFFIXES):
+  """Files under `folder` ending in `suffixes` (any case), recursively,
+  sorted."""
   found = []
   for root, _, files in os.walk(folder):
     found.extend(os.path.join(root, name) for name in files
-                 if name.lower().endswith(IMAGE_SUFFIXES))
+                 if name.lower().endswith(suffixes))
   return sorted(found)
 
 
 def scan_folder(folder, min_size=1):
   """Checks every image under `folder` once; see `ImageFolder`."""
   paths, unreadable, too_small = [], [], []
-  for path in list_images(folder):
+  for path in list_files(folder):
     try:
       with Image.open(path) as image:
         image = ImageOps.exif_transpose(image)
