@@ -1,0 +1,52 @@
+"""Image quality metrics on uint8 images: PSNR, MS-SSIM, LPIPS.
+
+All take two uint8 [H, W, 3] arrays of the same size and return a float.
+"""
+
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+from tfgc.lpips import LPIPS
+
+# MS-SSIM's standard five scales need images of at least 11 * 2^4 pixels.
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+def _check(a, b):
+  if a.shape != b.shape or a.ndim != 3 or a.shape[2] != 3:
+    raise ValueError(f"expected two [H, W, 3] images of one size, got "
+                     f"{a.shape} and {b.shape}")
+
+
+def psnr(a, b):
+  """Peak signal-to-noise ratio in dB (inf for identical images)."""
+  _check(a, b)
+  mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+  return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+
+
+def ms_ssim(a, b):
+  """Multi-scale SSIM (TensorFlow's), in [0, 1]; images too small for all
+  five scales use as many as fit, their weights renormalised."""
+  _check(a, b)
+  scales = len(MS_SSIM_WEIGHTS)
+  while scales > 1 and min(a.shape[:2]) < 11 * 2 ** (scales - 1):
+    scales -= 1
+  weights = np.array(MS_SSIM_WEIGHTS[:scales])
+  return float(tf.image.ssim_multiscale(
+      tf.constant(a)[None], tf.constant(b)[None], 255,
+      power_factors=tuple(weights / weights.sum()))[0])
+
+
+@functools.lru_cache(maxsize=None)
+def _lpips(net):
+  return LPIPS(net)
+
+
+def lpips(a, b, net="alexnet"):
+  """LPIPS distance (lower is better) with the "alexnet" or "vgg16" net."""
+  _check(a, b)
+  to_float = lambda x: tf.constant(x[None], tf.float32) / 255.0  # noqa: E731
+  return float(_lpips(net)(to_float(a), to_float(b))[0])
