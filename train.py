@@ -1,10 +1,12 @@
 """Trains a tfgc model and exports it as a SavedModel.
 
-    python train.py --data_dir=PHOTOS --preset=small --steps=50000 \
-        --checkpoint_dir=RUN/ckpt --log_dir=RUN/logs --export_dir=RUN/export
+  python train.py --data_dir=PHOTOS --preset=small --steps=50000
+      --checkpoint_dir=RUN/ckpt --log_dir=RUN/logs --export_dir=RUN/export
 
 Running the same command again resumes from the last checkpoint in
 --checkpoint_dir (step counter, both optimizers, all networks).
+--log_dir (absl's flag) sets the TensorBoard folder (default
+CHECKPOINT_DIR/logs).
 """
 
 import json
