@@ -159,3 +159,25 @@ def test_any_size_round_trips_to_its_own_size(tiny_export):
     decoded = model.signatures["decompress"](**strings)["image"]
     assert decoded.shape == (height, width, 3)
     assert decoded.dtype == tf.uint8
+
+
+MODEL_ID = """
+import tensorflow as tf
+from tfgc import export
+from tfgc.config import preset
+from tfgc.model import GenerativeCompressionModel
+if len(__import__("sys").argv) > 1:
+  GenerativeCompressionModel(preset("tiny"))  # Shifts Keras' layer names.
+tf.keras.utils.set_random_seed(5)
+model = GenerativeCompressionModel(preset("tiny"))
+codec = export.CodecModule(model, "")
+print(export.model_id(model.config,
+                      [v for v in codec.variables if v.dtype != tf.string]))
+"""
+
+
+def test_model_id_depends_on_weights_not_on_layer_names():
+  first = run_python(MODEL_ID).stdout.split()[-1]
+  second = run_python(MODEL_ID).stdout.split()[-1]
+  assert first == second and len(first) == 16
+  assert run_python(MODEL_ID, "renamed").stdout.split()[-1] == first

@@ -125,11 +125,16 @@ class CodecModule(TransformsModule):
 
 
 def model_id(config, variables):
-  """16 hex digits of SHA-256 over the config and the exported weights."""
+  """16 hex digits of SHA-256 over the config and the weights' values.
+
+  `variables` in a deterministic order (a module's or model's own order);
+  names are left out: Keras numbers layer names per process.
+  """
   digest = hashlib.sha256(config.to_json().encode())
-  for variable in sorted(variables, key=lambda v: v.name):
-    digest.update(variable.name.encode())
-    digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
+  for variable in variables:
+    value = np.ascontiguousarray(variable.numpy())
+    digest.update(str(value.shape).encode())
+    digest.update(value.tobytes())
   return digest.hexdigest()[:16]
 
 
@@ -149,8 +154,7 @@ def export(model, export_dir):
   snapshot), so export after training.
   """
   codec = CodecModule(model, "")
-  weights = [v for v in codec.variables
-             if v.dtype != tf.string]
+  weights = [v for v in codec.variables if v.dtype != tf.string]
   identifier = model_id(model.config, weights)
   codec.model_id.assign(identifier)
   tf.saved_model.save(codec, export_dir, signatures=codec.signatures())
