@@ -27,12 +27,17 @@ common="--data_dir=$DATA/train --val_dir=$DATA/val --preset=small
   --latent_channels=$channels --batch_size=8 --crop_size=128
   --checkpoint_every=500 --log_every=100 --validate_every=2500"
 
-if [ ! -f "$run/warmup/export/saved_model.pb" ]; then
+# On a machine without the run directory, a committed milestone of this
+# run (milestones/NAME, see milestones/README.md) replaces stage 1.
+init_from=$run/ckpt
+if [ ! -d "$run/ckpt" ] && [ -d "milestones/$name" ]; then
+  init_from=milestones/$name
+elif [ ! -f "$run/warmup/export/saved_model.pb" ]; then
   .venv/bin/python train.py $common --steps=5000 --warmup_steps=5000 \
     --checkpoint_dir="$run/ckpt" --export_dir="$run/warmup/export"
 fi
 exec .venv/bin/python train.py $common --steps=100000 --warmup_steps=0 \
-  --init_from="$run/ckpt" --lambda_mse=10 --lambda_perceptual=1 \
+  --init_from="$init_from" --lambda_mse=10 --lambda_perceptual=1 \
   --perceptual_network=alexnet --gan_weight=0.15 \
   --lambda_feature_matching=1 \
   --checkpoint_dir="$run/adversarial/ckpt" --export_dir="$run/export"
