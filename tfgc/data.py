@@ -14,9 +14,9 @@ from typing import List, Tuple
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image, ImageOps
+from PIL import Image
 
-from tfgc.images import read_image
+from tfgc.images import ImageError, read_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 
@@ -49,12 +49,10 @@ def scan_folder(folder, min_size=1):
   paths, unreadable, too_small = [], [], []
   for path in list_files(folder):
     try:
-      with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image)
-        image.load()
-        width, height = image.size
-    except Exception:  # Pillow raises many types for corrupt files.
-      logging.warning("skipping unreadable image %s", path)
+      # The pipeline's own decoder: what passes here decodes there.
+      height, width = read_image(path, max_pixels=None).shape[:2]
+    except ImageError as e:
+      logging.warning("skipping %s", e)
       unreadable.append(path)
       continue
     if min(width, height) < min_size:
