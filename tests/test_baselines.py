@@ -3,6 +3,7 @@ import pytest
 import skimage.data
 
 from tfgc import baselines
+from tfgc.errors import TfgcError
 
 COFFEE = skimage.data.coffee()  # 400x600 photo
 
@@ -14,7 +15,10 @@ def test_codec_reaches_a_reachable_target_from_below(codec):
   assert result.reached
   assert result.bpp == 8 * len(result.data) / COFFEE[..., 0].size
   assert target * 0.7 <= result.bpp <= target
-  assert result.decoded.shape == COFFEE.shape
+  decoded = baselines.decode(codec, result.data)
+  assert decoded.shape == COFFEE.shape and decoded.dtype == np.uint8
+  error = np.abs(decoded.astype(int) - COFFEE).mean()
+  assert error < 20  # A real decoding of this photo, not noise.
 
 
 @pytest.mark.parametrize("codec", sorted(baselines.CODECS))
@@ -23,3 +27,44 @@ def test_an_unreachable_target_is_reported_not_extrapolated(codec):
   assert not result.reached
   assert result.bpp > 0.001
   assert result.bpp == 8 * len(result.data) / COFFEE[..., 0].size
+
+
+def test_searches_for_several_targets_share_their_encodes():
+  search = baselines.RateSearch("jpeg", COFFEE)
+  first = search.at_bpp(0.5)
+  encodes = len(search._results)
+  assert search.at_bpp(0.5) == first
+  assert len(search._results) == encodes
+
+
+@pytest.mark.parametrize("codec", sorted(baselines.CODECS))
+def test_container_bytes_are_a_fixed_part_of_the_file(codec):
+  search = baselines.RateSearch(codec, COFFEE)
+  small, large = search.at_bpp(0.2), search.at_bpp(1.0)
+  small_overhead = baselines.container_bytes(codec, small.data)
+  large_overhead = baselines.container_bytes(codec, large.data)
+  assert 0 <= small_overhead < len(small.data)
+  # The coded image data, not the headers, is what grows with the rate.
+  assert (len(large.data) - large_overhead
+          > 2 * (len(small.data) - small_overhead))
+  assert abs(large_overhead - small_overhead) < 200
+
+
+def test_known_container_sizes():
+  webp = baselines.at_bpp("webp", COFFEE, 0.5).data
+  assert baselines.container_bytes("webp", webp) == 20  # RIFF + VP8 chunk.
+  hevc = baselines.at_bpp("hevc", COFFEE, 0.5).data
+  assert baselines.container_bytes("hevc", hevc) > 100  # HEIF boxes.
+  assert baselines.container_bytes("jxl", b"\xff\x0a") == 0
+
+
+def test_unknown_codec_names_the_choices():
+  with pytest.raises(TfgcError, match="choose from jpeg"):
+    baselines.codec("bpg")
+
+
+def test_a_missing_library_says_how_to_install_it(monkeypatch):
+  monkeypatch.setattr(baselines, "_module", baselines._module.__wrapped__)
+  monkeypatch.setitem(__import__("sys").modules, "pillow_heif", None)
+  with pytest.raises(baselines.CodecUnavailable, match="make install"):
+    baselines.codec("hevc")

@@ -1,0 +1,112 @@
+import csv
+import html.parser
+import json
+import os
+
+import pytest
+
+from tfgc import evaluate
+from tfgc.images import save_png
+
+GRID = "0.5,1,2"
+
+
+class _Links(html.parser.HTMLParser):
+  def __init__(self):
+    super().__init__()
+    self.links = []
+
+  def handle_starttag(self, tag, attrs):
+    self.links += [value for name, value in attrs if name in ("src", "href")]
+
+
+@pytest.fixture(scope="module")
+def evaluation(tiny_export, photo, tmp_path_factory):
+  """Runs `python -m tfgc.evaluate` once on two small images."""
+  images = tmp_path_factory.mktemp("images")
+  save_png(str(images / "face.png"), photo[80:144, 170:250])
+  save_png(str(images / "rocket.png"), photo[300:348, 20:68])
+  out = tmp_path_factory.mktemp("evaluation")
+  status = evaluate.main([f"--images={images}", f"--models={tiny_export}",
+                          "--codecs=jpeg,webp", f"--bpps={GRID}",
+                          "--lpips=alexnet", f"--out={out}"])
+  return status, out
+
+
+def test_evaluation_writes_csv_json_plots_and_report(evaluation):
+  status, out = evaluation
+  assert status == 0
+  for name in ("results.csv", "summary.json", "report.html"):
+    assert os.path.getsize(out / name) > 0
+  for metric in ("psnr", "ms_ssim", "lpips_alexnet"):
+    for suffix in ("png", "svg"):
+      assert os.path.getsize(out / f"rd_{metric}.{suffix}") > 1000
+
+
+def test_csv_has_a_row_per_image_method_and_target(evaluation):
+  _, out = evaluation
+  with open(out / "results.csv") as f:
+    rows = list(csv.DictReader(f))
+  # Per image: the model, and each codec at 3 grid + matched + double rates.
+  assert len(rows) == 2 * (1 + 2 * (3 + 2))
+  for row in rows:
+    assert float(row["bpp"]) == pytest.approx(
+        8 * int(row["file_bytes"]) / (int(row["width"]) * int(row["height"])))
+    if row["kind"] == "codec" and row["reached"] == "True":
+      assert float(row["bpp"]) <= float(row["target_bpp"])
+  model = [r for r in rows if r["kind"] == "model"]
+  assert {r["role"] for r in model} == {"operating point"}
+  matched = [r for r in rows if r["role"].startswith("matched:")]
+  for row in matched:
+    own = next(r for r in model if r["image"] == row["image"])
+    assert float(row["target_bpp"]) == pytest.approx(float(own["bpp"]))
+
+
+def test_summary_compares_codecs_at_the_model_rate(evaluation):
+  _, out = evaluation
+  with open(out / "summary.json") as f:
+    summary = json.load(f)
+  model, = summary["operating_points"]
+  assert summary["images"] == 2
+  assert set(summary["matched"][model]) == {"jpeg", "webp"}
+  for codec, entry in summary["matched"][model].items():
+    assert entry["images"] == 2
+    assert entry["encode_seconds"] > 0 and entry["decode_seconds"] > 0
+  op = summary["operating_points"][model]
+  assert op["container_bytes"] > 0 and op["decode_seconds"] > 0
+  for codec, by_metric in summary["bd_rate"][model].items():
+    assert set(by_metric) == {"psnr", "ms_ssim", "lpips_alexnet"}
+    for entry in by_metric.values():
+      assert (entry["percent"] is None) == (entry["images"] == 0)
+
+
+def test_report_links_only_files_that_exist(evaluation):
+  _, out = evaluation
+  parser = _Links()
+  with open(out / "report.html") as f:
+    parser.feed(f.read())
+  assert len(parser.links) >= 3 + 2 * 4  # Plots, and 4 crops per image.
+  for link in parser.links:
+    assert "://" not in link and not os.path.isabs(link), link
+    assert os.path.isfile(out / link), link
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--codecs=bpg"], "unknown codec 'bpg'"),
+    (["--lpips=squeeze"], "unknown LPIPS network"),
+    (["--bpps=low"], "not a list of numbers"),
+    (["--models=/nonexistent"], "no model"),
+])
+def test_bad_flags_fail_with_one_line(flags, message, tmp_path, tiny_export,
+                                      capsys):
+  args = [f"--images={tmp_path}", f"--models={tiny_export}",
+          f"--out={tmp_path / 'out'}"] + flags
+  assert evaluate.main(args) == 1
+  err = capsys.readouterr().err
+  assert message in err and err.count("\n") == 1
+
+
+def test_an_empty_image_folder_is_refused(tmp_path, tiny_export, capsys):
+  assert evaluate.main([f"--images={tmp_path}", f"--models={tiny_export}",
+                        "--codecs=jpeg", f"--out={tmp_path / 'out'}"]) == 1
+  assert "no images" in capsys.readouterr().err

@@ -1,0 +1,366 @@
+"""Rate–distortion–perception evaluation of tfgc models and classical codecs.
+
+    python -m tfgc.evaluate --images=DIR --models=DIR[,DIR...] \\
+        --codecs=jpeg,webp,avif,jpeg2000,hevc,jxl --out=DIR
+
+For every image: each model compresses and decompresses it (real .tfgc
+files, header included); each codec is driven by bisection to a grid of
+target rates, to each model's rate on that image ("matched") and to twice
+it ("double"), and the achieved bpp of its real file is recorded; PSNR,
+MS-SSIM and LPIPS are computed on every decoded image, and every encode and
+decode is timed in this same run. Writes to --out:
+
+    results.csv          one row per image, method and target rate
+    summary.json         means at the operating points, codecs at matched
+                         and double rate, BD-rates, times, container bytes
+    rd_<metric>.png/svg  rate–distortion plots
+    report.html          offline report: tables, plots, side-by-side crops
+    crops/               the crops the report shows
+"""
+
+import argparse
+import csv
+import dataclasses
+import json
+import os
+import sys
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from tfgc import baselines, bdrate, codec as codec_lib, metrics
+from tfgc.data import list_files
+from tfgc.errors import TfgcError
+from tfgc.images import read_image, save_png
+
+DEFAULT_CODECS = ("jpeg", "webp", "avif", "jpeg2000", "hevc", "jxl")
+DEFAULT_GRID = (0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
+                1.0)
+LPIPS_NETS = ("alexnet", "vgg16")
+# Metrics whose BD-rates are reported, and whether higher is better.
+BD_METRICS = {"psnr": True, "ms_ssim": True, "lpips_alexnet": False,
+              "lpips_vgg16": False}
+
+
+@dataclasses.dataclass
+class Point:
+  """One decoded image of one method on one image (a row of results.csv).
+
+  role: "operating point" (a model), "grid", "matched:<model>" or
+  "double:<model>" (a codec at a target rate). target_bpp: the rate asked
+  of a codec (None for models). bpp: the real file's, header included.
+  quality: the codec's setting (None for models). container_bytes: bytes
+  of the file that are headers and container, not coded image data.
+  scores: metric name -> value.
+  """
+  image: str
+  width: int
+  height: int
+  method: str
+  kind: str
+  role: str
+  target_bpp: Optional[float]
+  bpp: float
+  reached: bool
+  quality: Optional[float]
+  file_bytes: int
+  container_bytes: int
+  scores: Dict[str, float]
+  encode_seconds: float
+  decode_seconds: float
+
+  def row(self):
+    row = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+           if f.name != "scores"}
+    row.update(self.scores)
+    return row
+
+
+@dataclasses.dataclass(frozen=True)
+class Decoded:
+  """A scored decoded image: the `Point` and the pixels, uint8 [H, W, 3]."""
+  point: Point
+  pixels: np.ndarray
+
+
+def score(original, decoded, lpips_nets):
+  """Metric name -> value for uint8 [H, W, 3] images."""
+  scores = dict(psnr=metrics.psnr(original, decoded),
+                ms_ssim=metrics.ms_ssim(original, decoded))
+  for net in lpips_nets:
+    scores[f"lpips_{net}"] = metrics.lpips(original, decoded, net)
+  return scores
+
+
+def evaluate_model(name, model, image_name, image, lpips_nets):
+  """Compresses and decodes `image` with a loaded `tfgc.codec.Codec`."""
+  start = time.perf_counter()
+  data = model.compress(image)
+  encode_seconds = time.perf_counter() - start
+  start = time.perf_counter()
+  decoded = model.decompress(data)
+  decode_seconds = time.perf_counter() - start
+  header = codec_lib.info(data)
+  height, width = image.shape[:2]
+  point = Point(image_name, width, height, name, "model", "operating point",
+                None, header["bits_per_pixel"], True, None, len(data),
+                len(data) - header["payload_bytes"],
+                score(image, decoded, lpips_nets), encode_seconds,
+                decode_seconds)
+  return Decoded(point, decoded)
+
+
+def evaluate_codec(name, image_name, image, targets, lpips_nets):
+  """The codec at each (target bpp, role) of `targets` -> list of `Decoded`.
+
+  Each distinct file is decoded and scored once; its encode time is that
+  of the encoder call that made it.
+  """
+  search = baselines.RateSearch(name, image)
+  height, width = image.shape[:2]
+  scored = {}
+  found = []
+  for target, role in targets:
+    result = search.at_bpp(target)
+    if result.quality not in scored:
+      start = time.perf_counter()
+      decoded = baselines.decode(name, result.data)
+      decode_seconds = time.perf_counter() - start
+      scored[result.quality] = (decoded, score(image, decoded, lpips_nets),
+                                decode_seconds)
+    decoded, scores, decode_seconds = scored[result.quality]
+    point = Point(image_name, width, height, name, "codec", role, target,
+                  result.bpp, result.reached, result.quality,
+                  len(result.data),
+                  baselines.container_bytes(name, result.data), scores,
+                  result.encode_seconds, decode_seconds)
+    found.append(Decoded(point, decoded))
+  return found
+
+
+def center_crop_box(height, width, size):
+  """(top, left, side) of the centred square crop of at most `size`."""
+  side = min(size, height, width)
+  return (height - side) // 2, (width - side) // 2, side
+
+
+def model_names(paths):
+  """Short unique display names for model paths or bundled names."""
+  names = []
+  for path in paths:
+    base = os.path.basename(os.path.normpath(path)) or path
+    name, n = base, 2
+    while name in names:
+      name, n = f"{base}-{n}", n + 1
+    names.append(name)
+  return names
+
+
+def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
+        lpips_nets=LPIPS_NETS, crop=256, log=print):
+  """Evaluates everything; writes the outputs to `out`; returns the summary.
+  """
+  from tfgc import report  # matplotlib is needed only from here on.
+  for name in codec_names:
+    baselines.codec(name)  # Fails now, not after the first image.
+  paths = list_files(images_dir)
+  if not paths:
+    raise TfgcError(f"no images in {images_dir}")
+  names = model_names(model_paths)
+  models = {name: codec_lib.load(path)
+            for name, path in zip(names, model_paths)}
+  for model in models.values():  # Traces once, outside the timings.
+    model.decompress(model.compress(np.zeros((16, 16, 3), np.uint8)))
+  os.makedirs(os.path.join(out, "crops"), exist_ok=True)
+
+  points: List[Point] = []
+  crops = []
+  for i, path in enumerate(paths, 1):
+    image_name = os.path.relpath(path, images_dir)
+    image = read_image(path)
+    decoded = [evaluate_model(name, model, image_name, image, lpips_nets)
+               for name, model in models.items()]
+    targets = [(t, "grid") for t in grid]
+    for d in list(decoded):
+      targets += [(d.point.bpp, f"matched:{d.point.method}"),
+                  (2 * d.point.bpp, f"double:{d.point.method}")]
+    for name in codec_names:
+      decoded += evaluate_codec(name, image_name, image, targets, lpips_nets)
+    points += [d.point for d in decoded]
+    crops.append(save_crops(out, image_name, image, decoded, crop))
+    status = ", ".join(f"{d.point.method} {d.point.bpp:.4f} bpp"
+                       for d in decoded if d.point.kind == "model")
+    bar = "#" * (20 * i // len(paths))
+    log(f"[{bar:20}] {i}/{len(paths)} {image_name}: {status or 'codecs'}")
+
+  write_csv(os.path.join(out, "results.csv"), points)
+  summary = summarize(points, list(models), codec_names, lpips_nets)
+  summary["models"] = {name: dict(path=model.path, model_id=model.model_id)
+                       for name, model in models.items()}
+  summary["grid_bpp"] = list(grid)
+  with open(os.path.join(out, "summary.json"), "w") as f:
+    json.dump(summary, f, indent=2)
+  plots = report.write_plots(out, points, summary)
+  report.write_html(out, summary, plots, crops)
+  return summary
+
+
+def save_crops(out, image_name, image, decoded, size):
+  """Saves the centre crop of the original and of each model's decoding
+  and each codec's at each model's matched rate; returns their listing:
+  dict(image, original, models: [{method, file, point, matched: [...]}])."""
+  top, left, side = center_crop_box(*image.shape[:2], size)
+  folder = os.path.join("crops", image_name.replace(os.sep, "_"))
+  os.makedirs(os.path.join(out, folder), exist_ok=True)
+
+  def save(label, pixels):
+    relative = os.path.join(folder, f"{label}.png")
+    save_png(os.path.join(out, relative),
+             np.ascontiguousarray(pixels[top:top + side, left:left + side]))
+    return relative
+
+  listing = dict(image=image_name, original=save("original", image),
+                 models=[])
+  for model in (d for d in decoded if d.point.kind == "model"):
+    matched = [dict(method=d.point.method, point=d.point,
+                    file=save(f"{model.point.method}-{d.point.method}",
+                              d.pixels))
+               for d in decoded
+               if d.point.role == f"matched:{model.point.method}"]
+    listing["models"].append(dict(method=model.point.method,
+                                  point=model.point,
+                                  file=save(model.point.method, model.pixels),
+                                  matched=matched))
+  return listing
+
+
+def write_csv(path, points):
+  fields = list(points[0].row())
+  for p in points:
+    fields += [k for k in p.row() if k not in fields]
+  with open(path, "w", newline="") as f:
+    writer = csv.DictWriter(f, fieldnames=fields)
+    writer.writeheader()
+    for p in points:
+      writer.writerow(p.row())
+
+
+def _mean(values):
+  values = [v for v in values if v is not None]
+  return float(np.mean(values)) if values else None
+
+
+def _means(points, score_names):
+  """Mean bpp, scores, times and reach count of a list of points."""
+  if not points:
+    return None
+  megapixels = sum(p.width * p.height for p in points) / 1e6
+  encode = sum(p.encode_seconds for p in points)
+  decode = sum(p.decode_seconds for p in points)
+  return dict(
+      images=len(points), reached=sum(p.reached for p in points),
+      bpp=_mean([p.bpp for p in points]),
+      container_bytes=_mean([p.container_bytes for p in points]),
+      **{name: _mean([p.scores[name] for p in points])
+         for name in score_names},
+      encode_seconds=encode / len(points),
+      decode_seconds=decode / len(points),
+      encode_megapixels_per_second=megapixels / encode if encode else None,
+      decode_megapixels_per_second=megapixels / decode if decode else None)
+
+
+def _quality(point, metric):
+  value = point.scores[metric]
+  return value if BD_METRICS[metric] else -value
+
+
+def summarize(points, model_names_, codec_names, lpips_nets):
+  """The summary.json dict (see README, "Evaluation")."""
+  score_names = ["psnr", "ms_ssim"] + [f"lpips_{n}" for n in lpips_nets]
+  bd_metrics = [m for m in BD_METRICS if m in score_names]
+  images = sorted({p.image for p in points})
+  select = lambda **kw: [p for p in points  # noqa: E731
+                         if all(getattr(p, k) == v for k, v in kw.items())]
+  summary = dict(images=len(images), metrics=score_names,
+                 operating_points={}, matched={}, double={}, bd_rate={},
+                 codec_floor={})
+  for model in model_names_:
+    summary["operating_points"][model] = _means(select(method=model),
+                                                score_names)
+    for key, role in (("matched", "matched"), ("double", "double")):
+      summary[key][model] = {
+          c: _means(select(method=c, role=f"{role}:{model}"), score_names)
+          for c in codec_names}
+    summary["bd_rate"][model] = {}
+    for c in codec_names:
+      entry = {}
+      for metric in bd_metrics:
+        per_image = []
+        for image in images:
+          test = [(p.bpp, _quality(p, metric))
+                  for p in select(method=model, image=image)]
+          anchor = [(p.bpp, _quality(p, metric))
+                    for p in select(method=c, image=image)]
+          per_image.append(bdrate.bd_rate(anchor, test))
+        entry[metric] = dict(
+            percent=bdrate.mean_bd_rate(per_image),
+            images=sum(v is not None for v in per_image))
+      summary["bd_rate"][model][c] = entry
+  for c in codec_names:  # The smallest file the codec made per image.
+    smallest = {}
+    for p in select(method=c):
+      if p.image not in smallest or p.bpp < smallest[p.image].bpp:
+        smallest[p.image] = p
+    summary["codec_floor"][c] = _means(list(smallest.values()), score_names)
+  return summary
+
+
+def main(argv):
+  parser = argparse.ArgumentParser(
+      prog="python -m tfgc.evaluate", description=__doc__.split("\n")[0],
+      formatter_class=argparse.RawDescriptionHelpFormatter,
+      epilog="\n".join(__doc__.split("\n")[2:]))
+  parser.add_argument("--images", required=True,
+                      help="folder of images (searched recursively); "
+                           "`python -m tfgc.devset` makes one")
+  parser.add_argument("--models", default=None,
+                      help="comma-separated export directories or bundled "
+                           "model names (default: the bundled default)")
+  parser.add_argument("--codecs", default=",".join(DEFAULT_CODECS),
+                      help="comma-separated, from "
+                           f"{','.join(baselines.CODECS)} (default: all)")
+  parser.add_argument("--out", required=True, help="output folder")
+  parser.add_argument("--bpps", default=",".join(map(str, DEFAULT_GRID)),
+                      help="the codecs' grid of target rates, bpp")
+  parser.add_argument("--lpips", default=",".join(LPIPS_NETS),
+                      help="LPIPS networks: alexnet, vgg16 or both")
+  parser.add_argument("--crop", type=int, default=256,
+                      help="side of the report's centre crops, pixels")
+  args = parser.parse_args(argv)
+  try:
+    model_paths = [codec_lib.resolve(m or None) for m in
+                   (args.models.split(",") if args.models else [None])]
+    codec_names = [c for c in args.codecs.split(",") if c]
+    lpips_nets = [n for n in args.lpips.split(",") if n]
+    unknown = sorted(set(lpips_nets) - set(LPIPS_NETS))
+    if unknown:
+      raise TfgcError(f"unknown LPIPS network {unknown[0]!r}; choose from "
+                      f"{', '.join(LPIPS_NETS)}")
+    try:
+      grid = sorted(float(b) for b in args.bpps.split(",") if b)
+    except ValueError:
+      raise TfgcError(f"--bpps={args.bpps} is not a list of numbers") from None
+    if args.crop < 16:
+      raise TfgcError("--crop must be at least 16")
+    run(args.images, model_paths, codec_names, args.out, grid, lpips_nets,
+        args.crop)
+  except TfgcError as e:
+    print(f"tfgc.evaluate: {e}", file=sys.stderr)
+    return 1
+  print(f"results, plots and report.html in {args.out}/")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,198 @@
+"""Plots and the HTML report of `tfgc.evaluate`.
+
+The report is one HTML file with inline CSS that links only files written
+beside it (plots, crops), so the folder opens offline and can be copied
+as a whole.
+"""
+
+import datetime
+import html
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+LABELS = {"psnr": "PSNR (dB), higher is better",
+          "ms_ssim": "MS-SSIM, higher is better",
+          "lpips_alexnet": "LPIPS AlexNet, lower is better",
+          "lpips_vgg16": "LPIPS VGG16, lower is better"}
+TICKS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+SHORT = {"psnr": "PSNR", "ms_ssim": "MS-SSIM", "lpips_alexnet": "LPIPS-Alex",
+         "lpips_vgg16": "LPIPS-VGG"}
+
+
+def codec_curve(points, codec, metric, images):
+  """Mean (bpp, metric) over images at each grid target the codec reached
+  on every image; sorted by rate. Targets it missed on any image are left
+  out rather than mixed with the codec's smallest files."""
+  curve = []
+  for target in sorted({p.target_bpp for p in points
+                        if p.method == codec and p.role == "grid"}):
+    at = [p for p in points if p.method == codec and p.role == "grid"
+          and p.target_bpp == target]
+    if len(at) == images and all(p.reached for p in at):
+      curve.append((np.mean([p.bpp for p in at]),
+                    np.mean([p.scores[metric] for p in at])))
+  return sorted(set(curve))
+
+
+def write_plots(out, points, summary):
+  """rd_<metric>.png and .svg for every metric of the summary; returns
+  [(metric, png file name)]."""
+  images = summary["images"]
+  written = []
+  for metric in summary["metrics"]:
+    figure, axes = plt.subplots(figsize=(6.4, 4.4))
+    for codec, floor in summary["codec_floor"].items():
+      curve = codec_curve(points, codec, metric, images)
+      line, = axes.plot(*zip(*curve) if curve else ([], []), marker="o",
+                        markersize=3, label=codec)
+      axes.plot(floor["bpp"], floor[metric], marker="o",
+                markersize=7, fillstyle="none", color=line.get_color())
+    for model in summary["operating_points"]:
+      own = [p for p in points if p.method == model]
+      axes.plot(np.mean([p.bpp for p in own]),
+                np.mean([p.scores[metric] for p in own]), marker="*",
+                markersize=14, linestyle="none", label=f"tfgc {model}")
+    axes.set_xscale("log")
+    axes.set_xticks(TICKS, [f"{t:g}" for t in TICKS])
+    axes.set_xlabel("bits per pixel (real files, log scale)")
+    axes.set_ylabel(LABELS[metric])
+    axes.set_title(f"{LABELS[metric].split(',')[0]}, mean of {images} "
+                   "images (hollow: a codec's smallest files)", fontsize=10)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    for suffix in ("png", "svg"):
+      figure.savefig(os.path.join(out, f"rd_{metric}.{suffix}"), dpi=120)
+    plt.close(figure)
+    written.append((metric, f"rd_{metric}.png"))
+  return written
+
+
+def _number(value, digits=3):
+  if value is None:
+    return "–"
+  return f"{value:.{digits}f}"
+
+
+def _table(headers, rows):
+  head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+  body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
+                 for row in rows)
+  return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _summary_rows(entry, metrics):
+  return [_number(entry["bpp"], 4)] + [_number(entry[m]) for m in metrics]
+
+
+def _comparison(summary, model, key, metrics):
+  """Rows: the model's operating point, then each codec at `key` rate."""
+  op = summary["operating_points"][model]
+  rows = [[f"<b>tfgc {html.escape(model)}</b>", "(its own rate)"]
+          + _summary_rows(op, metrics)]
+  for codec, entry in summary[key][model].items():
+    if entry is None:
+      continue
+    reached = f"{entry['reached']} of {entry['images']}"
+    rows.append([html.escape(codec), reached] + _summary_rows(entry, metrics))
+  return _table(["method", "target reached", "bpp"]
+                + [SHORT[m] for m in metrics], rows)
+
+
+def _figure(path, caption):
+  alt = html.escape(os.path.splitext(os.path.basename(path))[0])
+  return (f'<figure><img src="{html.escape(path)}" alt="{alt}">'
+          f"<figcaption>{caption}</figcaption></figure>")
+
+
+def _caption(label, point):
+  scores = point.scores
+  text = (f"{html.escape(label)}<br>{point.bpp:.4f} bpp, "
+          f"PSNR {scores['psnr']:.2f}")
+  if "lpips_alexnet" in scores:
+    text += f", LPIPS-Alex {scores['lpips_alexnet']:.3f}"
+  if not point.reached:
+    text += "<br><i>cannot go this low: its smallest file</i>"
+  return text
+
+
+STYLE = """
+body { font-family: sans-serif; margin: 2em; max-width: 1400px; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+td, th { border: 1px solid #bbb; padding: 3px 8px; text-align: right; }
+th { background: #eee; }
+figure { display: inline-block; margin: 4px; vertical-align: top; }
+figcaption { font-size: 12px; max-width: 260px; }
+img.plot { max-width: 640px; }
+"""
+
+
+def write_html(out, summary, plots, crops):
+  """Writes out/report.html from the summary, plots and crop listings."""
+  metrics = summary["metrics"]
+  parts = [f"<h1>tfgc evaluation: {summary['images']} images</h1>",
+           f"<p>Made {datetime.datetime.now():%Y-%m-%d %H:%M} by "
+           "<code>python -m tfgc.evaluate</code>. Rates are those of the "
+           "real files, headers and containers included. A codec that "
+           "cannot go as low as the target is shown at its smallest file "
+           "and counted as not reached; nothing is extrapolated.</p>"]
+  for model in summary["operating_points"]:
+    info = summary["models"][model]
+    parts.append(f"<h2>tfgc {html.escape(model)} "
+                 f"(<code>{html.escape(info['model_id'])}</code>)</h2>")
+    parts.append("<h3>Codecs at the model's rate (per image, the largest "
+                 "file not above it)</h3>")
+    parts.append(_comparison(summary, model, "matched", metrics))
+    parts.append("<h3>Codecs at twice the model's rate</h3>")
+    parts.append(_comparison(summary, model, "double", metrics))
+    parts.append("<h3>BD-rate of the model against each codec (negative: "
+                 "the model needs fewer bits for the same quality)</h3>")
+    bd_metrics = list(next(iter(summary["bd_rate"][model].values()), {}))
+    rows = [[html.escape(codec)] + [
+        f"{_number(entry[m]['percent'], 1)} % ({entry[m]['images']})"
+        for m in bd_metrics]
+        for codec, entry in summary["bd_rate"][model].items()]
+    parts.append(_table(["codec"] + [SHORT[m] for m in bd_metrics], rows))
+    parts.append("<p>In parentheses: images on which the codec's measured "
+                 "curve reaches the model's quality; elsewhere the BD-rate "
+                 "is unknown and left out.</p>")
+  parts.append("<h2>Encode and decode times (this run, this machine)</h2>")
+  rows = []
+  for model, entry in summary["operating_points"].items():
+    rows.append([f"tfgc {html.escape(model)}",
+                 _number(entry["encode_seconds"]),
+                 _number(entry["decode_seconds"]),
+                 _number(entry["container_bytes"], 0)])
+  first = next(iter(summary["matched"].values()), {})
+  for codec, entry in first.items():
+    if entry is not None:
+      rows.append([html.escape(codec), _number(entry["encode_seconds"]),
+                   _number(entry["decode_seconds"]),
+                   _number(entry["container_bytes"], 0)])
+  parts.append(_table(["method", "encode s/image", "decode s/image",
+                       "container bytes/file"], rows))
+  parts.append("<p>Codecs timed at the first model's matched rate; each "
+               "encode is one call at the setting the search chose.</p>")
+  parts.append("<h2>Rate–distortion</h2>")
+  parts += [f'<img class="plot" src="{html.escape(png)}" '
+            f'alt="{html.escape(metric)}">' for metric, png in plots]
+  parts.append("<h2>Side by side (centre crops, 1:1 pixels)</h2>")
+  for listing in crops:
+    parts.append(f"<h3>{html.escape(listing['image'])}</h3>")
+    for model in listing["models"]:
+      figures = [_figure(listing["original"], "original"),
+                 _figure(model["file"], _caption(f"tfgc {model['method']}",
+                                                 model["point"]))]
+      figures += [_figure(m["file"], _caption(m["method"], m["point"]))
+                  for m in model["matched"]]
+      parts.append("<div>" + "".join(figures) + "</div>")
+  page = ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
+          f"<title>tfgc evaluation</title><style>{STYLE}</style></head>"
+          f"<body>{''.join(parts)}</body></html>")
+  with open(os.path.join(out, "report.html"), "w") as f:
+    f.write(page)
