@@ -110,3 +110,26 @@ def test_an_empty_image_folder_is_refused(tmp_path, tiny_export, capsys):
   assert evaluate.main([f"--images={tmp_path}", f"--models={tiny_export}",
                         "--codecs=jpeg", f"--out={tmp_path / 'out'}"]) == 1
   assert "no images" in capsys.readouterr().err
+
+
+def test_a_score_cache_spares_rescoring_the_same_codec_files(
+    tmp_path, tiny_export, small_photo, monkeypatch):
+  (tmp_path / "images").mkdir()
+  save_png(str(tmp_path / "images" / "face.png"), small_photo)
+  args = [f"--images={tmp_path / 'images'}", f"--models={tiny_export}", "--codecs=jpeg",
+          "--bpps=1,2", "--lpips=alexnet",
+          f"--score_cache={tmp_path / 'scores.json'}"]
+  assert evaluate.main(args + [f"--out={tmp_path / 'first'}"]) == 0
+  calls = []
+  real_score = evaluate.score
+  monkeypatch.setattr(evaluate, "score",
+                      lambda *a: calls.append(1) or real_score(*a))
+  assert evaluate.main(args + [f"--out={tmp_path / 'second'}"]) == 0
+  assert len(calls) == 1  # The model's decoding only.
+  with open(tmp_path / "first" / "results.csv") as f:
+    first = f.read()
+  with open(tmp_path / "second" / "results.csv") as f:
+    second = f.read()
+  def scores(text):
+    return [line.split(",")[-3:] for line in text.splitlines()]
+  assert scores(first) == scores(second)

@@ -21,6 +21,7 @@ decode is timed in this same run. Writes to --out:
 import argparse
 import csv
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -111,11 +112,48 @@ def evaluate_model(name, model, image_name, image, lpips_nets):
   return Decoded(point, decoded)
 
 
-def evaluate_codec(name, image_name, image, targets, lpips_nets):
+class ScoreCache:
+  """Metric values of decoded files, kept in a JSON file across runs.
+
+  Keyed by the SHA-256 of the original pixels, of the encoded file and the
+  metric names, so a value is reused only for the very same file of the
+  very same image. Codec files do not change between runs, so evaluating
+  a new model re-scores only the codecs' files at its new rates.
+  """
+
+  def __init__(self, path=None):
+    self.path = path
+    self.values = {}
+    if path and os.path.exists(path):
+      with open(path) as f:
+        self.values = json.load(f)
+
+  @staticmethod
+  def key(image, data, names):
+    digest = hashlib.sha256(np.ascontiguousarray(image).tobytes())
+    digest.update(hashlib.sha256(data).digest())
+    digest.update(",".join(names).encode())
+    return digest.hexdigest()
+
+  def scores(self, image, data, decoded, lpips_nets):
+    """`score(image, decoded, lpips_nets)`, computed once per file."""
+    key = self.key(image, data, lpips_nets)
+    if key not in self.values:
+      self.values[key] = score(image, decoded, lpips_nets)
+    return self.values[key]
+
+  def save(self):
+    if self.path:
+      with open(self.path, "w") as f:
+        json.dump(self.values, f)
+
+
+def evaluate_codec(name, image_name, image, targets, lpips_nets, cache):
   """The codec at each (target bpp, role) of `targets` -> list of `Decoded`.
 
-  Each distinct file is decoded and scored once; its encode time is that
-  of the encoder call that made it.
+  Each distinct file is decoded and scored once (scores through the
+  `ScoreCache`); its encode time is that of the encoder call that made it,
+  its decode time is measured here.
   """
   search = baselines.RateSearch(name, image)
   height, width = image.shape[:2]
@@ -127,8 +165,9 @@ def evaluate_codec(name, image_name, image, targets, lpips_nets):
       start = time.perf_counter()
       decoded = baselines.decode(name, result.data)
       decode_seconds = time.perf_counter() - start
-      scored[result.quality] = (decoded, score(image, decoded, lpips_nets),
-                                decode_seconds)
+      scored[result.quality] = (
+          decoded, cache.scores(image, result.data, decoded, lpips_nets),
+          decode_seconds)
     decoded, scores, decode_seconds = scored[result.quality]
     point = Point(image_name, width, height, name, "codec", role, target,
                   result.bpp, result.reached, result.quality,
@@ -158,8 +197,10 @@ def model_names(paths):
 
 
 def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
-        lpips_nets=LPIPS_NETS, crop=256, log=print):
+        lpips_nets=LPIPS_NETS, crop=256, score_cache=None, log=print):
   """Evaluates everything; writes the outputs to `out`; returns the summary.
+
+  score_cache: path of a `ScoreCache` file to reuse and update, or None.
   """
   from tfgc import report  # matplotlib is needed only from here on.
   for name in codec_names:
@@ -173,6 +214,7 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
   for model in models.values():  # Traces once, outside the timings.
     model.decompress(model.compress(np.zeros((16, 16, 3), np.uint8)))
   os.makedirs(os.path.join(out, "crops"), exist_ok=True)
+  cache = ScoreCache(score_cache)
 
   points: List[Point] = []
   crops = []
@@ -186,7 +228,9 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
       targets += [(d.point.bpp, f"matched:{d.point.method}"),
                   (2 * d.point.bpp, f"double:{d.point.method}")]
     for name in codec_names:
-      decoded += evaluate_codec(name, image_name, image, targets, lpips_nets)
+      decoded += evaluate_codec(name, image_name, image, targets, lpips_nets,
+                                cache)
+    cache.save()
     points += [d.point for d in decoded]
     crops.append(save_crops(out, image_name, image, decoded, crop))
     status = ", ".join(f"{d.point.method} {d.point.bpp:.4f} bpp"
@@ -337,6 +381,11 @@ def main(argv):
                       help="LPIPS networks: alexnet, vgg16 or both")
   parser.add_argument("--crop", type=int, default=256,
                       help="side of the report's centre crops, pixels")
+  parser.add_argument("--score_cache", default=None,
+                      help="JSON file of metric values of codec files, "
+                           "reused across runs (keyed by content): "
+                           "re-evaluating a new model then scores only "
+                           "the codec files at its new rates")
   args = parser.parse_args(argv)
   try:
     model_paths = [codec_lib.resolve(m or None) for m in
@@ -354,7 +403,7 @@ def main(argv):
     if args.crop < 16:
       raise TfgcError("--crop must be at least 16")
     run(args.images, model_paths, codec_names, args.out, grid, lpips_nets,
-        args.crop)
+        args.crop, args.score_cache)
   except TfgcError as e:
     print(f"tfgc.evaluate: {e}", file=sys.stderr)
     return 1
