@@ -1,0 +1,71 @@
+"""A stand-in labeller: colour and position clustering into k regions.
+
+THIS IS NOT SEMANTIC SEGMENTATION. It groups pixels whose colour and place
+in the image are alike (k-means on colour plus position), so that selective
+compression (SC) can be trained and tried on photos that come without a
+label map. Its "classes" are region numbers of one image, 0..k-1 ordered by
+mean brightness, with no meaning across images: class 3 is not "sky". A
+user with real label maps (Cityscapes `*_labelIds.png`, or any uint8 PNG of
+class ids) passes those instead.
+"""
+
+import numpy as np
+from PIL import Image
+
+# Clustering runs on a copy whose longer side is this many pixels.
+WORK_SIDE = 96
+# Weight of position against colour (both scaled to [0, 1]): larger gives
+# rounder, more compact regions.
+POSITION_WEIGHT = 0.5
+
+
+def _kmeans(features, k, rng, iterations=25):
+  """Lloyd's k-means with k-means++ seeding; returns labels [N]."""
+  centres = [features[rng.integers(len(features))]]
+  for _ in range(1, k):
+    distances = np.min([np.sum((features - c) ** 2, axis=1)
+                        for c in centres], axis=0)
+    total = distances.sum()
+    if total == 0:
+      break
+    centres.append(features[rng.choice(len(features), p=distances / total)])
+  centres = np.array(centres)
+  for _ in range(iterations):
+    distances = ((features[:, None, :] - centres[None]) ** 2).sum(-1)
+    labels = distances.argmin(1)
+    moved = np.array([features[labels == j].mean(0) if np.any(labels == j)
+                      else centres[j] for j in range(len(centres))])
+    if np.allclose(moved, centres):
+      break
+    centres = moved
+  return labels
+
+
+def cluster_labels(image, classes=8, seed=0):
+  """uint8 [H, W, 3] -> uint8 [H, W] region ids in [0, classes).
+
+  Deterministic for a given image, `classes` and `seed`. Regions are
+  numbered by increasing mean brightness. Not semantic (see module doc).
+  """
+  if not 1 <= classes <= 256:
+    raise ValueError(f"classes must be in 1..256, got {classes}")
+  height, width = image.shape[:2]
+  scale = min(1.0, WORK_SIDE / max(height, width))
+  small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+  small = np.asarray(Image.fromarray(image).resize(small_size,
+                                                   Image.BILINEAR),
+                     dtype=np.float64) / 255.0
+  rows, columns = np.mgrid[0:small.shape[0], 0:small.shape[1]]
+  side = max(small.shape[:2])
+  features = np.concatenate(
+      [small.reshape(-1, 3),
+       POSITION_WEIGHT * np.stack([rows.ravel(), columns.ravel()], 1) / side],
+      axis=1)
+  labels = _kmeans(features, min(classes, len(features)),
+                   np.random.default_rng(seed))
+  brightness = [small.reshape(-1, 3)[labels == j].mean() if np.any(
+      labels == j) else np.inf for j in range(labels.max() + 1)]
+  order = np.argsort(np.argsort(brightness))
+  regions = order[labels].reshape(small.shape[:2]).astype(np.uint8)
+  return np.asarray(Image.fromarray(regions).resize((width, height),
+                                                    Image.NEAREST))
