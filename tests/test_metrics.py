@@ -36,3 +36,12 @@ def test_small_images_use_fewer_ms_ssim_scales():
 def test_mismatched_sizes_are_refused():
   with pytest.raises(ValueError):
     metrics.psnr(COFFEE, COFFEE[:10])
+
+
+@pytest.mark.parametrize("net", ["alexnet", "vgg16"])
+def test_a_reference_scores_like_pairwise_lpips(net):
+  blurred = COFFEE[::2, ::2].repeat(2, 0).repeat(2, 1)
+  reference = metrics.Reference(COFFEE)
+  assert reference.lpips(blurred, net) == pytest.approx(
+      metrics.lpips(COFFEE, blurred, net), abs=1e-5)
+  assert reference.lpips(COFFEE, net) == pytest.approx(0.0, abs=1e-6)

@@ -86,16 +86,19 @@ class Decoded:
 
 
 def score(original, decoded, lpips_nets):
-  """Metric name -> value for uint8 [H, W, 3] images."""
-  scores = dict(psnr=metrics.psnr(original, decoded),
-                ms_ssim=metrics.ms_ssim(original, decoded))
+  """Metric name -> value; `original` a `metrics.Reference`, `decoded`
+  uint8 [H, W, 3]."""
+  scores = dict(psnr=metrics.psnr(original.image, decoded),
+                ms_ssim=metrics.ms_ssim(original.image, decoded))
   for net in lpips_nets:
-    scores[f"lpips_{net}"] = metrics.lpips(original, decoded, net)
+    scores[f"lpips_{net}"] = original.lpips(decoded, net)
   return scores
 
 
-def evaluate_model(name, model, image_name, image, lpips_nets):
-  """Compresses and decodes `image` with a loaded `tfgc.codec.Codec`."""
+def evaluate_model(name, model, image_name, reference, lpips_nets):
+  """Compresses and decodes `reference.image` with a loaded
+  `tfgc.codec.Codec`."""
+  image = reference.image
   start = time.perf_counter()
   data = model.compress(image)
   encode_seconds = time.perf_counter() - start
@@ -107,7 +110,7 @@ def evaluate_model(name, model, image_name, image, lpips_nets):
   point = Point(image_name, width, height, name, "model", "operating point",
                 None, header["bits_per_pixel"], True, None, len(data),
                 len(data) - header["payload_bytes"],
-                score(image, decoded, lpips_nets), encode_seconds,
+                score(reference, decoded, lpips_nets), encode_seconds,
                 decode_seconds)
   return Decoded(point, decoded)
 
@@ -135,11 +138,11 @@ class ScoreCache:
     digest.update(",".join(names).encode())
     return digest.hexdigest()
 
-  def scores(self, image, data, decoded, lpips_nets):
-    """`score(image, decoded, lpips_nets)`, computed once per file."""
-    key = self.key(image, data, lpips_nets)
+  def scores(self, reference, data, decoded, lpips_nets):
+    """`score(reference, decoded, lpips_nets)`, computed once per file."""
+    key = self.key(reference.image, data, lpips_nets)
     if key not in self.values:
-      self.values[key] = score(image, decoded, lpips_nets)
+      self.values[key] = score(reference, decoded, lpips_nets)
     return self.values[key]
 
   def save(self):
@@ -148,15 +151,15 @@ class ScoreCache:
         json.dump(self.values, f)
 
 
-def evaluate_codec(name, image_name, image, targets, lpips_nets, cache):
+def evaluate_codec(name, image_name, reference, targets, lpips_nets, cache):
   """The codec at each (target bpp, role) of `targets` -> list of `Decoded`.
 
   Each distinct file is decoded and scored once (scores through the
   `ScoreCache`); its encode time is that of the encoder call that made it,
   its decode time is measured here.
   """
-  search = baselines.RateSearch(name, image)
-  height, width = image.shape[:2]
+  search = baselines.RateSearch(name, reference.image)
+  height, width = reference.image.shape[:2]
   scored = {}
   found = []
   for target, role in targets:
@@ -166,7 +169,7 @@ def evaluate_codec(name, image_name, image, targets, lpips_nets, cache):
       decoded = baselines.decode(name, result.data)
       decode_seconds = time.perf_counter() - start
       scored[result.quality] = (
-          decoded, cache.scores(image, result.data, decoded, lpips_nets),
+          decoded, cache.scores(reference, result.data, decoded, lpips_nets),
           decode_seconds)
     decoded, scores, decode_seconds = scored[result.quality]
     point = Point(image_name, width, height, name, "codec", role, target,
@@ -221,15 +224,16 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
   for i, path in enumerate(paths, 1):
     image_name = os.path.relpath(path, images_dir)
     image = read_image(path)
-    decoded = [evaluate_model(name, model, image_name, image, lpips_nets)
+    reference = metrics.Reference(image)
+    decoded = [evaluate_model(name, model, image_name, reference, lpips_nets)
                for name, model in models.items()]
     targets = [(t, "grid") for t in grid]
     for d in list(decoded):
       targets += [(d.point.bpp, f"matched:{d.point.method}"),
                   (2 * d.point.bpp, f"double:{d.point.method}")]
     for name in codec_names:
-      decoded += evaluate_codec(name, image_name, image, targets, lpips_nets,
-                                cache)
+      decoded += evaluate_codec(name, image_name, reference, targets,
+                                lpips_nets, cache)
     cache.save()
     points += [d.point for d in decoded]
     crops.append(save_crops(out, image_name, image, decoded, crop))

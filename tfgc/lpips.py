@@ -134,24 +134,28 @@ class LPIPS(tf.keras.layers.Layer):
     x = tf.pad(x, [[0, 0], [padding, padding], [padding, padding], [0, 0]])
     return tf.nn.relu(tf.nn.conv2d(x, kernel, stride, "VALID") + bias)
 
-  def _features(self, images):
+  def features(self, images):
+    """float32 [B, H, W, 3] in [0, 1] -> the compared backbone activations
+    (a list of 5 tensors), unit-normalised along channels."""
     x = (images * 2.0 - 1.0 - tf.constant(SHIFT)) / tf.constant(SCALE)
     outputs = []
     for stage in self.stages:
       for op in stage:
         x = self._apply(op, x)
-      outputs.append(x)
+      outputs.append(_normalize(x))
     return outputs
 
-  def call(self, images, reconstructions):
-    features = self._features(tf.concat([images, reconstructions], 0))
+  def distance(self, features, other_features):
+    """LPIPS between two outputs of `features` -> float32 [B]."""
     distance = 0.0
-    for feature, head in zip(features, self.heads):
-      first, second = tf.split(feature, 2, axis=0)
-      difference = tf.square(_normalize(first) - _normalize(second))
-      weighted = tf.nn.conv2d(difference, head, 1, "VALID")
+    for first, second, head in zip(features, other_features, self.heads):
+      weighted = tf.nn.conv2d(tf.square(first - second), head, 1, "VALID")
       distance += tf.reduce_mean(weighted, axis=[1, 2, 3])
     return distance
+
+  def call(self, images, reconstructions):
+    features = self.features(tf.concat([images, reconstructions], 0))
+    return self.distance(*zip(*[tf.split(f, 2, axis=0) for f in features]))
 
   def get_config(self):
     return dict(super().get_config(), net=self.net)

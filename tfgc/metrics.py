@@ -45,8 +45,32 @@ def _lpips(net):
   return LPIPS(net)
 
 
+def _to_float(image):
+  return tf.constant(image[None], tf.float32) / 255.0
+
+
 def lpips(a, b, net="alexnet"):
   """LPIPS distance (lower is better) with the "alexnet" or "vgg16" net."""
   _check(a, b)
-  to_float = lambda x: tf.constant(x[None], tf.float32) / 255.0  # noqa: E731
-  return float(_lpips(net)(to_float(a), to_float(b))[0])
+  return float(_lpips(net)(_to_float(a), _to_float(b))[0])
+
+
+class Reference:
+  """One original image compared with many decodings of it: its LPIPS
+  features are computed once per network (half the work of `lpips`).
+
+  reference: uint8 [H, W, 3].
+  """
+
+  def __init__(self, reference):
+    self.image = reference
+    self._features = {}
+
+  def lpips(self, decoded, net="alexnet"):
+    """Same value as `lpips(reference, decoded, net)`."""
+    _check(self.image, decoded)
+    metric = _lpips(net)
+    if net not in self._features:
+      self._features[net] = metric.features(_to_float(self.image))
+    return float(metric.distance(self._features[net],
+                                 metric.features(_to_float(decoded)))[0])
