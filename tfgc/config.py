@@ -14,7 +14,8 @@ NORMALIZATIONS = ("instance", "channel")
 UPSAMPLINGS = ("transpose", "resize")
 ENTROPY_MODELS = ("factorized", "hyperprior")
 PERCEPTUAL_NETWORKS = ("vgg16", "alexnet")
-MODES = ("gc",)
+MODES = ("gc", "sc")
+MAX_CLASSES = 256
 
 # The encoder downsamples four times by 2: latents are at 1/16 resolution.
 STRIDE = 16
@@ -30,7 +31,9 @@ class Config:
 
   Attributes:
     name: preset name, recorded in exports.
-    mode: "gc" (global generative compression).
+    mode: "gc" (global generative compression) or "sc" (selective: the
+      user's synthesised regions send no latents; G paints them from the
+      semantic label map through F).
     latent_channels: C, channels of w = E(x); the rate bound is
       C * log2(L) / 256 bits per pixel.
     centers: the quantizer's L centres, consecutive integers (paper:
@@ -40,6 +43,15 @@ class Config:
     generator_filters: G's width at latent resolution (c3s1-k and the
       residual blocks), then the widths of the four 2x upsampling stages.
     residual_blocks: number of Rk blocks in G.
+    num_classes: classes of the semantic label maps (ids 0..num_classes-1);
+      0 when the model takes no label map (plain GC).
+    semantic_filters: F's widths on the one-hot label map (SC): c7s1-k0,
+      then d-k1 ... d-k4, down to latent resolution.
+    discriminator_labels: D also sees the one-hot label map ("D+"; GC or
+      SC, training only).
+    standin_labels: the label maps are the stand-in labeller's
+      `num_classes` colour/position regions (tfgc/labeller.py, not
+      semantic); compressing without a label map then computes them.
     noise_channels: channels of the noise r ~ N(0, 1) concatenated to ŵ
       (0 disables it).
     discriminator_filters: widths of each patch discriminator (Ck layers).
@@ -71,6 +83,10 @@ class Config:
   encoder_filters: Tuple[int, ...] = (60, 120, 240, 480, 960)
   generator_filters: Tuple[int, ...] = (960, 480, 240, 120, 60)
   residual_blocks: int = 9
+  num_classes: int = 0
+  semantic_filters: Tuple[int, ...] = (60, 120, 240, 480, 960)
+  discriminator_labels: bool = False
+  standin_labels: bool = False
   noise_channels: int = 0
   discriminator_filters: Tuple[int, ...] = (64, 128, 256, 512)
   discriminator_scales: int = 3
@@ -110,6 +126,16 @@ class Config:
     need(min(self.encoder_filters + self.generator_filters) >= 1,
          "filter widths must be >= 1")
     need(self.residual_blocks >= 0, "residual_blocks must be >= 0")
+    need(0 <= self.num_classes <= MAX_CLASSES,
+         f"num_classes must be in 0..{MAX_CLASSES}")
+    need(self.mode != "sc" or self.num_classes >= 1,
+         "mode 'sc' needs num_classes >= 1 (the label maps' classes)")
+    need(not self.discriminator_labels or self.num_classes >= 1,
+         "discriminator_labels needs num_classes >= 1")
+    need(not self.standin_labels or self.num_classes >= 1,
+         "standin_labels needs num_classes >= 1 (the number of regions)")
+    need(len(self.semantic_filters) == 5 and min(self.semantic_filters) >= 1,
+         "semantic_filters needs 5 widths >= 1 (c7s1 then 4 downsamplings)")
     need(self.noise_channels >= 0, "noise_channels must be >= 0")
     need(len(self.discriminator_filters) >= 1,
          "discriminator_filters needs at least one width")
@@ -134,6 +160,11 @@ class Config:
   def num_centers(self) -> int:
     """L, the number of quantizer centres."""
     return len(self.centers)
+
+  @property
+  def uses_labels(self) -> bool:
+    """Whether training or coding takes a semantic label map."""
+    return self.mode == "sc" or self.discriminator_labels
 
   @property
   def bits_per_pixel_bound(self) -> float:
@@ -173,6 +204,7 @@ PRESETS = {
         encoder_filters=(16, 32, 64, 128, 256),
         generator_filters=(160, 80, 40, 20, 10),
         residual_blocks=5,
+        semantic_filters=(8, 16, 32, 64, 64),
         discriminator_filters=(32, 64, 128, 256),
         discriminator_scales=3,
         normalization="channel",
@@ -186,6 +218,7 @@ PRESETS = {
         encoder_filters=(4, 8, 8, 16, 16),
         generator_filters=(16, 8, 8, 8, 4),
         residual_blocks=1,
+        semantic_filters=(4, 4, 8, 8, 8),
         noise_channels=2,
         discriminator_filters=(4, 8),
         discriminator_scales=2,

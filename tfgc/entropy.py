@@ -9,6 +9,11 @@ probability of the bin around c). Coding a symbol then costs
 wasted on values the quantizer never produces, so a model fitted to its
 data stays under the dim(ŵ)·log2(L) bound.
 
+In SC, a mask `keep` (float32 [B, h, w, 1] in {0, 1}) marks the latent
+positions that are transmitted: the rate counts only those, and the coders
+code only those (gathered in row-major order), so the bitstream shrinks
+with the synthesised area.
+
 Each model is a Keras layer whose `call` returns the rate of ŵ in bits, and
 whose `make_coder` snapshots the current weights into a `tf.Module` that
 range-codes ŵ with TFC. The snapshot holds its coding tables as variables,
@@ -80,6 +85,30 @@ def support_tables(pmf, first_center):
   return tf.concat(cdfs, 0), cdf_offset
 
 
+def _kept_positions(keep):
+  """keep float32 [1, h, w, 1] -> int64 [N, 2] row-major kept positions."""
+  return tf.where(keep[0, :, :, 0] > 0)
+
+
+def gather_kept(values, keep):
+  """[1, h, w, C] -> [1, 1, N, C] at the kept positions."""
+  return tf.gather_nd(values[0], _kept_positions(keep))[None, None]
+
+
+def scatter_kept(values, keep):
+  """[1, 1, N, C] -> [1, h, w, C], zeros where nothing is kept."""
+  shape = tf.concat([tf.shape(keep, tf.int64)[1:3],
+                     tf.shape(values, tf.int64)[-1:]], 0)
+  return tf.scatter_nd(_kept_positions(keep), values[0, 0], shape)[None]
+
+
+def _masked_sum(bits, keep):
+  """Sum of per-element bits over kept positions: [B, h, w, C] -> [B]."""
+  if keep is not None:
+    bits *= keep
+  return tf.reduce_sum(bits, axis=(1, 2, 3))
+
+
 def _support_pmf(prior, centers):
   """prior.prob at each centre: float [N, L] for a prior of batch shape [N]."""
   probabilities = prior.prob(tf.reshape(
@@ -96,11 +125,11 @@ class FactorizedEntropyModel(tf.keras.layers.Layer):
     self.centers = tuple(centers)
     self.prior = tfc.NoisyDeepFactorized(batch_shape=(channels,))
 
-  def call(self, w_hat, training=False):
-    """Rate of `w_hat` (float32 [B, h, w, C] in the centres) in bits, [B]."""
+  def call(self, w_hat, keep=None, training=False):
+    """Rate of `w_hat` (float32 [B, h, w, C] in the centres) in bits, [B],
+    over the positions `keep` marks (all without it)."""
     del training  # ŵ is already discrete: the rate is exact in both modes.
-    bits = support_bits(self.prior, w_hat, self.centers)
-    return tf.reduce_sum(bits, axis=(1, 2, 3))
+    return _masked_sum(support_bits(self.prior, w_hat, self.centers), keep)
 
   def make_coder(self):
     return FactorizedCoder(self)
@@ -146,8 +175,9 @@ class HyperpriorEntropyModel(tf.keras.layers.Layer):
     indexes = indexes[:, :latent_shape[0], :latent_shape[1], :]
     return tf.clip_by_value(indexes, 0.0, NUM_SCALES - 1.0)
 
-  def call(self, w_hat, training=False):
-    """Rate of ŵ plus the side information z, in bits, [B]."""
+  def call(self, w_hat, keep=None, training=False):
+    """Rate of ŵ at the positions `keep` marks (all without it) plus the
+    side information z, in bits, [B]."""
     side_model = tfc.ContinuousBatchedEntropyModel(
         self.side_prior, coding_rank=3, compression=False,
         offset_heuristic=False)
@@ -158,7 +188,7 @@ class HyperpriorEntropyModel(tf.keras.layers.Layer):
       indexes = tf.floor(indexes)  # The coder's discrete scale table.
     conditional = tfc.NoisyNormal(loc=0.0, scale=_scale_fn(indexes))
     bits = support_bits(conditional, w_hat, self.centers)
-    return tf.reduce_sum(bits, axis=(1, 2, 3)) + side_bits
+    return _masked_sum(bits, keep) + side_bits
 
   def make_coder(self):
     return HyperpriorCoder(self)
@@ -180,14 +210,24 @@ class FactorizedCoder(tf.Module):
         cdf=cdf, cdf_offset=cdf_offset, offset_heuristic=False,
         bottleneck_dtype=tf.float32)
 
-  def compress(self, w_hat):
-    """`w_hat`: float32 [1, h, w, C] -> (latent string, empty side string)."""
+  def compress(self, w_hat, keep=None):
+    """`w_hat`: float32 [1, h, w, C] -> (latent string, empty side string).
+
+    With `keep` (float32 [1, h, w, 1]) only the kept positions are coded.
+    """
+    if keep is not None:
+      w_hat = gather_kept(w_hat, keep)
     return self.latent_model.compress(w_hat)[0], tf.constant(b"")
 
-  def decompress(self, latent_string, side_string, latent_shape):
-    """Strings and (h, w) -> ŵ, float32 [1, h, w, C]."""
+  def decompress(self, latent_string, side_string, latent_shape, keep=None):
+    """Strings and (h, w) -> ŵ, float32 [1, h, w, C] (zeros where `keep`
+    is 0)."""
     del side_string  # A factorized prior sends no side information.
-    return self.latent_model.decompress(latent_string[None], latent_shape)
+    if keep is None:
+      return self.latent_model.decompress(latent_string[None], latent_shape)
+    count = tf.reduce_sum(tf.cast(keep > 0, tf.int32))
+    return scatter_kept(self.latent_model.decompress(
+        latent_string[None], tf.stack([1, count])), keep)
 
 
 class SupportIndexedGaussianModel(tfc.LocationScaleIndexedEntropyModel):
@@ -215,20 +255,30 @@ class HyperpriorCoder(tf.Module):
         offset_heuristic=False)  # Rounds z as `call` does.
     self.latent_model = SupportIndexedGaussianModel(layer.centers)
 
-  def compress(self, w_hat):
-    """`w_hat`: float32 [1, h, w, C] -> (latent string, side string)."""
+  def compress(self, w_hat, keep=None):
+    """`w_hat`: float32 [1, h, w, C] -> (latent string, side string).
+
+    With `keep` (float32 [1, h, w, 1]) only the kept positions of ŵ are
+    coded (z is computed from the whole, masked ŵ).
+    """
     z = self.layer.hyper_analysis(w_hat)
     side_string = self.side_model.compress(z)
     z_hat = self.side_model.decompress(side_string, tf.shape(z)[1:3])
     indexes = self.layer.scale_indexes(z_hat, tf.shape(w_hat)[1:3])
+    if keep is not None:
+      w_hat, indexes = gather_kept(w_hat, keep), gather_kept(indexes, keep)
     return self.latent_model.compress(w_hat, indexes)[0], side_string[0]
 
-  def decompress(self, latent_string, side_string, latent_shape):
-    """Strings and (h, w) -> ŵ, float32 [1, h, w, C]."""
+  def decompress(self, latent_string, side_string, latent_shape, keep=None):
+    """Strings and (h, w) -> ŵ, float32 [1, h, w, C] (zeros where `keep`
+    is 0)."""
     side_shape = (latent_shape + 3) // 4
     z_hat = self.side_model.decompress(side_string[None], side_shape)
     indexes = self.layer.scale_indexes(z_hat, latent_shape)
-    return self.latent_model.decompress(latent_string[None], indexes)
+    if keep is None:
+      return self.latent_model.decompress(latent_string[None], indexes)
+    return scatter_kept(self.latent_model.decompress(
+        latent_string[None], gather_kept(indexes, keep)), keep)
 
 
 def entropy_model(config):

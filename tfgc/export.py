@@ -20,6 +20,12 @@ Signatures (names of outputs are the names of the next step's inputs):
            centres), image_shape: int32 [2], seed: int32 []
     synthesize(symbols, image_shape, seed) -> image: uint8 [H, W, 3]
 
+SC models' `compress` and `analyze` also take labels: uint8 [H, W] (class
+ids) and synthesis_mask: uint8 [H, W] (nonzero = synthesise), and also
+return latent_mask: uint8 [h, w] (1 = the position's latents are coded;
+symbols are 0 elsewhere) and labels; `decompress` and `synthesize` also take
+latent_mask and labels.
+
 The discriminator is never exported.
 """
 
@@ -31,15 +37,34 @@ import numpy as np
 import tensorflow as tf
 
 from tfgc.config import STRIDE
-from tfgc.networks import pad_to_stride, with_noise
+from tfgc.networks import (latent_keep_mask, one_hot_labels, pad_to_stride,
+                           with_noise)
 
 SERVING_SUBDIR = os.path.join("serving", "1")
 MODEL_JSON = "model.json"
 
-_IMAGE = tf.TensorSpec([None, None, 3], tf.uint8, name="image")
-_IMAGE_SHAPE = tf.TensorSpec([2], tf.int32, name="image_shape")
-_SEED = tf.TensorSpec([], tf.int32, name="seed")
-_STRING = tf.TensorSpec([], tf.string)
+SPECS = {
+    "image": tf.TensorSpec([None, None, 3], tf.uint8, name="image"),
+    "labels": tf.TensorSpec([None, None], tf.uint8, name="labels"),
+    "synthesis_mask": tf.TensorSpec([None, None], tf.uint8,
+                                    name="synthesis_mask"),
+    "latent_mask": tf.TensorSpec([None, None], tf.uint8, name="latent_mask"),
+    "symbols": tf.TensorSpec([None, None, None], tf.int32, name="symbols"),
+    "image_shape": tf.TensorSpec([2], tf.int32, name="image_shape"),
+    "seed": tf.TensorSpec([], tf.int32, name="seed"),
+    "latent_string": tf.TensorSpec([], tf.string, name="latent_string"),
+    "side_string": tf.TensorSpec([], tf.string, name="side_string"),
+}
+# Inputs of each signature beyond the GC ones, in SC.
+SC_INPUTS = {"analyze": ("labels", "synthesis_mask"),
+             "synthesize": ("latent_mask", "labels"),
+             "compress": ("labels", "synthesis_mask"),
+             "decompress": ("latent_mask", "labels")}
+GC_INPUTS = {"analyze": ("image",),
+             "synthesize": ("symbols", "image_shape", "seed"),
+             "compress": ("image",),
+             "decompress": ("latent_string", "side_string", "image_shape",
+                            "seed")}
 
 
 def latent_shape(image_shape):
@@ -48,80 +73,119 @@ def latent_shape(image_shape):
 
 
 class TransformsModule(tf.Module):
-  """E, q and G with integer symbols in and out: core TensorFlow ops only."""
+  """E, q, G (and F in SC) with integer symbols in and out: core
+  TensorFlow ops only. Its signatures are `SIGNATURES` with the inputs of
+  `GC_INPUTS` (+ `SC_INPUTS` in SC)."""
+
+  SIGNATURES = ("analyze", "synthesize")
 
   def __init__(self, model, model_id):
     super().__init__(name="tfgc_transforms")
     config = model.config
+    self.selective = config.mode == "sc"
     self.encoder = model.encoder
     self.quantizer = model.quantizer
     self.generator = model.generator
+    self.semantic_encoder = model.semantic_encoder
+    self.num_classes = config.num_classes
     self.noise_channels = config.noise_channels
     self.latent_channels = config.latent_channels
     self.model_id = tf.Variable(model_id, trainable=False, name="model_id")
     self.config_json = tf.Variable(config.to_json(), trainable=False,
                                    name="config_json")
+    for name in self.SIGNATURES:
+      names = GC_INPUTS[name] + (SC_INPUTS[name] if self.selective else ())
+      setattr(self, name, tf.function(
+          getattr(self, f"_{name}"),
+          input_signature=[SPECS[n] for n in names]))
 
-  def _latents(self, image):
-    """uint8 [H, W, 3] -> ŵ float32 [1, h, w, C] and (H, W)."""
+  def _latents(self, image, synthesis_mask=None):
+    """uint8 [H, W, 3] -> ŵ float32 [1, h, w, C], the kept positions
+    float32 [1, h, w, 1] (None in GC) and (H, W)."""
     x = tf.cast(image[None], tf.float32) / 255.0
-    return self.quantizer(
-        self.encoder(pad_to_stride(x, STRIDE), training=False)), \
-        tf.shape(image)[:2]
+    w_hat = self.quantizer(
+        self.encoder(pad_to_stride(x, STRIDE), training=False))
+    keep = None
+    if self.selective:
+      keep = latent_keep_mask(synthesis_mask[None], STRIDE)
+      w_hat *= keep
+    return w_hat, keep, tf.shape(image)[:2]
 
-  def _image(self, w_hat, image_shape, seed):
-    """ŵ [1, h, w, C] -> uint8 [H, W, 3], noise drawn from `seed`."""
-    x_hat = self.generator(with_noise(w_hat, self.noise_channels, seed),
-                           training=False)
+  def _image(self, w_hat, image_shape, seed, labels=None):
+    """ŵ [1, h, w, C] (+ labels uint8 [H, W]) -> uint8 [H, W, 3], noise
+    drawn from `seed`."""
+    generator_input = w_hat
+    if self.selective:
+      labels = tf.ensure_shape(labels, [None, None])
+      one_hot = one_hot_labels(
+          pad_to_stride(labels[None, ..., None], STRIDE)[..., 0],
+          self.num_classes)
+      generator_input = tf.concat(
+          [w_hat, self.semantic_encoder(one_hot, training=False)], -1)
+    x_hat = self.generator(
+        with_noise(generator_input, self.noise_channels, seed),
+        training=False)
     x_hat = x_hat[0, :image_shape[0], :image_shape[1], :]
     return tf.saturate_cast(tf.round(x_hat * 255.0), tf.uint8)
 
-  @tf.function(input_signature=[_IMAGE])
-  def analyze(self, image):
-    w_hat, image_shape = self._latents(image)
-    return dict(symbols=tf.cast(w_hat[0], tf.int32), image_shape=image_shape,
-                seed=tf.constant(0))
+  @staticmethod
+  def _selective_outputs(keep, labels):
+    """The SC outputs that the next step takes as inputs."""
+    if keep is None:
+      return {}
+    return dict(latent_mask=tf.cast(keep[0, :, :, 0], tf.uint8),
+                labels=labels)
 
-  @tf.function(input_signature=[
-      tf.TensorSpec([None, None, None], tf.int32, name="symbols"),
-      _IMAGE_SHAPE, _SEED])
-  def synthesize(self, symbols, image_shape, seed):
+  @staticmethod
+  def _keep(latent_mask):
+    return (None if latent_mask is None
+            else tf.cast(latent_mask > 0, tf.float32)[None, ..., None])
+
+  def _analyze(self, image, labels=None, synthesis_mask=None):
+    w_hat, keep, image_shape = self._latents(image, synthesis_mask)
+    return dict(symbols=tf.cast(w_hat[0], tf.int32), image_shape=image_shape,
+                seed=tf.constant(0), **self._selective_outputs(keep, labels))
+
+  def _synthesize(self, symbols, image_shape, seed, latent_mask=None,
+                  labels=None):
     w_hat = tf.ensure_shape(tf.cast(symbols, tf.float32),
-                            [None, None, self.latent_channels])
-    return dict(image=self._image(w_hat[None], image_shape, seed))
+                            [None, None, self.latent_channels])[None]
+    keep = self._keep(latent_mask)
+    if keep is not None:
+      w_hat *= keep
+    return dict(image=self._image(w_hat, image_shape, seed, labels))
 
   def signatures(self):
-    return dict(analyze=self.analyze.get_concrete_function(),
-                synthesize=self.synthesize.get_concrete_function())
+    return {name: getattr(self, name).get_concrete_function()
+            for name in self.SIGNATURES}
 
 
 class CodecModule(TransformsModule):
-  """The transforms plus a range-coding snapshot of the entropy model."""
+  """The transforms plus a range-coding snapshot of the entropy model.
+
+  In SC only the kept latent positions are range coded; `latent_mask`
+  (uint8 [h, w], 1 = coded) travels beside the strings.
+  """
+
+  SIGNATURES = TransformsModule.SIGNATURES + ("compress", "decompress")
 
   def __init__(self, model, model_id):
-    super().__init__(model, model_id)
     self.coder = model.entropy_model.make_coder()
+    super().__init__(model, model_id)
 
-  @tf.function(input_signature=[_IMAGE])
-  def compress(self, image):
-    w_hat, image_shape = self._latents(image)
-    latent_string, side_string = self.coder.compress(w_hat)
+  def _compress(self, image, labels=None, synthesis_mask=None):
+    w_hat, keep, image_shape = self._latents(image, synthesis_mask)
+    latent_string, side_string = self.coder.compress(w_hat, keep)
     return dict(latent_string=latent_string, side_string=side_string,
-                image_shape=image_shape, seed=tf.constant(0))
+                image_shape=image_shape, seed=tf.constant(0),
+                **self._selective_outputs(keep, labels))
 
-  @tf.function(input_signature=[
-      tf.TensorSpec([], tf.string, name="latent_string"),
-      tf.TensorSpec([], tf.string, name="side_string"),
-      _IMAGE_SHAPE, _SEED])
-  def decompress(self, latent_string, side_string, image_shape, seed):
-    w_hat = self.coder.decompress(
-        latent_string, side_string, latent_shape(image_shape))
-    return dict(image=self._image(w_hat, image_shape, seed))
-
-  def signatures(self):
-    return dict(super().signatures(),
-                compress=self.compress.get_concrete_function(),
-                decompress=self.decompress.get_concrete_function())
+  def _decompress(self, latent_string, side_string, image_shape, seed,
+                  latent_mask=None, labels=None):
+    w_hat = self.coder.decompress(latent_string, side_string,
+                                  latent_shape(image_shape),
+                                  self._keep(latent_mask))
+    return dict(image=self._image(w_hat, image_shape, seed, labels))
 
 
 def model_id(config, variables):

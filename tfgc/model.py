@@ -19,20 +19,43 @@ from tfgc import entropy, losses
 from tfgc.config import STRIDE
 from tfgc.lpips import LPIPS
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
+                           SemanticEncoder, latent_keep_mask, one_hot_labels,
                            pad_to_stride, with_noise)
 from tfgc.quantizer import FixedCenterQuantizer
 
 Reconstruction = collections.namedtuple(
-    "Reconstruction", ["latents", "bits", "bits_per_pixel", "images"])
+    "Reconstruction",
+    ["latents", "bits", "bits_per_pixel", "images", "preserved"])
 Reconstruction.__doc__ = """Output of `GenerativeCompressionModel.call`.
 
-latents: ŵ, float32 [B, ceil(H/16), ceil(W/16), C] holding centres.
+latents: ŵ, float32 [B, ceil(H/16), ceil(W/16), C] holding centres (zero
+  at the positions SC does not transmit).
 bits: rate of ŵ in bits, float32 [B] (noisy upper bound in training,
   Shannon information otherwise; the range coder's real size is measured
   on the exported model).
 bits_per_pixel: bits / (H·W), float32 [B].
 images: x̂, float32 [B, H, W, 3] in [0, 1].
+preserved: float32 [B, H, W, 1] in {0, 1}, the pixels whose latents are
+  transmitted (all ones in GC); distortion is measured there only.
 """
+
+Inputs = collections.namedtuple("Inputs",
+                                ["images", "labels", "synthesis_mask"])
+Inputs.__doc__ = """A batch as the model reads it (`unpack_inputs`).
+
+images: float32 [B, H, W, 3] in [0, 1].
+labels: int [B, H, W] class ids, or None when the config uses none.
+synthesis_mask: bool [B, H, W], True = synthesise (SC), or None.
+"""
+
+
+def unpack_inputs(inputs):
+  """A uint8/float image batch, or a dict with "image" and optionally
+  "labels" and "synthesis_mask" -> `Inputs`."""
+  if isinstance(inputs, dict):
+    return Inputs(to_float(inputs["image"]), inputs.get("labels"),
+                  inputs.get("synthesis_mask"))
+  return Inputs(to_float(inputs), None, None)
 
 METRICS = ("g_loss", "d_loss", "gan", "feature_matching", "perceptual", "mse",
            "psnr", "bpp")
@@ -51,7 +74,14 @@ def scale_gradient(x, scale):
 
 
 class GenerativeCompressionModel(tf.keras.Model):
-  """Global generative compression (GC): x -> E -> q -> ŵ -> G -> x̂.
+  """Generative compression: x -> E -> q -> ŵ -> G -> x̂.
+
+  GC (config.mode "gc") takes image batches. SC ("sc") takes dicts of
+  "image", "labels" (class ids [B, H, W]) and "synthesis_mask" (bool
+  [B, H, W], True = synthesise): ŵ is zeroed and not counted where
+  nothing is preserved, and G also receives F(one-hot labels). With
+  `config.discriminator_labels` ("D+") D sees the labels too, and GC
+  takes dicts of "image" and "labels".
 
   Args:
     config: a `tfgc.config.Config`.
@@ -68,6 +98,8 @@ class GenerativeCompressionModel(tf.keras.Model):
     self.quantizer = FixedCenterQuantizer(config.centers, name="quantizer")
     self.entropy_model = entropy.entropy_model(config)
     self.generator = Generator(config, name="generator")
+    self.semantic_encoder = (SemanticEncoder(config, name="semantic_encoder")
+                             if config.mode == "sc" else None)
     self.discriminator = MultiScaleDiscriminator(config, name="discriminator")
     if perceptual_loss is None and config.lambda_perceptual > 0:
       perceptual_loss = LPIPS(config.perceptual_network, name="perceptual")
@@ -77,15 +109,27 @@ class GenerativeCompressionModel(tf.keras.Model):
     self.generator_optimizer = None
     self.discriminator_optimizer = None
     self._traced_phase = None
-    dummy = tf.zeros((1, STRIDE, STRIDE, 3))
+    dummy = self.dummy_inputs()
     self(dummy)
-    self.discriminator(dummy)
+    self.discriminate(unpack_inputs(dummy).images, unpack_inputs(dummy))
+
+  def dummy_inputs(self, size=STRIDE):
+    """A batch of one blank size x size input of this model's kind."""
+    image = tf.zeros((1, size, size, 3))
+    if not self.config.uses_labels:
+      return image
+    inputs = dict(image=image, labels=tf.zeros((1, size, size), tf.uint8))
+    if self.config.mode == "sc":
+      inputs["synthesis_mask"] = tf.zeros((1, size, size), tf.bool)
+    return inputs
 
   @property
   def generator_variables(self):
-    """Variables of E, G and the entropy model: one optimizer group."""
+    """Variables of E, G, F and the entropy model: one optimizer group."""
+    semantic = (self.semantic_encoder.trainable_variables
+                if self.semantic_encoder is not None else [])
     return (self.encoder.trainable_variables
-            + self.generator.trainable_variables
+            + self.generator.trainable_variables + semantic
             + self.entropy_model.trainable_variables)
 
   @property
@@ -101,21 +145,47 @@ class GenerativeCompressionModel(tf.keras.Model):
       raise AssertionError(
           "optimizer groups must cover every trainable variable exactly once")
 
-  def call(self, images, training=False):
-    """images: uint8 or float32 [B, H, W, 3] -> `Reconstruction`."""
-    x = to_float(images)
+  def call(self, inputs, training=False):
+    """An image batch (uint8 or float32 [B, H, W, 3]) or, with labels, a
+    dict (see the class doc) -> `Reconstruction`."""
+    inputs = unpack_inputs(inputs)
+    x = inputs.images
     shape = tf.shape(x)
     w = self.encoder(pad_to_stride(x, STRIDE), training=training)
     w_hat = self.quantizer(w)
+    keep = None
+    generator_input = w_hat
+    if self.config.mode == "sc":
+      keep = latent_keep_mask(inputs.synthesis_mask, STRIDE)
+      w_hat *= keep
+      labels = one_hot_labels(pad_to_stride(inputs.labels[..., None],
+                                            STRIDE)[..., 0],
+                              self.config.num_classes)
+      generator_input = tf.concat(
+          [w_hat, self.semantic_encoder(labels, training=training)], -1)
     # The rate trains the entropy model at full weight but reaches E only
     # with weight β (β = 0: rate controlled by C and L alone, as the paper).
-    bits = self.entropy_model(
-        scale_gradient(w_hat, self.config.beta), training=training)
+    bits = self.entropy_model(scale_gradient(w_hat, self.config.beta),
+                              keep=keep, training=training)
     x_hat = self.generator(
-        with_noise(w_hat, self.config.noise_channels), training=training)
+        with_noise(generator_input, self.config.noise_channels),
+        training=training)
     x_hat = x_hat[:, :shape[1], :shape[2], :]
     pixels = tf.cast(shape[1] * shape[2], tf.float32)
-    return Reconstruction(w_hat, bits, bits / pixels, x_hat)
+    if keep is None:
+      preserved = tf.ones_like(x_hat[..., :1])
+    else:
+      preserved = tf.repeat(tf.repeat(keep, STRIDE, 1), STRIDE, 2)
+      preserved = preserved[:, :shape[1], :shape[2], :]
+    return Reconstruction(w_hat, bits, bits / pixels, x_hat, preserved)
+
+  def discriminate(self, images, inputs):
+    """D on `images` float32 [B, H, W, 3], with `inputs.labels` when the
+    config's D sees them."""
+    labels = None
+    if self.config.discriminator_labels:
+      labels = one_hot_labels(inputs.labels, self.config.num_classes)
+    return self.discriminator(images, labels, training=True)
 
   def compile(self, generator_optimizer=None, discriminator_optimizer=None,
               **kwargs):
@@ -156,14 +226,15 @@ class GenerativeCompressionModel(tf.keras.Model):
     callbacks = list(callbacks or []) + [_PhaseSwitch()]
     return super().fit(*args, callbacks=callbacks, **kwargs)
 
-  def train_step(self, images):
-    """One E/G update and, after warm-up, one D update. images: uint8."""
+  def train_step(self, inputs):
+    """One E/G update and, after warm-up, one D update. inputs: see
+    `call`."""
     return self._report(self._train_step(
-        to_float(images), adversarial=self._traced_phase))
+        inputs, adversarial=self._traced_phase))
 
-  def test_step(self, images):
-    x = to_float(images)
-    reconstruction = self(x, training=False)
+  def test_step(self, inputs):
+    x = unpack_inputs(inputs).images
+    reconstruction = self(inputs, training=False)
     zeros = tf.zeros_like(reconstruction.bits)
     terms = dict(self._distortion_terms(x, reconstruction), gan=zeros,
                  feature_matching=zeros, d_loss=zeros)
@@ -172,7 +243,12 @@ class GenerativeCompressionModel(tf.keras.Model):
     return self._report(terms)
 
   def _distortion_terms(self, x, reconstruction):
+    """MSE, perceptual, PSNR on the preserved pixels (all in GC): the
+    synthesised ones are replaced by the original before comparing."""
     x_hat = reconstruction.images
+    if self.config.mode == "sc":
+      preserved = reconstruction.preserved
+      x_hat = preserved * x_hat + (1.0 - preserved) * x
     mse = losses.mean_squared_error(x, x_hat)
     if self.perceptual_loss is None:
       perceptual = tf.zeros_like(mse)
@@ -191,15 +267,17 @@ class GenerativeCompressionModel(tf.keras.Model):
                + c.lambda_feature_matching * terms["feature_matching"])
     return loss
 
-  def _train_step(self, x, adversarial):
+  def _train_step(self, inputs, adversarial):
     """Builds one phase's update; returns per-example terms, [B] each."""
+    unpacked = unpack_inputs(inputs)
+    x = unpacked.images
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-      reconstruction = self(x, training=True)
+      reconstruction = self(inputs, training=True)
       terms = self._distortion_terms(x, reconstruction)
       zeros = tf.zeros_like(terms["mse"])
       if adversarial:
-        real = self.discriminator(x, training=True)
-        fake = self.discriminator(reconstruction.images, training=True)
+        real = self.discriminate(x, unpacked)
+        fake = self.discriminate(reconstruction.images, unpacked)
         terms.update(
             gan=losses.lsgan_generator_loss(fake),
             feature_matching=losses.feature_matching_loss(real, fake),

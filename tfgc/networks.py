@@ -1,6 +1,8 @@
-"""The networks of DESIGN.md §1: encoder E, generator G, discriminator D.
+"""The networks of DESIGN.md §1: encoder E, generator G, semantic feature
+extractor F, discriminator D.
 
-Images enter E and D as float32 in [0, 1]; G returns float32 in [0, 1].
+Images enter E and D as float32 in [0, 1]; G returns float32 in [0, 1];
+label maps enter F and D one-hot (`one_hot_labels`).
 """
 
 import tensorflow as tf
@@ -26,10 +28,27 @@ class Encoder(tf.keras.Sequential):
         **kwargs)
 
 
+class SemanticEncoder(tf.keras.Sequential):
+  """F (SC): c7s1-k0, d-k1 ... d-k4 on the one-hot label map.
+
+  float32 [B, H, W, num_classes] -> [B, H/16, W/16, k4], the semantic
+  features G receives beside ŵ.
+  """
+
+  def __init__(self, config, **kwargs):
+    first, *downsampling = config.semantic_filters
+    norm = config.normalization
+    super().__init__(
+        [ConvNormAct(first, 7, norm=norm)]
+        + [ConvNormAct(k, 3, strides=2, norm=norm) for k in downsampling],
+        **kwargs)
+
+
 class Generator(tf.keras.Sequential):
   """G: c3s1-k0, residual blocks, four 2x upsamplings, c7s1-3.
 
-  float32 [B, h, w, C + noise channels] -> [B, 16h, 16w, 3] in [0, 1].
+  float32 [B, h, w, C (+ F's features in SC) + noise channels] ->
+  [B, 16h, 16w, 3] in [0, 1].
   """
 
   def __init__(self, config, **kwargs):
@@ -72,8 +91,10 @@ class PatchDiscriminator(tf.keras.layers.Layer):
 class MultiScaleDiscriminator(tf.keras.layers.Layer):
   """D: identical patch discriminators on the image at scales 1, 1/2, ...
 
-  float32 [B, H, W, 3] in [0, 1] -> one feature list per scale (see
-  `PatchDiscriminator`). Used only in training; never exported.
+  float32 [B, H, W, 3] in [0, 1] (and with `labels`, the one-hot label
+  map float32 [B, H, W, num_classes], concatenated: "D+") -> one feature
+  list per scale (see `PatchDiscriminator`). Used only in training; never
+  exported.
   """
 
   def __init__(self, config, **kwargs):
@@ -84,8 +105,10 @@ class MultiScaleDiscriminator(tf.keras.layers.Layer):
         for i in range(config.discriminator_scales)]
     self.downsample = tf.keras.layers.AveragePooling2D(3, 2, padding="same")
 
-  def call(self, images):
+  def call(self, images, labels=None):
     x = images * 2.0 - 1.0
+    if labels is not None:
+      x = tf.concat([x, labels], axis=-1)
     outputs = []
     for i, discriminator in enumerate(self.scales):
       if i:
@@ -94,11 +117,29 @@ class MultiScaleDiscriminator(tf.keras.layers.Layer):
     return outputs
 
 
+def one_hot_labels(labels, num_classes):
+  """Class ids, int [B, H, W] -> float32 [B, H, W, num_classes]."""
+  return tf.one_hot(tf.cast(labels, tf.int32), num_classes, dtype=tf.float32)
+
+
+def latent_keep_mask(synthesis_mask, stride):
+  """Pixels to synthesise -> latent positions to transmit.
+
+  A latent position is kept (1) if any pixel of its stride x stride cell
+  is to be preserved, so every preserved pixel has its latent.
+  bool or number [B, H, W] (nonzero = synthesise) -> float32
+  [B, ceil(H/stride), ceil(W/stride), 1] in {0, 1}.
+  """
+  preserve = 1.0 - tf.cast(tf.cast(synthesis_mask, tf.bool), tf.float32)
+  preserve = pad_to_stride(preserve[..., None], stride)
+  return tf.nn.max_pool2d(preserve, stride, stride, "VALID")
+
+
 def pad_to_stride(images, stride):
   """Pads H and W up to multiples of `stride` by repeating the last row/col.
 
   Works for any H, W >= 1 (reflection would need H, W > padding).
-  float32 [B, H, W, 3] -> [B, ceil(H/stride)*stride, ceil(W/stride)*stride, 3].
+  [B, H, W, ...] -> [B, ceil(H/stride)*stride, ceil(W/stride)*stride, ...].
   """
   def edge_indices(size):
     padded = (size + stride - 1) // stride * stride

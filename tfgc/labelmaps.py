@@ -1,0 +1,179 @@
+"""Semantic label maps and synthesis masks for selective compression (SC).
+
+A label map holds one class id per pixel: uint8 [H, W], ids in
+[0, num_classes). A synthesis mask marks the pixels to synthesise: bool
+[H, W], True = synthesise (the complement is preserved).
+
+In the `.tfgc` container the label map is coded losslessly as a WebP
+lossless image (libwebp through Pillow; about half the size of PNG on
+piecewise-constant maps) and the latent-resolution mask as packed bits
+under raw DEFLATE. Both count in the reported bpp.
+"""
+
+import io
+import zlib
+
+import numpy as np
+from PIL import Image
+
+from tfgc.errors import TfgcError
+from tfgc.images import ImageError
+
+MAX_CLASSES = 256
+
+
+class LabelMapError(TfgcError):
+  """A label map, mask or classes file the user gave cannot be used."""
+
+
+def read_label_map(path, num_classes, size=None):
+  """A single-channel PNG of class ids -> uint8 [H, W].
+
+  Accepts 8-bit grayscale and palette images (the palette index is the
+  id, as in Cityscapes' `*_labelIds.png` and most segmentation sets) and
+  16-bit images with ids below 256. `size` = (H, W) the map must have.
+  """
+  try:
+    with Image.open(path) as image:
+      image.load()
+      mode = image.mode
+      labels = np.asarray(image)
+  except FileNotFoundError:
+    raise ImageError(f"{path}: no such file") from None
+  except (OSError, ValueError, SyntaxError) as e:
+    raise ImageError(f"{path}: not a readable image ({e})") from None
+  if labels.ndim != 2 or mode not in ("L", "P", "I", "I;16", "I;16B"):
+    raise LabelMapError(
+        f"{path} is a {mode} image; a label map holds one class id per "
+        "pixel as a single-channel (grayscale or palette) PNG")
+  return check_label_map(labels, num_classes, size, name=path)
+
+
+def check_label_map(labels, num_classes, size=None, name="label map"):
+  """Validates ids and size; returns uint8 [H, W]."""
+  labels = np.asarray(labels)
+  if labels.ndim != 2:
+    raise LabelMapError(f"{name}: expected [H, W] class ids, got shape "
+                        f"{list(labels.shape)}")
+  if size is not None and labels.shape != tuple(size):
+    raise LabelMapError(
+        f"{name} is {labels.shape[1]}x{labels.shape[0]} but the image is "
+        f"{size[1]}x{size[0]}; give the label map of this image")
+  if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+    bad = int(labels.max() if labels.max() >= num_classes else labels.min())
+    raise LabelMapError(f"{name}: class id {bad} is out of range; this "
+                        f"model knows ids 0..{num_classes - 1}")
+  return labels.astype(np.uint8)
+
+
+def read_mask(path, size):
+  """A preserve-mask image (nonzero = preserve) -> bool [H, W], True =
+  synthesise."""
+  try:
+    with Image.open(path) as image:
+      mask = np.asarray(image.convert("L"))
+  except FileNotFoundError:
+    raise ImageError(f"{path}: no such file") from None
+  except (OSError, ValueError, SyntaxError) as e:
+    raise ImageError(f"{path}: not a readable image ({e})") from None
+  if mask.shape != tuple(size):
+    raise LabelMapError(
+        f"{path} is {mask.shape[1]}x{mask.shape[0]} but the image is "
+        f"{size[1]}x{size[0]}; the mask must match the image")
+  return mask == 0
+
+
+def read_class_names(path):
+  """A classes file -> list of names; line i (from 0) names class i.
+
+  Blank lines and lines starting with # are skipped.
+  """
+  try:
+    with open(path) as f:
+      names = [line.strip() for line in f
+               if line.strip() and not line.lstrip().startswith("#")]
+  except OSError as e:
+    raise LabelMapError(f"{path}: {(e.strerror or str(e)).lower()}") from None
+  if len(set(names)) != len(names):
+    raise LabelMapError(f"{path}: a class name appears twice")
+  return names
+
+
+def class_ids(specs, num_classes, names=None):
+  """"7,sky,road" -> sorted ids; names resolved through `names`."""
+  ids = set()
+  for spec in (s.strip() for s in specs.split(",")):
+    if not spec:
+      continue
+    if spec.isdigit():
+      value = int(spec)
+    elif names is not None and spec in names:
+      value = names.index(spec)
+    else:
+      hint = ("not in the classes file" if names is not None
+              else "give class ids, or names with --classes=FILE")
+      raise LabelMapError(f"unknown class {spec!r}: {hint}")
+    if value >= num_classes:
+      raise LabelMapError(f"class id {value} is out of range; this model "
+                          f"knows ids 0..{num_classes - 1}")
+    ids.add(value)
+  return sorted(ids)
+
+
+def synthesis_mask(labels, ids):
+  """bool [H, W]: True where the label is one of `ids`."""
+  return np.isin(labels, list(ids))
+
+
+def encode_label_map(labels):
+  """uint8 [H, W] -> WebP lossless bytes."""
+  buffer = io.BytesIO()
+  Image.fromarray(np.ascontiguousarray(labels, np.uint8)).save(
+      buffer, format="WEBP", lossless=True, quality=100, method=6)
+  return buffer.getvalue()
+
+
+def decode_label_map(data, size, num_classes):
+  """WebP lossless bytes -> uint8 [H, W], checked against `size` (H, W)."""
+  try:
+    with Image.open(io.BytesIO(data), formats=["WEBP"]) as image:
+      if (image.height, image.width) != tuple(size):
+        raise LabelMapError("corrupt bitstream: the label map's size is not "
+                            "the image's")
+      rgb = np.asarray(image.convert("RGB"))
+  except (OSError, ValueError, SyntaxError):
+    raise LabelMapError("corrupt bitstream: the label map does not "
+                        "decode") from None
+  labels = rgb[..., 0]
+  if not (np.array_equal(labels, rgb[..., 1])
+          and np.array_equal(labels, rgb[..., 2])):
+    raise LabelMapError("corrupt bitstream: the label map is not a map "
+                        "of class ids")
+  if labels.size and labels.max() >= num_classes:
+    raise LabelMapError("corrupt bitstream: the label map holds a class "
+                        "id the model does not know")
+  return labels
+
+
+def encode_mask(mask):
+  """bool [h, w] -> packed bits under raw DEFLATE."""
+  compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+  packed = np.packbits(np.asarray(mask, bool)).tobytes()
+  return compressor.compress(packed) + compressor.flush()
+
+
+def decode_mask(data, shape):
+  """Bytes of `encode_mask` -> bool [h, w]; refuses any other length."""
+  size = int(np.prod(shape))
+  decompressor = zlib.decompressobj(-15)
+  try:
+    packed = decompressor.decompress(data, (size + 7) // 8 + 1)
+  except zlib.error:
+    raise LabelMapError("corrupt bitstream: the synthesis mask does not "
+                        "decode") from None
+  if (len(packed) != (size + 7) // 8 or not decompressor.eof
+      or decompressor.unused_data):
+    raise LabelMapError("corrupt bitstream: the synthesis mask has the "
+                        "wrong size")
+  bits = np.unpackbits(np.frombuffer(packed, np.uint8))[:size]
+  return bits.reshape(shape).astype(bool)
