@@ -2,6 +2,8 @@
 
     python compress.py compress photo.jpg [photo.tfgc] [--model=DIR]
     python compress.py compress photos/ more.png      # many: one .tfgc each
+    python compress.py compress photo.jpg --model=SC_MODEL \
+        --labels=photo_labels.png --synthesize=7,8     # SC: paint 7 and 8
     python compress.py decompress photo.tfgc [photo.png] [--seed=N]
     python compress.py decompress photos/             # every .tfgc in it
     python compress.py info photo.tfgc                # one JSON object
@@ -25,7 +27,7 @@ for _name in ("tensorflow", "absl"):
   logging.getLogger(_name).setLevel(logging.ERROR)
 
 from tfgc import codec as codec_lib  # noqa: E402
-from tfgc import data  # noqa: E402
+from tfgc import data, labelmaps  # noqa: E402
 from tfgc.errors import TfgcError  # noqa: E402
 from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
                          save_png)
@@ -60,6 +62,28 @@ def build_parser():
                   "written beside itself with the suffix .tfgc.")
   compress.add_argument("inputs", nargs="+", metavar="INPUT")
   _model_arguments(compress)
+  selective = compress.add_argument_group(
+      "selective compression (SC models)",
+      "Preserved regions are coded faithfully; synthesised ones send no "
+      "latents and are painted from the label map, which travels "
+      "losslessly in the file (its bytes count in the bpp).")
+  selective.add_argument(
+      "--labels", metavar="LABELS.png",
+      help="the image's label map: one class id per pixel, single-channel "
+           "PNG (e.g. Cityscapes *_labelIds.png). Models trained on "
+           "stand-in labels compute their own regions without it (colour "
+           "and position clusters, NOT semantic segmentation)")
+  selective.add_argument(
+      "--synthesize", metavar="CLASS,...",
+      help="class ids (or names, with --classes) to synthesise")
+  selective.add_argument(
+      "--classes", metavar="FILE",
+      help="class names, one per line; line 1 names class 0")
+  selective.add_argument(
+      "--preserve", metavar="MASK.png",
+      help="mask image of the regions to preserve (nonzero); the rest is "
+           "synthesised. Without --synthesize or --preserve everything is "
+           "preserved")
   decompress = commands.add_parser(
       "decompress", help=".tfgc -> PNG",
       description="Decode .tfgc files to PNG. With one file, an optional "
@@ -148,13 +172,27 @@ def _run_jobs(jobs, work):
   return 1 if failed else 0
 
 
+def _selection(args, jobs):
+  """The SC keyword arguments of `Codec.compress` given by the flags."""
+  if len(jobs) > 1 and (args.labels or args.preserve):
+    raise TfgcError("--labels and --preserve belong to one image; give one "
+                    "input with them")
+  return dict(
+      labels=args.labels, preserve=args.preserve,
+      synthesize=(args.synthesize.split(",") if args.synthesize is not None
+                  else None),
+      class_names=(labelmaps.read_class_names(args.classes) if args.classes
+                   else None))
+
+
 def run_compress(args):
   jobs = _jobs(args.inputs, data.list_files, ".tfgc")
+  selection = _selection(args, jobs)
   codec = codec_lib.load(args.model, args.max_pixels)
 
   def work(source, target):
     with atomic_output(target, args.overwrite) as temporary:
-      encoded = codec.compress(source)
+      encoded = codec.compress(source, **selection)
       with open(temporary, "wb") as f:
         f.write(encoded)
     return codec_lib.info(encoded)

@@ -7,14 +7,24 @@ Running the same command again resumes from the last checkpoint in
 --checkpoint_dir (step counter, both optimizers, all networks).
 --log_dir (absl's flag) sets the TensorBoard folder (default
 CHECKPOINT_DIR/logs).
+
+Selective compression (SC) trains on images with label maps:
+
+  python train.py --mode=sc --data_dir=PHOTOS --labels_dir=LABELS
+      --num_classes=34 ...          # label maps paired by file name
+  python train.py --mode=sc --data_dir=PHOTOS --standin_labels=8 ...
+      # no label maps: 8 colour/position regions per image from the
+      # stand-in labeller, which is NOT semantic segmentation
 """
 
 import json
+import logging
 import os
 import signal
 import sys
 
 from absl import app, flags
+import numpy as np
 import tensorflow as tf
 
 from tfgc import callbacks, config as config_lib, data, export
@@ -26,7 +36,28 @@ flags.DEFINE_string("data_dir", None, "Folder of training images, searched "
 flags.DEFINE_string("val_dir", None, "Folder of validation images; decoded "
                     "whole (not cropped) every --validate_every steps.")
 flags.DEFINE_string("preset", "small", "Model preset: tiny, small or paper.")
-flags.DEFINE_enum("mode", "gc", ["gc"], "gc: global generative compression.")
+flags.DEFINE_enum("mode", "gc", ["gc", "sc"],
+                  "gc: global generative compression; sc: selective (needs "
+                  "--labels_dir or --standin_labels).")
+flags.DEFINE_string("labels_dir", None, "Folder of label maps (one class id "
+                    "per pixel, single-channel PNG) paired with the images "
+                    "by name: DATA_DIR/sub/NAME.ext -> LABELS_DIR/sub/"
+                    "NAME.png, NAME_labelIds.png, or for Cityscapes' "
+                    "NAME_leftImg8bit, NAME_gtFine_labelIds.png. Images "
+                    "without one are skipped and counted.")
+flags.DEFINE_integer("num_classes", None, "Classes of --labels_dir's maps "
+                     "(ids 0..N-1; Cityscapes labelIds: 34).")
+flags.DEFINE_integer("standin_labels", 0, "Instead of --labels_dir: label "
+                     "each image with this many colour/position regions "
+                     "(tfgc/labeller.py). NOT semantic segmentation: a "
+                     "stand-in to train and try SC on any photos.")
+flags.DEFINE_bool("discriminator_labels", None, "D also sees the label map "
+                  "(the paper's D+; needs label maps, in GC too).")
+flags.DEFINE_float("synthesis_instance_fraction", 0.4, "SC: share of "
+                   "training crops whose synthesis mask is one whole class.")
+flags.DEFINE_float("synthesis_box_fraction", 0.4, "SC: share of training "
+                   "crops whose synthesis mask is a random box (the rest "
+                   "synthesise nothing).")
 flags.DEFINE_integer("steps", 100000, "Total training steps (E/G updates).")
 flags.DEFINE_integer("batch_size", 8, "Global batch size.")
 flags.DEFINE_integer("crop_size", 128, "Side of the random square crops; "
@@ -77,7 +108,8 @@ CONFIG_FLAGS = {"lr": "learning_rate", "latent_channels": "latent_channels",
                 "lambda_perceptual": "lambda_perceptual",
                 "perceptual_network": "perceptual_network",
                 "gan_weight": "gan_weight", "beta": "beta",
-                "warmup_steps": "warmup_steps"}
+                "warmup_steps": "warmup_steps", "mode": "mode",
+                "discriminator_labels": "discriminator_labels"}
 
 
 class UsageError(Exception):
@@ -88,6 +120,10 @@ def build_config():
   overrides = {field: getattr(FLAGS, name)
                for name, field in CONFIG_FLAGS.items()
                if getattr(FLAGS, name) is not None}
+  if FLAGS.standin_labels:
+    overrides.update(num_classes=FLAGS.standin_labels, standin_labels=True)
+  elif FLAGS.num_classes is not None:
+    overrides["num_classes"] = FLAGS.num_classes
   try:
     return config_lib.preset(FLAGS.preset).replace(**overrides)
   except config_lib.ConfigError as e:
@@ -107,6 +143,22 @@ def check_flags():
       raise UsageError(f"--{name}={folder} is not a directory")
   if FLAGS.init_from and not os.path.exists(FLAGS.init_from):
     raise UsageError(f"--init_from={FLAGS.init_from} does not exist")
+  if FLAGS.labels_dir and FLAGS.standin_labels:
+    raise UsageError("give --labels_dir or --standin_labels, not both")
+  if FLAGS.labels_dir and not FLAGS.num_classes:
+    raise UsageError("--labels_dir needs --num_classes")
+  if FLAGS.labels_dir and not os.path.isdir(FLAGS.labels_dir):
+    raise UsageError(f"--labels_dir={FLAGS.labels_dir} is not a directory")
+  if (FLAGS.mode == "sc" or FLAGS.discriminator_labels) and not (
+      FLAGS.labels_dir or FLAGS.standin_labels):
+    raise UsageError("--mode=sc and --discriminator_labels need label maps: "
+                     "--labels_dir=DIR (with --num_classes) or "
+                     "--standin_labels=K")
+  fractions = (FLAGS.synthesis_instance_fraction,
+               FLAGS.synthesis_box_fraction)
+  if min(fractions) < 0 or sum(fractions) > 1:
+    raise UsageError("--synthesis_instance_fraction and "
+                     "--synthesis_box_fraction must be >= 0 and sum to <= 1")
 
 
 def make_strategy():
@@ -156,18 +208,43 @@ def check_run_config(checkpoint_dir, config):
       f.write(config.to_json())
 
 
+def validation_examples(config):
+  """--val_dir's images as the model takes them: uint8 [H, W, 3] arrays,
+  or with labels dicts of "image" and "labels" (SC: everything preserved,
+  so the figures compare with GC's). Label maps: paired from
+  --labels_dir (val images without one are skipped), or stand-in ones."""
+  paths = data.scan_folder(FLAGS.val_dir).paths
+  if not config.uses_labels:
+    return [data.load_rgb(p, FLAGS.max_short_side) for p in paths]
+  if FLAGS.labels_dir:
+    paths, label_paths, _ = data.pair_label_maps(
+        paths, FLAGS.val_dir, FLAGS.labels_dir, config.num_classes)
+    source = data.LabelSource(config.num_classes, label_paths)
+  else:
+    source = data.LabelSource(config.num_classes)
+  examples = []
+  for i, path in enumerate(paths):
+    image, labels = source.load(i, path, FLAGS.max_short_side)
+    example = dict(image=image, labels=labels)
+    if config.mode == "sc":
+      example["synthesis_mask"] = np.zeros(labels.shape, bool)
+    examples.append(example)
+  return examples
+
+
 def warm_start(model, source):
   """Loads E and G (from a checkpoint also D and the entropy model)."""
+  networks = dict(encoder=model.encoder, generator=model.generator)
+  if model.semantic_encoder is not None:
+    networks["semantic_encoder"] = model.semantic_encoder
   if os.path.exists(os.path.join(source, "saved_model.pb")):
-    checkpoint = tf.train.Checkpoint(encoder=model.encoder,
-                                     generator=model.generator)
+    checkpoint = tf.train.Checkpoint(**networks)
     path = os.path.join(source, "variables", "variables")
   else:
     # The networks only: not the optimizers and their step counter.
     checkpoint = tf.train.Checkpoint(model=tf.train.Checkpoint(
-        encoder=model.encoder, generator=model.generator,
         entropy_model=model.entropy_model,
-        discriminator=model.discriminator))
+        discriminator=model.discriminator, **networks))
     path = tf.train.latest_checkpoint(source)
     if path is None:
       raise UsageError(f"--init_from={source} holds no checkpoint or "
@@ -193,10 +270,29 @@ def run():
         f"smaller than {FLAGS.crop_size} px skipped")
   if not folder.paths:
     raise UsageError(f"no usable training images in {FLAGS.data_dir}")
+  paths, labels = folder.paths, None
+  if FLAGS.labels_dir:
+    paths, label_paths, skipped = data.pair_label_maps(
+        paths, FLAGS.data_dir, FLAGS.labels_dir, config.num_classes)
+    for message in skipped:
+      logging.warning("skipping %s", message)
+    print(f"{FLAGS.labels_dir}: {len(paths)} images with label maps, "
+          f"{len(skipped)} without a usable one skipped")
+    if not paths:
+      raise UsageError(f"no image in {FLAGS.data_dir} has a usable label "
+                       f"map in {FLAGS.labels_dir}")
+    labels = data.LabelSource(config.num_classes, label_paths)
+  elif FLAGS.standin_labels:
+    labels = data.LabelSource(config.num_classes)
+  synthesis = None
+  if config.mode == "sc":
+    synthesis = (FLAGS.synthesis_instance_fraction,
+                 FLAGS.synthesis_box_fraction)
   strategy = make_strategy()
   dataset = data.training_dataset(
-      folder.paths, FLAGS.crop_size, FLAGS.batch_size, seed=FLAGS.seed,
-      max_short_side=FLAGS.max_short_side)
+      paths, FLAGS.crop_size, FLAGS.batch_size, seed=FLAGS.seed,
+      max_short_side=FLAGS.max_short_side, labels=labels,
+      synthesis=synthesis)
 
   os.makedirs(FLAGS.checkpoint_dir, exist_ok=True)
   check_run_config(FLAGS.checkpoint_dir, config)
@@ -224,11 +320,12 @@ def run():
   run_callbacks = [callbacks.PeriodicCheckpoint(manager,
                                                 FLAGS.checkpoint_every),
                    callbacks.TrainingLog(writer, FLAGS.log_every)]
-  if FLAGS.val_dir:
-    val_paths = data.scan_folder(FLAGS.val_dir).paths
+  examples = validation_examples(config) if FLAGS.val_dir else []
+  if examples:
     run_callbacks.append(callbacks.FullImageValidation(
-        [data.load_rgb(p, FLAGS.max_short_side) for p in val_paths], writer,
-        FLAGS.validate_every))
+        examples, writer, FLAGS.validate_every))
+  elif FLAGS.val_dir:
+    logging.warning("no usable validation images in %s", FLAGS.val_dir)
 
   # SIGTERM (e.g. from a job scheduler) ends the run like Ctrl-C: the
   # `finally` below still writes a checkpoint.

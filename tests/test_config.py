@@ -30,6 +30,11 @@ def test_unknown_json_field_is_an_error():
     (dict(entropy_model="jpeg"), "entropy_model"),
     (dict(encoder_filters=(8, 8)), "encoder_filters"),
     (dict(beta=-1.0), "beta"),
+    (dict(mode="sc"), "num_classes"),
+    (dict(discriminator_labels=True), "num_classes"),
+    (dict(num_classes=300), "num_classes"),
+    (dict(mode="sc", num_classes=3, semantic_filters=(4,)),
+     "semantic_filters"),
 ])
 def test_bad_fields_raise_config_error_naming_the_field(changes, field):
   with pytest.raises(config.ConfigError, match=field):

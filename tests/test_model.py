@@ -74,3 +74,30 @@ def test_rate_reaches_encoder_only_with_beta():
     has_gradient = any(g is not None and np.any(g.numpy() != 0)
                        for g in gradients)
     assert has_gradient == expect_gradient
+
+
+def sc_batch(image, synthesised_columns):
+  height, width = image.shape[:2]
+  mask = np.zeros((1, height, width), bool)
+  mask[:, :, :synthesised_columns] = True
+  labels = (np.arange(width)[None, None, :] * 3 // width).repeat(height, 1)
+  return dict(image=image[None], labels=labels.astype(np.uint8),
+              synthesis_mask=mask)
+
+
+def test_sc_rate_counts_only_preserved_latents_and_trains_f(small_photo):
+  tf.keras.utils.set_random_seed(0)
+  model = GenerativeCompressionModel(preset("tiny").replace(
+      mode="sc", num_classes=3, discriminator_labels=True, warmup_steps=1))
+  model.compile()
+  bits = [float(model(sc_batch(small_photo, columns)).bits[0])
+          for columns in (0, 32, 64)]  # Of 64: none, half, all synthesised.
+  assert bits[0] > bits[1] > 0 and bits[2] == 0
+  reconstruction = model(sc_batch(small_photo, 32))
+  assert np.all(reconstruction.latents.numpy()[:, :, :2] == 0)
+  np.testing.assert_array_equal(reconstruction.preserved.numpy()[0, :, :, 0],
+                                np.repeat([[0.0] * 32 + [1.0] * 32], 64, 0))
+  before = weights_of(model.semantic_encoder.trainable_variables)
+  model.fit(tf.data.Dataset.from_tensors(sc_batch(small_photo, 32)).repeat(),
+            epochs=1, steps_per_epoch=2, verbose=0)
+  assert changed(before, model.semantic_encoder.trainable_variables)

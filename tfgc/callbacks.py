@@ -64,12 +64,13 @@ class FullImageValidation(tf.keras.callbacks.Callback):
   normalisation and padding problems show.
 
   Args:
-    images: list of uint8 [H, W, 3] arrays.
+    examples: list of uint8 [H, W, 3] arrays, or of dicts of "image" and
+      the model's other inputs (labels, synthesis mask), unbatched.
   """
 
-  def __init__(self, images, writer, every, max_images_shown=3):
+  def __init__(self, examples, writer, every, max_images_shown=3):
     super().__init__()
-    self.images = images
+    self.examples = examples
     self.writer = writer
     self.every = every
     self.max_images_shown = max_images_shown
@@ -82,9 +83,14 @@ class FullImageValidation(tf.keras.callbacks.Callback):
   def validate(self, step):
     psnr, ms_ssim, bpp = [], [], []
     with self.writer.as_default(step=step):
-      for i, image in enumerate(self.images):
+      for i, example in enumerate(self.examples):
+        if isinstance(example, dict):
+          image = example["image"]
+          inputs = {k: tf.constant(v[None]) for k, v in example.items()}
+        else:
+          image, inputs = example, example[None]
         x = tf.cast(image[None], tf.float32) / 255.0
-        reconstruction = self.model(x, training=False)
+        reconstruction = self.model(inputs, training=False)
         x_hat = tf.clip_by_value(reconstruction.images, 0.0, 1.0)
         psnr.append(float(tf.image.psnr(x, x_hat, 1.0)[0]))
         if min(image.shape[:2]) >= 176:  # MS-SSIM needs 5 scales of 11x11.
@@ -98,7 +104,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         tf.summary.scalar("val/ms_ssim", np.mean(ms_ssim))
       tf.summary.scalar("val/bpp_estimate", np.mean(bpp))
     self.writer.flush()
-    print(f"\nstep {step}: validation on {len(self.images)} whole images: "
+    print(f"\nstep {step}: validation on {len(self.examples)} whole images: "
           f"PSNR {np.mean(psnr):.2f} dB, MS-SSIM "
           f"{np.mean(ms_ssim) if ms_ssim else float('nan'):.4f}, "
           f"bpp (estimate) {np.mean(bpp):.4f}", flush=True)

@@ -6,6 +6,10 @@
     image = model.decompress(data, seed=0)      # uint8 [H, W, 3]
     codec.info(data)                            # dict, no model needed
 
+    # Selective compression (SC models): synthesise classes 7 and 8
+    data = model.compress("photo.jpg", labels="photo_labels.png",
+                          synthesize=[7, 8])    # or preserve=bool [H, W]
+
 Bitstreams are validated before any tensor is built, and decode only with
 the model whose id they carry.
 """
@@ -15,7 +19,8 @@ import os
 
 import numpy as np
 
-from tfgc import bitstream
+from tfgc import bitstream, labelmaps
+from tfgc.config import STRIDE
 from tfgc.errors import TfgcError
 from tfgc.images import DEFAULT_MAX_PIXELS, read_image
 
@@ -62,10 +67,15 @@ def info(data, max_pixels=None):
   """The header of a .tfgc bitstream as a dict (validates everything)."""
   parsed = bitstream.parse(data, max_pixels)
   size = len(data)
-  return dict(format_version=bitstream.VERSION, model_id=parsed.model_id,
-              mode=parsed.mode, width=parsed.width, height=parsed.height,
-              payload_bytes=parsed.payload_bytes, file_bytes=size,
-              bits_per_pixel=8 * size / (parsed.width * parsed.height))
+  header = dict(format_version=bitstream.VERSION, model_id=parsed.model_id,
+                mode=parsed.mode, width=parsed.width, height=parsed.height,
+                payload_bytes=parsed.payload_bytes, file_bytes=size,
+                bits_per_pixel=8 * size / (parsed.width * parsed.height))
+  if parsed.mode == "sc":
+    header.update(zip(("latent_bytes", "side_bytes", "label_map_bytes",
+                       "synthesis_mask_bytes"),
+                      (len(s) for s in parsed.sections)))
+  return header
 
 
 class Codec:
@@ -80,13 +90,27 @@ class Codec:
     with open(os.path.join(path, "model.json")) as f:
       self.description = json.load(f)
     self.model_id = self.description["model_id"]
-    self.mode = self.description["config"]["mode"]
+    config = self.description["config"]
+    self.mode = config["mode"]
+    self.num_classes = config.get("num_classes", 0)
+    self.standin_labels = config.get("standin_labels", False)
     self._model = tf.saved_model.load(path)
     self._compress = self._model.signatures["compress"]
     self._decompress = self._model.signatures["decompress"]
 
-  def compress(self, image):
-    """uint8 [H, W, 3] array or an image file path -> .tfgc bytes."""
+  def compress(self, image, labels=None, synthesize=None, preserve=None,
+               class_names=None):
+    """An image -> .tfgc bytes.
+
+    image: uint8 [H, W, 3] array or an image file path.
+    SC models only:
+      labels: class ids, uint8 [H, W] or a label-map file (default, for a
+        model trained on stand-in labels: the stand-in labeller's regions).
+      synthesize: classes whose pixels are synthesised: ids, or names
+        listed in `class_names` (name of class 0 first), or
+      preserve: bool [H, W] (True = keep faithful) or a mask image file
+        (nonzero = preserve). Neither: everything is preserved.
+    """
     if isinstance(image, (str, os.PathLike)):
       image = read_image(image, self.max_pixels)
     image = np.asarray(image)
@@ -97,11 +121,59 @@ class Codec:
     if height * width > self.max_pixels:
       raise TfgcError(f"{width}x{height} exceeds the limit of "
                       f"{self.max_pixels} pixels")
-    strings = self._compress(image=self._tf.constant(image))
+    tf = self._tf
+    if self.mode != "sc":
+      if any(a is not None for a in (labels, synthesize, preserve)):
+        raise TfgcError("this is a GC model: label maps, --synthesize and "
+                        "--preserve need an SC model (--mode=sc)")
+      strings = self._compress(image=tf.constant(image))
+      sections = ()
+    else:
+      labels = self.label_map(image, labels)
+      mask = self.synthesis_mask(labels, synthesize, preserve, class_names)
+      strings = self._compress(image=tf.constant(image),
+                               labels=tf.constant(labels),
+                               synthesis_mask=tf.constant(mask, tf.uint8))
+      sections = (labelmaps.encode_label_map(labels),
+                  labelmaps.encode_mask(strings["latent_mask"].numpy()))
     return bitstream.serialize(bitstream.Bitstream(
         model_id=self.model_id, mode=self.mode, width=width, height=height,
         sections=(strings["latent_string"].numpy(),
-                  strings["side_string"].numpy())))
+                  strings["side_string"].numpy()) + sections))
+
+  def label_map(self, image, labels=None):
+    """The SC label map for `image`: uint8 [H, W] (see `compress`)."""
+    size = image.shape[:2]
+    if labels is None:
+      if not self.standin_labels:
+        raise TfgcError("this SC model needs the image's label map: pass "
+                        "--labels=LABELS.png")
+      from tfgc.labeller import cluster_labels
+      return cluster_labels(image, self.num_classes)
+    if isinstance(labels, (str, os.PathLike)):
+      return labelmaps.read_label_map(labels, self.num_classes, size)
+    return labelmaps.check_label_map(labels, self.num_classes, size)
+
+  def synthesis_mask(self, labels, synthesize=None, preserve=None,
+                     class_names=None):
+    """bool [H, W], True = synthesise (see `compress`)."""
+    if synthesize is not None and preserve is not None:
+      raise TfgcError("give the classes to synthesise or a preserve mask, "
+                      "not both")
+    if synthesize is not None:
+      ids = labelmaps.class_ids(",".join(str(i) for i in synthesize),
+                                self.num_classes, class_names)
+      return labelmaps.synthesis_mask(labels, ids)
+    if preserve is None:
+      return np.zeros(labels.shape, bool)
+    if isinstance(preserve, (str, os.PathLike)):
+      return labelmaps.read_mask(preserve, labels.shape)
+    preserve = np.asarray(preserve)
+    if preserve.shape != labels.shape:
+      raise labelmaps.LabelMapError(
+          f"the preserve mask is {list(preserve.shape)}, the image "
+          f"{list(labels.shape)}; they must match")
+    return ~preserve.astype(bool)
 
   def decompress(self, data, seed=0):
     """.tfgc bytes -> uint8 [H, W, 3]; `seed` picks the synthesised noise."""
@@ -109,13 +181,22 @@ class Codec:
     if parsed.model_id != self.model_id:
       raise ModelError(f"bitstream was made by model {parsed.model_id}, not "
                        f"{self.model_id}; pass that model with --model")
-    latent, side = parsed.sections
     tf = self._tf
+    latent, side = parsed.sections[:2]
+    inputs = dict(
+        latent_string=tf.constant(latent), side_string=tf.constant(side),
+        image_shape=tf.constant([parsed.height, parsed.width], tf.int32),
+        seed=tf.constant(seed, tf.int32))
+    if self.mode == "sc":
+      labels = labelmaps.decode_label_map(
+          parsed.sections[2], (parsed.height, parsed.width), self.num_classes)
+      latent_mask = labelmaps.decode_mask(
+          parsed.sections[3], (-(-parsed.height // STRIDE),
+                               -(-parsed.width // STRIDE)))
+      inputs.update(labels=tf.constant(labels),
+                    latent_mask=tf.constant(latent_mask, tf.uint8))
     try:
-      image = self._decompress(
-          latent_string=tf.constant(latent), side_string=tf.constant(side),
-          image_shape=tf.constant([parsed.height, parsed.width], tf.int32),
-          seed=tf.constant(seed, tf.int32))["image"]
+      image = self._decompress(**inputs)["image"]
     except tf.errors.OpError:
       raise TfgcError("corrupt bitstream: the entropy-coded payload does not "
                       "decode") from None

@@ -5,18 +5,26 @@ size); unreadable files and images smaller than the crop are skipped and
 counted, never crash a run. Readable images are decoded once (EXIF
 orientation applied, converted to 8-bit RGB, optionally downscaled), cached
 in memory, and then randomly cropped and flipped on every pass.
+
+With label maps (SC, or D+), each image's map is cropped and flipped with
+it. Label maps are paired with images by file name (`find_label_map`) or
+made by the stand-in labeller; in SC a synthesis mask is drawn for every
+crop: a whole class present in it ("random instance"), a random box, or
+nothing, in the proportions given.
 """
 
 import dataclasses
 import logging
 import os
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from tfgc import labelmaps
 from tfgc.images import ImageError, read_image
+from tfgc.labeller import cluster_labels
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 
@@ -69,44 +77,183 @@ def load_rgb(path, max_short_side=0):
   With `max_short_side` > 0, images whose shorter side is longer are
   downscaled (Lanczos) so that it equals `max_short_side`.
   """
+  return load_example(path, max_short_side)[0]
+
+
+def find_label_map(image_path, data_dir, labels_dir):
+  """The label map of `image_path` in `labels_dir`, or None.
+
+  For DATA_DIR/sub/NAME.ext, tries LABELS_DIR/sub/ followed by NAME.png,
+  NAME_labelIds.png, and, for Cityscapes' NAME = BASE_leftImg8bit,
+  BASE_gtFine_labelIds.png.
+  """
+  relative = os.path.relpath(image_path, data_dir)
+  folder, name = os.path.split(os.path.splitext(relative)[0])
+  names = [f"{name}.png", f"{name}_labelIds.png"]
+  if name.endswith("_leftImg8bit"):
+    names.append(name[:-len("_leftImg8bit")] + "_gtFine_labelIds.png")
+  for candidate in names:
+    path = os.path.join(labels_dir, folder, candidate)
+    if os.path.isfile(path):
+      return path
+  return None
+
+
+def pair_label_maps(paths, data_dir, labels_dir, num_classes):
+  """Pairs images with their label maps, checking each map once.
+
+  Returns (image paths, label-map paths, skipped), the first two aligned;
+  skipped: messages for images without a usable map (none found, not a
+  single-channel map, ids out of range, another size).
+  """
+  images, label_paths, skipped = [], [], []
+  for path in paths:
+    labels_path = find_label_map(path, data_dir, labels_dir)
+    if labels_path is None:
+      skipped.append(f"{path}: no label map in {labels_dir}")
+      continue
+    try:
+      size = read_image(path, max_pixels=None).shape[:2]
+      labelmaps.read_label_map(labels_path, num_classes, size)
+    except (ImageError, labelmaps.LabelMapError) as e:
+      skipped.append(str(e))
+      continue
+    images.append(path)
+    label_paths.append(labels_path)
+  return tuple(images), tuple(label_paths), skipped
+
+
+def load_example(path, max_short_side=0, labels_path=None, num_classes=0,
+                 standin_classes=0):
+  """An image, uint8 [H, W, 3], and its labels, uint8 [H, W] (None
+  without `labels_path` or `standin_classes`), downscaled alike."""
   image = read_image(path, max_pixels=None)
+  labels = None
+  if labels_path:
+    labels = labelmaps.read_label_map(labels_path, num_classes,
+                                      image.shape[:2])
   short = min(image.shape[:2])
-  if not max_short_side or short <= max_short_side:
-    return image
-  scale = max_short_side / short
-  size = (max(1, round(image.shape[1] * scale)),
-          max(1, round(image.shape[0] * scale)))
-  return np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS))
+  if max_short_side and short > max_short_side:
+    scale = max_short_side / short
+    size = (max(1, round(image.shape[1] * scale)),
+            max(1, round(image.shape[0] * scale)))
+    image = np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS))
+    if labels is not None:
+      labels = np.asarray(Image.fromarray(labels).resize(size,
+                                                         Image.NEAREST))
+  if standin_classes:
+    labels = cluster_labels(image, standin_classes)
+  return image, labels
 
 
-def decoded_images(paths: List[str], max_short_side=0):
-  """Dataset of uint8 [H, W, 3] images, decoded in parallel."""
-  def decode(path):
-    image = tf.numpy_function(
-        lambda p: load_rgb(p.decode(), max_short_side), [path], tf.uint8)
-    return tf.ensure_shape(image, [None, None, 3])
-  return tf.data.Dataset.from_tensor_slices(list(paths)).map(
-      decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+@dataclasses.dataclass(frozen=True)
+class LabelSource:
+  """Where training label maps come from.
+
+  num_classes: ids are in [0, num_classes).
+  paths: label-map files aligned with the image paths (see
+    `find_label_map`), or None for the stand-in labeller, which makes
+    `num_classes` colour/position regions per image (not semantic).
+  """
+  num_classes: int
+  paths: Optional[Tuple[str, ...]] = None
+
+  def load(self, index, path, max_short_side=0):
+    """Image `index` at `path` -> (uint8 [H, W, 3], uint8 [H, W])."""
+    if self.paths is None:
+      return load_example(path, max_short_side,
+                          standin_classes=self.num_classes)
+    return load_example(path, max_short_side, self.paths[index],
+                        self.num_classes)
+
+
+def decoded_examples(paths: List[str], max_short_side=0, labels=None):
+  """Dataset of uint8 [H, W, 3] images decoded in parallel; with a
+  `LabelSource`, of dicts with "image" and "labels" (uint8 [H, W])."""
+  def decode(index, path):
+    if labels is None:
+      image = tf.numpy_function(
+          lambda p: load_rgb(p.decode(), max_short_side), [path], tf.uint8)
+      return tf.ensure_shape(image, [None, None, 3])
+    image, label_map = tf.numpy_function(
+        lambda i, p: labels.load(int(i), p.decode(), max_short_side),
+        [index, path], (tf.uint8, tf.uint8))
+    return dict(image=tf.ensure_shape(image, [None, None, 3]),
+                labels=tf.ensure_shape(label_map, [None, None]))
+  return tf.data.Dataset.from_tensor_slices(
+      (tf.range(len(paths)), list(paths))).map(
+          decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def random_synthesis_mask(labels, instance_fraction, box_fraction,
+                          seed=None):
+  """A training synthesis mask for one crop: bool [H, W], True = synthesise.
+
+  With probability `instance_fraction` all pixels of one class present in
+  `labels` (uint8 [H, W]); with `box_fraction` a random box of 1/4 to 3/4
+  of each side; otherwise nothing.
+  """
+  shape = tf.shape(labels)
+  draw = tf.random.uniform([], seed=seed)
+
+  def instance():
+    classes = tf.unique(tf.reshape(labels, [-1])).y
+    chosen = tf.random.uniform([], 0, tf.size(classes), tf.int32, seed=seed)
+    return tf.equal(labels, classes[chosen])
+
+  def box():
+    def span(size):
+      length = tf.random.uniform([], size // 4, 3 * size // 4 + 1, tf.int32,
+                                 seed=seed)
+      start = tf.random.uniform([], 0, size - length + 1, tf.int32,
+                                seed=seed)
+      inside = tf.range(size)
+      return (inside >= start) & (inside < start + length)
+    return span(shape[0])[:, None] & span(shape[1])[None, :]
+
+  def nothing():
+    return tf.zeros(shape, tf.bool)
+
+  return tf.case([(draw < instance_fraction, instance),
+                  (draw < instance_fraction + box_fraction, box)],
+                 default=nothing)
 
 
 def training_dataset(paths, crop_size, batch_size, seed=None,
-                     max_short_side=0, cache=True):
+                     max_short_side=0, cache=True, labels=None,
+                     synthesis=None):
   """Endless batches of random crops: uint8 [batch_size, crop, crop, 3].
 
   Each image's decoded pixels are cached in memory (`cache`) so decoding
   happens once; crops and horizontal flips are drawn anew every pass.
+  With a `LabelSource` the batches are dicts of "image" and "labels"
+  (uint8 [batch, crop, crop]), cropped and flipped together; with
+  `synthesis` = (instance fraction, box fraction) (SC) they also hold a
+  "synthesis_mask" (bool [batch, crop, crop], `random_synthesis_mask`).
   """
-  images = decoded_images(paths, max_short_side)
+  examples = decoded_examples(paths, max_short_side, labels)
   if cache:
-    images = images.cache()
-  images = images.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-  images = images.repeat()
+    examples = examples.cache()
+  examples = examples.shuffle(len(paths), seed=seed,
+                              reshuffle_each_iteration=True)
+  examples = examples.repeat()
 
-  def augment(image):
-    crop = tf.image.random_crop(image, [crop_size, crop_size, 3], seed=seed)
-    return tf.image.random_flip_left_right(crop, seed=seed)
+  def augment(example):
+    if labels is None:
+      crop = tf.image.random_crop(example, [crop_size, crop_size, 3],
+                                  seed=seed)
+      return tf.image.random_flip_left_right(crop, seed=seed)
+    stacked = tf.concat([example["image"], example["labels"][..., None]], -1)
+    crop = tf.image.random_crop(stacked, [crop_size, crop_size, 4],
+                                seed=seed)
+    crop = tf.image.random_flip_left_right(crop, seed=seed)
+    augmented = dict(image=crop[..., :3], labels=crop[..., 3])
+    if synthesis is not None:
+      augmented["synthesis_mask"] = random_synthesis_mask(
+          augmented["labels"], *synthesis, seed=seed)
+    return augmented
 
-  return (images.map(augment, num_parallel_calls=tf.data.AUTOTUNE,
-                     deterministic=seed is not None)
+  return (examples.map(augment, num_parallel_calls=tf.data.AUTOTUNE,
+                       deterministic=seed is not None)
           .batch(batch_size, drop_remainder=True)
           .prefetch(tf.data.AUTOTUNE))

@@ -245,17 +245,21 @@ class GenerativeCompressionModel(tf.keras.Model):
   def _distortion_terms(self, x, reconstruction):
     """MSE, perceptual, PSNR on the preserved pixels (all in GC): the
     synthesised ones are replaced by the original before comparing."""
-    x_hat = reconstruction.images
-    if self.config.mode == "sc":
-      preserved = reconstruction.preserved
-      x_hat = preserved * x_hat + (1.0 - preserved) * x
+    x_hat = tf.clip_by_value(reconstruction.images, 0.0, 1.0)
+    preserved = reconstruction.preserved
+    x_hat = preserved * x_hat + (1.0 - preserved) * x
     mse = losses.mean_squared_error(x, x_hat)
     if self.perceptual_loss is None:
       perceptual = tf.zeros_like(mse)
     else:
       perceptual = self.perceptual_loss(x, x_hat)
-    return dict(mse=mse, perceptual=perceptual,
-                psnr=tf.image.psnr(x, tf.clip_by_value(x_hat, 0, 1), 1.0),
+    # PSNR of the preserved pixels; an example with none has weight 0.
+    fraction = tf.reduce_mean(preserved, axis=[1, 2, 3])
+    preserved_mse = mse / tf.maximum(fraction, 1e-6)
+    psnr = -10.0 * tf.experimental.numpy.log10(
+        tf.maximum(preserved_mse, 1e-10))
+    return dict(mse=mse, perceptual=perceptual, psnr=psnr,
+                psnr_weight=tf.cast(fraction > 0, tf.float32),
                 bpp=reconstruction.bits_per_pixel)
 
   def _generator_loss(self, terms, adversarial):
@@ -303,7 +307,8 @@ class GenerativeCompressionModel(tf.keras.Model):
 
   def _report(self, terms):
     for name, tracker in self.trackers.items():
-      tracker.update_state(terms[name])
+      tracker.update_state(terms[name],
+                           sample_weight=terms.get(f"{name}_weight"))
     return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 
