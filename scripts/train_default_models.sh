@@ -16,14 +16,18 @@ cd "$(dirname "$0")/.."
 DATA=${TFGC_DATA:-$HOME/tfgc-data}
 RUNS=${TFGC_RUNS:-$HOME/tfgc-runs}
 name=$1
+mode="--mode=gc"
 case "$name" in
   gc-small-c8) channels=8 ;;
   gc-small-c4) channels=4 ;;
-  *) echo "usage: $0 gc-small-c8|gc-small-c4" >&2; exit 2 ;;
+  # SC on the stand-in labeller's 8 colour/position regions (no semantic
+  # label maps can be had here; see README, "Selective compression").
+  sc-small-c8) channels=8; mode="--mode=sc --standin_labels=8" ;;
+  *) echo "usage: $0 gc-small-c8|gc-small-c4|sc-small-c8" >&2; exit 2 ;;
 esac
 run=$RUNS/$name
 mkdir -p "$run"
-common="--data_dir=$DATA/train --val_dir=$DATA/val --preset=small
+common="--data_dir=$DATA/train --val_dir=$DATA/val --preset=small $mode
   --latent_channels=$channels --batch_size=8 --crop_size=128
   --checkpoint_every=500 --log_every=100 --validate_every=2500"
 
