@@ -14,6 +14,18 @@ def test_label_maps_round_trip_bit_exactly(shape):
       labelmaps.decode_label_map(data, shape, 256), labels)
 
 
+@pytest.mark.parametrize("cell", [2, 7, 16])
+def test_maps_constant_on_cells_are_coded_at_cell_resolution(cell):
+  cells = np.random.default_rng(2).integers(0, 9, (11, 13), np.uint8)
+  labels = cells.repeat(cell, 0).repeat(cell, 1)[:-1, :-3]
+  data = labelmaps.encode_label_map(labels)
+  assert data[0] == labelmaps.constant_cell(labels) == cell
+  assert len(data) < len(labelmaps.encode_label_map(
+      np.pad(labels, ((0, 0), (1, 0)))))  # Not cell-aligned: full size.
+  np.testing.assert_array_equal(
+      labelmaps.decode_label_map(data, labels.shape, 9), labels)
+
+
 def test_piecewise_constant_maps_cost_little():
   labels = np.zeros((512, 768), np.uint8)
   labels[200:] = 3
@@ -42,7 +54,9 @@ def test_corrupt_label_map_sections_are_refused():
   with pytest.raises(labelmaps.LabelMapError, match="does not know"):
     labelmaps.decode_label_map(data, (8, 8), 2)
   with pytest.raises(labelmaps.LabelMapError, match="does not decode"):
-    labelmaps.decode_label_map(b"RIFF garbage", (8, 8), 4)
+    labelmaps.decode_label_map(b"\x01RIFF garbage", (8, 8), 4)
+  with pytest.raises(labelmaps.LabelMapError, match="cell size"):
+    labelmaps.decode_label_map(b"\x00" + data[1:], (8, 8), 4)
 
 
 def test_label_map_files_are_single_channel_ids(tmp_path):

@@ -11,12 +11,21 @@ class ids) passes those instead.
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
-# Clustering runs on a copy whose longer side is this many pixels.
-WORK_SIDE = 96
+from tfgc.config import STRIDE
+
+# Regions are made of square cells of the latent grid (16 x 16 pixels from
+# the top-left corner): the labels are constant on each cell, so the
+# container codes them at 1/16 resolution (labelmaps.encode_label_map), and
+# a synthesised region is whole latent positions.
+CELL = STRIDE
 # Weight of position against colour (both scaled to [0, 1]): larger gives
 # rounder, more compact regions.
 POSITION_WEIGHT = 0.5
+# Passes of a 3x3 majority filter over the cells: fewer stray cells, fewer
+# bits for the label map.
+SMOOTHING_PASSES = 2
 
 
 def _kmeans(features, k, rng, iterations=25):
@@ -41,19 +50,26 @@ def _kmeans(features, k, rng, iterations=25):
   return labels
 
 
+def _majority(labels, classes):
+  """One 3x3 majority-filter pass over int [h, w] labels."""
+  counts = [ndimage.uniform_filter((labels == c).astype(np.float64), 3,
+                                   mode="nearest") for c in range(classes)]
+  return np.argmax(counts, axis=0)
+
+
 def cluster_labels(image, classes=8, seed=0):
   """uint8 [H, W, 3] -> uint8 [H, W] region ids in [0, classes).
 
-  Deterministic for a given image, `classes` and `seed`. Regions are
-  numbered by increasing mean brightness. Not semantic (see module doc).
+  Deterministic for a given image, `classes` and `seed`. Ids are constant
+  on the 16 x 16 cells of the latent grid, numbered 0, 1, ... by increasing
+  mean brightness of the regions found (fewer than `classes` when some
+  vanish). Not semantic (see module doc).
   """
   if not 1 <= classes <= 256:
     raise ValueError(f"classes must be in 1..256, got {classes}")
   height, width = image.shape[:2]
-  scale = min(1.0, WORK_SIDE / max(height, width))
-  small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-  small = np.asarray(Image.fromarray(image).resize(small_size,
-                                                   Image.BILINEAR),
+  grid = (-(-width // CELL), -(-height // CELL))
+  small = np.asarray(Image.fromarray(image).resize(grid, Image.BOX),
                      dtype=np.float64) / 255.0
   rows, columns = np.mgrid[0:small.shape[0], 0:small.shape[1]]
   side = max(small.shape[:2])
@@ -62,10 +78,12 @@ def cluster_labels(image, classes=8, seed=0):
        POSITION_WEIGHT * np.stack([rows.ravel(), columns.ravel()], 1) / side],
       axis=1)
   labels = _kmeans(features, min(classes, len(features)),
-                   np.random.default_rng(seed))
-  brightness = [small.reshape(-1, 3)[labels == j].mean() if np.any(
-      labels == j) else np.inf for j in range(labels.max() + 1)]
-  order = np.argsort(np.argsort(brightness))
-  regions = order[labels].reshape(small.shape[:2]).astype(np.uint8)
-  return np.asarray(Image.fromarray(regions).resize((width, height),
-                                                    Image.NEAREST))
+                   np.random.default_rng(seed)).reshape(small.shape[:2])
+  for _ in range(SMOOTHING_PASSES):
+    labels = _majority(labels, labels.max() + 1)
+  present = np.unique(labels)
+  brightness = [small[labels == j].mean() for j in present]
+  order = np.zeros(labels.max() + 1, np.uint8)
+  order[present] = np.argsort(np.argsort(brightness))
+  regions = order[labels]
+  return regions.repeat(CELL, 0).repeat(CELL, 1)[:height, :width]
