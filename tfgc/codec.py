@@ -23,6 +23,7 @@ from tfgc import bitstream, labelmaps
 from tfgc.config import STRIDE
 from tfgc.errors import TfgcError
 from tfgc.images import DEFAULT_MAX_PIXELS, read_image
+from tfgc.labeller import cluster_labels
 
 MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "models")
@@ -148,7 +149,6 @@ class Codec:
       if not self.standin_labels:
         raise TfgcError("this SC model needs the image's label map: pass "
                         "--labels=LABELS.png")
-      from tfgc.labeller import cluster_labels
       return cluster_labels(image, self.num_classes)
     if isinstance(labels, (str, os.PathLike)):
       return labelmaps.read_label_map(labels, self.num_classes, size)
