@@ -1,6 +1,8 @@
 """Selective compression (SC) end to end with tiny models: rates, what is
 transmitted, label maps in the bitstream, quality of preserved regions."""
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -202,3 +204,37 @@ def test_gc_models_refuse_label_maps(tiny_export, tmp_path, capsys):
   assert compress.main(["compress", str(tmp_path / "x.png"),
                         f"--model={tiny_export}", "--synthesize=1"]) == 1
   assert "GC model" in capsys.readouterr().err
+
+
+SC_SIGNATURES = """
+import sys
+import numpy as np
+import tensorflow as tf
+if sys.argv[2] == "full":
+  import tensorflow_compression
+model = tf.saved_model.load(sys.argv[1])
+rng = np.random.default_rng(0)
+inputs = dict(image=tf.constant(rng.integers(0, 256, (37, 53, 3), np.uint8)),
+              labels=tf.constant(rng.integers(0, 4, (37, 53), np.uint8)),
+              synthesis_mask=tf.constant(
+                  np.arange(53)[None].repeat(37, 0) < 20, tf.uint8))
+names = ("compress", "decompress") if sys.argv[2] == "full" else (
+    "analyze", "synthesize")
+first, second = (model.signatures[n] for n in names)
+image = second(**first(**inputs))["image"].numpy()
+assert image.shape == (37, 53, 3) and image.dtype == np.uint8
+loaded = [m for m in sys.modules if m.startswith("tfgc")]
+assert not loaded, loaded
+assert ("tensorflow_compression" in sys.modules) == (sys.argv[2] == "full")
+np.save(sys.argv[3], image)
+"""
+
+
+def test_sc_signatures_run_without_tfgc_and_serving_without_tfc(sc_export,
+                                                               tmp_path):
+  from conftest import run_python
+  run_python(SC_SIGNATURES, sc_export, "full", str(tmp_path / "full.npy"))
+  run_python(SC_SIGNATURES, os.path.join(sc_export, export.SERVING_SUBDIR),
+             "serving", str(tmp_path / "serving.npy"))
+  np.testing.assert_array_equal(np.load(tmp_path / "full.npy"),
+                                np.load(tmp_path / "serving.npy"))
