@@ -51,3 +51,11 @@ def test_rate_bound_matches_design():
       latent_channels=4).bits_per_pixel_bound == pytest.approx(0.036, abs=5e-4)
   assert config.preset("tiny").replace(
       latent_channels=8).bits_per_pixel_bound == pytest.approx(0.073, abs=5e-4)
+
+
+def test_fields_added_later_take_the_named_presets_values():
+  values = json.loads(config.preset("small").replace(
+      latent_channels=4).to_json())
+  del values["semantic_filters"]  # As saved before SC existed.
+  restored = config.Config.from_json(json.dumps(values))
+  assert restored == config.preset("small").replace(latent_channels=4)

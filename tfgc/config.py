@@ -180,7 +180,12 @@ class Config:
 
   @classmethod
   def from_json(cls, text: str) -> "Config":
-    """Parses a config saved by `to_json`; unknown fields are an error."""
+    """Parses a config saved by `to_json`; unknown fields are an error.
+
+    Fields added since the config was saved take the values of the preset
+    it names (the class defaults if it names none), so a run saved by an
+    older tfgc still resumes and compares equal to its preset's config.
+    """
     values = json.loads(text)
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
@@ -189,6 +194,9 @@ class Config:
     for key, value in values.items():
       if isinstance(value, list):
         values[key] = tuple(value)
+    base = PRESETS.get(values.get("name"))
+    if base is not None:
+      values = dict(dataclasses.asdict(base), **values)
     return cls(**values)
 
 
