@@ -78,6 +78,8 @@ def test_summary_compares_codecs_at_the_model_rate(evaluation):
     assert set(by_metric) == {"psnr", "ms_ssim", "lpips_alexnet"}
     for entry in by_metric.values():
       assert (entry["percent"] is None) == (entry["images"] == 0)
+      assert (entry["images"] + entry["below_codec_range"]
+              + entry["above_codec_range"]) <= 2
 
 
 def test_report_links_only_files_that_exist(evaluation):

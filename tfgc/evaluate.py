@@ -344,16 +344,20 @@ def summarize(points, model_names_, codec_names, lpips_nets):
     for c in codec_names:
       entry = {}
       for metric in bd_metrics:
-        per_image = []
+        per_image, worse, better = [], 0, 0
         for image in images:
           test = [(p.bpp, _quality(p, metric))
                   for p in select(method=model, image=image)]
           anchor = [(p.bpp, _quality(p, metric))
                     for p in select(method=c, image=image)]
           per_image.append(bdrate.bd_rate(anchor, test))
+          if per_image[-1] is None:  # Outside the codec's measured range.
+            worse += max(q for _, q in test) < min(q for _, q in anchor)
+            better += min(q for _, q in test) > max(q for _, q in anchor)
         entry[metric] = dict(
             percent=bdrate.mean_bd_rate(per_image),
-            images=sum(v is not None for v in per_image))
+            images=sum(v is not None for v in per_image),
+            below_codec_range=worse, above_codec_range=better)
       summary["bd_rate"][model][c] = entry
   for c in codec_names:  # The smallest file the codec made per image.
     smallest = {}

@@ -104,6 +104,15 @@ def _comparison(summary, model, key, metrics):
                 + [SHORT[m] for m in metrics], rows)
 
 
+def _bd_cell(entry):
+  text = f"{_number(entry['percent'], 1)} % ({entry['images']})"
+  for key, word in (("below_codec_range", "worse"),
+                    ("above_codec_range", "better")):
+    if entry.get(key):
+      text += f", {word} on {entry[key]}"
+  return text
+
+
 def _figure(path, caption):
   alt = html.escape(os.path.splitext(os.path.basename(path))[0])
   return (f'<figure><img src="{html.escape(path)}" alt="{alt}">'
@@ -153,14 +162,15 @@ def write_html(out, summary, plots, crops):
     parts.append("<h3>BD-rate of the model against each codec (negative: "
                  "the model needs fewer bits for the same quality)</h3>")
     bd_metrics = list(next(iter(summary["bd_rate"][model].values()), {}))
-    rows = [[html.escape(codec)] + [
-        f"{_number(entry[m]['percent'], 1)} % ({entry[m]['images']})"
-        for m in bd_metrics]
-        for codec, entry in summary["bd_rate"][model].items()]
+    rows = [[html.escape(codec)] + [_bd_cell(entry[m]) for m in bd_metrics]
+            for codec, entry in summary["bd_rate"][model].items()]
     parts.append(_table(["codec"] + [SHORT[m] for m in bd_metrics], rows))
     parts.append("<p>In parentheses: images on which the codec's measured "
-                 "curve reaches the model's quality; elsewhere the BD-rate "
-                 "is unknown and left out.</p>")
+                 "curve reaches the model's quality. Elsewhere the BD-rate "
+                 "is unknown and left out: <i>worse</i> counts images where "
+                 "the model is worse than the codec's smallest file, "
+                 "<i>better</i> those where it beats the codec's largest "
+                 "measured file.</p>")
   parts.append("<h2>Encode and decode times (this run, this machine)</h2>")
   rows = []
   for model, entry in summary["operating_points"].items():
