@@ -33,7 +33,7 @@ import numpy as np
 from tfgc import baselines, bdrate, codec as codec_lib, metrics
 from tfgc.data import list_files
 from tfgc.errors import TfgcError
-from tfgc.images import read_image, save_png
+from tfgc.images import ImageError, read_image, save_png
 
 DEFAULT_CODECS = ("jpeg", "webp", "avif", "jpeg2000", "hevc", "jxl")
 DEFAULT_GRID = (0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
@@ -223,7 +223,11 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
   crops = []
   for i, path in enumerate(paths, 1):
     image_name = os.path.relpath(path, images_dir)
-    image = read_image(path)
+    try:
+      image = read_image(path)
+    except ImageError as e:
+      log(f"skipping {e}")
+      continue
     reference = metrics.Reference(image)
     decoded = [evaluate_model(name, model, image_name, reference, lpips_nets)
                for name, model in models.items()]
@@ -242,6 +246,8 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
     bar = "#" * (20 * i // len(paths))
     log(f"[{bar:20}] {i}/{len(paths)} {image_name}: {status or 'codecs'}")
 
+  if not points:
+    raise TfgcError(f"no readable images in {images_dir}")
   write_csv(os.path.join(out, "results.csv"), points)
   summary = summarize(points, list(models), codec_names, lpips_nets)
   summary["models"] = {name: dict(path=model.path, model_id=model.model_id)
