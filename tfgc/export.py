@@ -37,8 +37,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfgc.config import STRIDE
-from tfgc.networks import (latent_keep_mask, one_hot_labels, pad_to_stride,
-                           with_noise)
+from tfgc.networks import (latent_keep_mask, pad_to_stride,
+                           padded_one_hot_labels, with_noise)
 
 SERVING_SUBDIR = os.path.join("serving", "1")
 MODEL_JSON = "model.json"
@@ -117,9 +117,7 @@ class TransformsModule(tf.Module):
     generator_input = w_hat
     if self.selective:
       labels = tf.ensure_shape(labels, [None, None])
-      one_hot = one_hot_labels(
-          pad_to_stride(labels[None, ..., None], STRIDE)[..., 0],
-          self.num_classes)
+      one_hot = padded_one_hot_labels(labels[None], self.num_classes, STRIDE)
       generator_input = tf.concat(
           [w_hat, self.semantic_encoder(one_hot, training=False)], -1)
     x_hat = self.generator(

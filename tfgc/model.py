@@ -20,7 +20,7 @@ from tfgc.config import STRIDE
 from tfgc.lpips import LPIPS
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
                            SemanticEncoder, latent_keep_mask, one_hot_labels,
-                           pad_to_stride, with_noise)
+                           pad_to_stride, padded_one_hot_labels, with_noise)
 from tfgc.quantizer import FixedCenterQuantizer
 
 Reconstruction = collections.namedtuple(
@@ -111,7 +111,8 @@ class GenerativeCompressionModel(tf.keras.Model):
     self._traced_phase = None
     dummy = self.dummy_inputs()
     self(dummy)
-    self.discriminate(unpack_inputs(dummy).images, unpack_inputs(dummy))
+    unpacked = unpack_inputs(dummy)
+    self.discriminate(unpacked.images, unpacked.labels)
 
   def dummy_inputs(self, size=STRIDE):
     """A batch of one blank size x size input of this model's kind."""
@@ -158,9 +159,8 @@ class GenerativeCompressionModel(tf.keras.Model):
     if self.config.mode == "sc":
       keep = latent_keep_mask(inputs.synthesis_mask, STRIDE)
       w_hat *= keep
-      labels = one_hot_labels(pad_to_stride(inputs.labels[..., None],
-                                            STRIDE)[..., 0],
-                              self.config.num_classes)
+      labels = padded_one_hot_labels(inputs.labels, self.config.num_classes,
+                                     STRIDE)
       generator_input = tf.concat(
           [w_hat, self.semantic_encoder(labels, training=training)], -1)
     # The rate trains the entropy model at full weight but reaches E only
@@ -179,13 +179,13 @@ class GenerativeCompressionModel(tf.keras.Model):
       preserved = preserved[:, :shape[1], :shape[2], :]
     return Reconstruction(w_hat, bits, bits / pixels, x_hat, preserved)
 
-  def discriminate(self, images, inputs):
-    """D on `images` float32 [B, H, W, 3], with `inputs.labels` when the
-    config's D sees them."""
-    labels = None
+  def discriminate(self, images, labels):
+    """D on `images` float32 [B, H, W, 3], with `labels` (class ids
+    [B, H, W]) when the config's D sees them."""
+    one_hot = None
     if self.config.discriminator_labels:
-      labels = one_hot_labels(inputs.labels, self.config.num_classes)
-    return self.discriminator(images, labels, training=True)
+      one_hot = one_hot_labels(labels, self.config.num_classes)
+    return self.discriminator(images, one_hot, training=True)
 
   def compile(self, generator_optimizer=None, discriminator_optimizer=None,
               **kwargs):
@@ -280,8 +280,8 @@ class GenerativeCompressionModel(tf.keras.Model):
       terms = self._distortion_terms(x, reconstruction)
       zeros = tf.zeros_like(terms["mse"])
       if adversarial:
-        real = self.discriminate(x, unpacked)
-        fake = self.discriminate(reconstruction.images, unpacked)
+        real = self.discriminate(x, unpacked.labels)
+        fake = self.discriminate(reconstruction.images, unpacked.labels)
         terms.update(
             gan=losses.lsgan_generator_loss(fake),
             feature_matching=losses.feature_matching_loss(real, fake),

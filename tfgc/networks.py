@@ -122,6 +122,13 @@ def one_hot_labels(labels, num_classes):
   return tf.one_hot(tf.cast(labels, tf.int32), num_classes, dtype=tf.float32)
 
 
+def padded_one_hot_labels(labels, num_classes, stride):
+  """F's input: class ids int [B, H, W], padded like the image
+  (`pad_to_stride`) -> float32 [B, H', W', num_classes]."""
+  return one_hot_labels(pad_to_stride(labels[..., None], stride)[..., 0],
+                        num_classes)
+
+
 def latent_keep_mask(synthesis_mask, stride):
   """Pixels to synthesise -> latent positions to transmit.
 
