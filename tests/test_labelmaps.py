@@ -90,10 +90,10 @@ def test_classes_by_id_or_name(tmp_path):
   (tmp_path / "classes.txt").write_text("# Cityscapes-like\nroad\nsky\n\ncar\n")
   names = labelmaps.read_class_names(tmp_path / "classes.txt")
   assert names == ["road", "sky", "car"]
-  assert labelmaps.class_ids("car,0,sky", 3, names) == [0, 1, 2]
+  assert labelmaps.class_ids(["car", 0, " sky"], 3, names) == [0, 1, 2]
   with pytest.raises(labelmaps.LabelMapError, match="unknown class 'tree'"):
-    labelmaps.class_ids("tree", 3, names)
+    labelmaps.class_ids(["tree"], 3, names)
   with pytest.raises(labelmaps.LabelMapError, match="--classes"):
-    labelmaps.class_ids("sky", 3)
+    labelmaps.class_ids(["sky"], 3)
   with pytest.raises(labelmaps.LabelMapError, match="out of range"):
-    labelmaps.class_ids("3", 3)
+    labelmaps.class_ids(["3"], 3)

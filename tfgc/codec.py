@@ -161,8 +161,7 @@ class Codec:
       raise TfgcError("give the classes to synthesise or a preserve mask, "
                       "not both")
     if synthesize is not None:
-      ids = labelmaps.class_ids(",".join(str(i) for i in synthesize),
-                                self.num_classes, class_names)
+      ids = labelmaps.class_ids(synthesize, self.num_classes, class_names)
       return labelmaps.synthesis_mask(labels, ids)
     if preserve is None:
       return np.zeros(labels.shape, bool)

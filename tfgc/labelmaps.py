@@ -30,6 +30,19 @@ class LabelMapError(TfgcError):
   """A label map, mask or classes file the user gave cannot be used."""
 
 
+def _read_pixels(path, to_array):
+  """(the file's Pillow mode, `to_array(image)`); ImageError if the file
+  cannot be read as an image."""
+  try:
+    with Image.open(path) as image:
+      image.load()
+      return image.mode, to_array(image)
+  except FileNotFoundError:
+    raise ImageError(f"{path}: no such file") from None
+  except (OSError, ValueError, SyntaxError) as e:
+    raise ImageError(f"{path}: not a readable image ({e})") from None
+
+
 def read_label_map(path, num_classes, size=None):
   """A single-channel PNG of class ids -> uint8 [H, W].
 
@@ -37,15 +50,7 @@ def read_label_map(path, num_classes, size=None):
   id, as in Cityscapes' `*_labelIds.png` and most segmentation sets) and
   16-bit images with ids below 256. `size` = (H, W) the map must have.
   """
-  try:
-    with Image.open(path) as image:
-      image.load()
-      mode = image.mode
-      labels = np.asarray(image)
-  except FileNotFoundError:
-    raise ImageError(f"{path}: no such file") from None
-  except (OSError, ValueError, SyntaxError) as e:
-    raise ImageError(f"{path}: not a readable image ({e})") from None
+  mode, labels = _read_pixels(path, np.asarray)
   if labels.ndim != 2 or mode not in ("L", "P", "I", "I;16", "I;16B"):
     raise LabelMapError(
         f"{path} is a {mode} image; a label map holds one class id per "
@@ -73,13 +78,7 @@ def check_label_map(labels, num_classes, size=None, name="label map"):
 def read_mask(path, size):
   """A preserve-mask image (nonzero = preserve) -> bool [H, W], True =
   synthesise."""
-  try:
-    with Image.open(path) as image:
-      mask = np.asarray(image.convert("L"))
-  except FileNotFoundError:
-    raise ImageError(f"{path}: no such file") from None
-  except (OSError, ValueError, SyntaxError) as e:
-    raise ImageError(f"{path}: not a readable image ({e})") from None
+  _, mask = _read_pixels(path, lambda image: np.asarray(image.convert("L")))
   if mask.shape != tuple(size):
     raise LabelMapError(
         f"{path} is {mask.shape[1]}x{mask.shape[0]} but the image is "
@@ -104,9 +103,10 @@ def read_class_names(path):
 
 
 def class_ids(specs, num_classes, names=None):
-  """"7,sky,road" -> sorted ids; names resolved through `names`."""
+  """Classes as ids or names, e.g. [7, "sky", "road"] -> sorted ids; names
+  resolved through `names` (the name of class 0 first)."""
   ids = set()
-  for spec in (s.strip() for s in specs.split(",")):
+  for spec in (str(s).strip() for s in specs):
     if not spec:
       continue
     if spec.isdigit():
