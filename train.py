@@ -213,12 +213,13 @@ def validation_examples(config):
   or with labels dicts of "image" and "labels" (SC: everything preserved,
   so the figures compare with GC's). Label maps: paired from
   --labels_dir (val images without one are skipped), or stand-in ones."""
-  paths = data.scan_folder(FLAGS.val_dir).paths
+  folder = data.scan_folder(FLAGS.val_dir)
+  paths = folder.paths
   if not config.uses_labels:
     return [data.load_rgb(p, FLAGS.max_short_side) for p in paths]
   if FLAGS.labels_dir:
     paths, label_paths, _ = data.pair_label_maps(
-        paths, FLAGS.val_dir, FLAGS.labels_dir, config.num_classes)
+        folder, FLAGS.val_dir, FLAGS.labels_dir, config.num_classes)
     source = data.LabelSource(config.num_classes, label_paths)
   else:
     source = data.LabelSource(config.num_classes)
@@ -273,7 +274,7 @@ def run():
   paths, labels = folder.paths, None
   if FLAGS.labels_dir:
     paths, label_paths, skipped = data.pair_label_maps(
-        paths, FLAGS.data_dir, FLAGS.labels_dir, config.num_classes)
+        folder, FLAGS.data_dir, FLAGS.labels_dir, config.num_classes)
     for message in skipped:
       logging.warning("skipping %s", message)
     print(f"{FLAGS.labels_dir}: {len(paths)} images with label maps, "

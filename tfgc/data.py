@@ -34,10 +34,12 @@ class ImageFolder:
   """The usable images of a folder and what was skipped.
 
   paths: readable images at least `min_size` on each side, sorted.
+  sizes: (H, W) of each of `paths`, as decoded (EXIF orientation applied).
   unreadable: files with an image suffix that Pillow could not decode.
   too_small: readable images smaller than `min_size` (skipped, not padded).
   """
   paths: Tuple[str, ...]
+  sizes: Tuple[Tuple[int, int], ...]
   unreadable: Tuple[str, ...]
   too_small: Tuple[str, ...]
 
@@ -54,7 +56,7 @@ def list_files(folder, suffixes=IMAGE_SUFFIXES):
 
 def scan_folder(folder, min_size=1):
   """Checks every image under `folder` once; see `ImageFolder`."""
-  paths, unreadable, too_small = [], [], []
+  paths, sizes, unreadable, too_small = [], [], [], []
   for path in list_files(folder):
     try:
       # The pipeline's own decoder: what passes here decodes there.
@@ -67,7 +69,9 @@ def scan_folder(folder, min_size=1):
       too_small.append(path)
       continue
     paths.append(path)
-  return ImageFolder(tuple(paths), tuple(unreadable), tuple(too_small))
+    sizes.append((height, width))
+  return ImageFolder(tuple(paths), tuple(sizes), tuple(unreadable),
+                     tuple(too_small))
 
 
 def load_rgb(path, max_short_side=0):
@@ -99,21 +103,21 @@ def find_label_map(image_path, data_dir, labels_dir):
   return None
 
 
-def pair_label_maps(paths, data_dir, labels_dir, num_classes):
-  """Pairs images with their label maps, checking each map once.
+def pair_label_maps(folder, data_dir, labels_dir, num_classes):
+  """Pairs the images of `folder` (an `ImageFolder` of `data_dir`) with
+  their label maps, checking each map once.
 
   Returns (image paths, label-map paths, skipped), the first two aligned;
   skipped: messages for images without a usable map (none found, not a
   single-channel map, ids out of range, another size).
   """
   images, label_paths, skipped = [], [], []
-  for path in paths:
+  for path, size in zip(folder.paths, folder.sizes):
     labels_path = find_label_map(path, data_dir, labels_dir)
     if labels_path is None:
       skipped.append(f"{path}: no label map in {labels_dir}")
       continue
     try:
-      size = read_image(path, max_pixels=None).shape[:2]
       labelmaps.read_label_map(labels_path, num_classes, size)
     except (ImageError, labelmaps.LabelMapError) as e:
       skipped.append(str(e))
