@@ -13,7 +13,7 @@ from PIL import Image
 
 import compress
 from conftest import REPO
-from tfgc import bitstream, codec
+from tfgc import bitstream, codec, models
 from tfgc.errors import TfgcError
 
 SIZES = [(1, 1), (17, 300), (37, 53)]
@@ -198,8 +198,9 @@ def test_batch_continues_past_bad_files_and_fails_at_the_end(
   assert sorted(os.listdir(tmp_path)) == ["a.png", "a.tfgc", "b.png"]
 
 
-def test_without_a_bundled_model_the_error_says_how_to_pass_one(tmp_path,
-                                                                capsys):
+def test_without_the_default_model_the_error_says_how_to_pass_one(
+    tmp_path, capsys, monkeypatch):
+  monkeypatch.setattr(models, "DEFAULT", "not-installed")
   source = tmp_path / "a.png"
   Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(source)
   assert compress.main(["compress", str(source)]) == 1

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import numpy as np
 import tensorflow as tf
@@ -101,6 +102,31 @@ def test_serving_model_runs_without_tfc_and_matches_the_full_model(
   strings = full.signatures["compress"](image=tf.constant(image_37x53()))
   decoded = full.signatures["decompress"](**strings)["image"].numpy()
   np.testing.assert_array_equal(served["image"], decoded)
+
+
+def test_serving_copy_written_from_the_main_model_alone_matches_the_export(
+    tiny_export, tmp_path):
+  main_only = tmp_path / "main_only"
+  shutil.copytree(tiny_export, main_only,
+                  ignore=shutil.ignore_patterns("serving"))
+  copy = tmp_path / "serving_copy"
+  assert export.main([str(main_only), str(copy)]) == 0
+  outputs = [tmp_path / f"{name}.npz" for name in ("copy", "original")]
+  run_python(SERVING, str(copy), str(outputs[0]))
+  run_python(SERVING, os.path.join(tiny_export, export.SERVING_SUBDIR),
+             str(outputs[1]))
+  copied, original = (np.load(o) for o in outputs)
+  np.testing.assert_array_equal(copied["image"], original["image"])
+  np.testing.assert_array_equal(copied["symbols"], original["symbols"])
+  served = tf.saved_model.load(str(copy))
+  assert served.model_id.numpy() == load(tiny_export).model_id.numpy()
+
+
+def test_serving_copy_of_an_unknown_model_is_a_one_line_error(tmp_path,
+                                                              capsys):
+  assert export.main(["no-such-model", str(tmp_path / "out")]) == 1
+  assert "no model 'no-such-model'" in capsys.readouterr().err
+  assert not (tmp_path / "out").exists()
 
 
 def test_compress_outputs_are_decompress_inputs(tiny_export):

@@ -19,43 +19,31 @@ import os
 
 import numpy as np
 
-from tfgc import bitstream, labelmaps
+from tfgc import bitstream, labelmaps, models
 from tfgc.config import STRIDE
 from tfgc.errors import TfgcError
 from tfgc.images import DEFAULT_MAX_PIXELS, read_image
 from tfgc.labeller import cluster_labels
-
-MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                          "models")
-DEFAULT_MODEL = None  # No trained model ships yet.
 
 
 class ModelError(TfgcError):
   """The model cannot be found, loaded, or does not fit the bitstream."""
 
 
-def bundled_models():
-  """Names of the models shipped inside the package."""
-  if not os.path.isdir(MODELS_DIR):
-    return []
-  return sorted(name for name in os.listdir(MODELS_DIR)
-                if os.path.exists(os.path.join(MODELS_DIR, name,
-                                               "saved_model.pb")))
-
-
 def resolve(model=None):
   """A model name or export directory -> the export directory."""
   if model is None:
-    if DEFAULT_MODEL is None:
-      raise ModelError("no trained model ships with this tfgc yet; pass "
-                       "--model=DIR (an export_dir written by train.py)")
-    model = DEFAULT_MODEL
+    model = models.default()
+    if model is None:
+      raise ModelError(f"the default model {models.DEFAULT!r} is not "
+                       f"installed in {models.DIR}; pass --model=DIR (an "
+                       "export_dir written by train.py)")
   if os.path.isdir(model):
     path = model
-  elif model in bundled_models():
-    path = os.path.join(MODELS_DIR, model)
+  elif model in models.names():
+    path = models.path(model)
   else:
-    known = ", ".join(bundled_models()) or "none bundled"
+    known = ", ".join(models.names()) or "none bundled"
     raise ModelError(f"no model {model!r}: give an export directory or a "
                      f"bundled model name ({known})")
   if not os.path.exists(os.path.join(path, "saved_model.pb")):

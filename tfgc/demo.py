@@ -1,74 +1,153 @@
-"""`make demo`: a smoke demo of the whole pipeline on one photo.
+"""`make demo`: one photo through the default model, next to JPEG and WebP.
 
-    python -m tfgc.demo --out demo-output
+    python -m tfgc.demo --out demo-output [--photo=coffee|PATH] [--model=NAME]
 
-No trained model ships with tfgc yet, so this demo trains the `tiny`
-preset for a few hundred steps on one photo, exports it as a SavedModel,
-and compresses that photo to a .tfgc file and decodes it with the exported
-model (tfgc.codec, as compress.py does). It shows
-that the pieces work end to end (real range-coded strings, real sizes); it
-is NOT a trained codec and its images are not what tfgc is for.
+Compresses the photo with a bundled model (default: the default model),
+writes the .tfgc file and its decoding, encodes the same photo with JPEG
+and WebP at the .tfgc file's size (or their smallest possible file when
+they cannot go that low), and writes side_by_side.png (original | tfgc |
+JPEG | WebP, each captioned with its figures). Prints bpp (real file
+sizes, headers included), PSNR, MS-SSIM and LPIPS-AlexNet of each, and
+writes them to results.json.
+
+The default photo is scikit-image's `coffee` (dev set, never trained on).
 """
 
 import argparse
+import dataclasses
+import json
 import os
 import sys
-import time
 
 import numpy as np
-import skimage.data
-import tensorflow as tf
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
-from tfgc import codec, export
-from tfgc.config import preset
-from tfgc.model import GenerativeCompressionModel
+from tfgc import baselines, codec, devset, metrics, models
+from tfgc.errors import TfgcError
+from tfgc.images import read_image, save_png
 
-BANNER = ("SMOKE DEMO: the test-sized `tiny` preset fitted for {steps} "
-          "steps to this one photo. Not a trained codec.")
+# Codec name -> (label, file extension).
+CLASSICAL = {"jpeg": ("JPEG", "jpg"), "webp": ("WebP", "webp")}
+CAPTION_HEIGHT = 44
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+  """One panel: a method's file and its decoding, uint8 [H, W, 3]."""
+  label: str
+  filename: str
+  data: bytes
+  decoded: np.ndarray
+  note: str = ""
+
+
+def photo_path(photo):
+  """A dev-set photo name or a file path -> a path."""
+  if photo in devset.PHOTOS:
+    return devset.source_path(*devset.PHOTOS[photo][:2])
+  if not os.path.isfile(photo):
+    names = ", ".join(devset.PHOTOS)
+    raise TfgcError(f"no photo {photo!r}: give an image file or one of "
+                    f"{names}")
+  return photo
+
+
+def classical_entry(name, image, target_bpp):
+  """The codec's largest file at or below `target_bpp` (or its smallest)."""
+  result = baselines.RateSearch(name, image).at_bpp(target_bpp)
+  note = "" if result.reached else "its smallest file"
+  label, extension = CLASSICAL[name]
+  return Entry(label, f"{name}.{extension}", result.data,
+               baselines.decode(name, result.data), note)
+
+
+def figures(reference, entry):
+  """bpp and metrics of one entry (a dict of floats)."""
+  height, width = reference.image.shape[:2]
+  return dict(bytes=len(entry.data),
+              bpp=8 * len(entry.data) / (height * width),
+              psnr=metrics.psnr(reference.image, entry.decoded),
+              ms_ssim=metrics.ms_ssim(reference.image, entry.decoded),
+              lpips_alexnet=reference.lpips(entry.decoded, "alexnet"))
+
+
+def caption(label, scores, note=""):
+  """Two lines under a panel."""
+  if scores is None:
+    return [label, "24 bpp (uncompressed)"]
+  note = f" ({note})" if note else ""
+  return [f"{label}: {scores['bpp']:.3f} bpp{note}",
+          f"PSNR {scores['psnr']:.1f} dB  MS-SSIM {scores['ms_ssim']:.3f}  "
+          f"LPIPS {scores['lpips_alexnet']:.3f}"]
+
+
+def side_by_side(panels):
+  """[(uint8 [H, W, 3], [line, line])] -> one image, captions underneath."""
+  height, width = panels[0][0].shape[:2]
+  sheet = Image.new("RGB", (width * len(panels), height + CAPTION_HEIGHT),
+                    "white")
+  draw = ImageDraw.Draw(sheet)
+  font = ImageFont.load_default(size=max(10, min(16, width // 30)))
+  for i, (pixels, lines) in enumerate(panels):
+    sheet.paste(Image.fromarray(pixels), (i * width, 0))
+    for j, line in enumerate(lines):
+      draw.text((i * width + 6, height + 4 + 19 * j), line, fill="black",
+                font=font)
+  return np.asarray(sheet)
+
+
+def run(photo, out, model=None):
+  """Writes the demo's files to `out`; returns {label: figures}."""
+  os.makedirs(out, exist_ok=True)
+  image = read_image(photo_path(photo))
+  loaded = codec.load(model)
+  data = loaded.compress(image)
+  model_name = model or models.default()
+  entries = [Entry(f"tfgc {model_name}", "photo.tfgc", data,
+                   loaded.decompress(data))]
+  save_png(os.path.join(out, "photo.tfgc.png"), entries[0].decoded)
+  target_bpp = 8 * len(data) / (image.shape[0] * image.shape[1])
+  entries += [classical_entry(name, image, target_bpp) for name in CLASSICAL]
+  save_png(os.path.join(out, "original.png"), image)
+  reference = metrics.Reference(image)
+  results = {}
+  panels = [(image, caption("original", None))]
+  for entry in entries:
+    with open(os.path.join(out, entry.filename), "wb") as f:
+      f.write(entry.data)
+    scores = figures(reference, entry)
+    results[entry.label] = dict(scores, file=entry.filename, note=entry.note)
+    panels.append((entry.decoded, caption(entry.label, scores, entry.note)))
+  save_png(os.path.join(out, "side_by_side.png"), side_by_side(panels))
+  with open(os.path.join(out, "results.json"), "w") as f:
+    json.dump(dict(photo=photo, model_id=loaded.model_id, results=results),
+              f, indent=2)
+  return results
 
 
 def main(argv):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser = argparse.ArgumentParser(prog="python -m tfgc.demo",
+                                   description=__doc__.split("\n")[0])
   parser.add_argument("--out", default="demo-output", help="output folder")
-  parser.add_argument("--steps", type=int, default=400,
-                      help="training steps of the tiny model")
+  parser.add_argument("--photo", default="coffee",
+                      help="a dev-set photo's name or an image file")
+  parser.add_argument("--model", default=None,
+                      help="a bundled model's name or an export directory "
+                           "(default: the default model)")
   args = parser.parse_args(argv)
-  os.makedirs(args.out, exist_ok=True)
-  print(BANNER.format(steps=args.steps))
-
-  photo = skimage.data.astronaut()[::4, ::4]  # 128x128, scikit-image's.
-  tf.keras.utils.set_random_seed(0)
-  model = GenerativeCompressionModel(preset("tiny").replace(
-      warmup_steps=args.steps // 2, learning_rate=1e-3))
-  model.compile()
-  start = time.time()
-  model.fit(tf.data.Dataset.from_tensors(photo[None]).repeat(), epochs=1,
-            steps_per_epoch=args.steps, verbose=2)
-  print(f"trained {args.steps} steps in {time.time() - start:.0f} s")
-
-  model_dir = os.path.join(args.out, "model")
-  export.export(model, model_dir)
-  loaded = codec.load(model_dir)
-  encoded = loaded.compress(photo)
-  with open(os.path.join(args.out, "photo.tfgc"), "wb") as f:
-    f.write(encoded)
-  decoded = loaded.decompress(encoded)
-  header = codec.info(encoded)
-
-  mse = np.mean((photo.astype(np.float64) - decoded) ** 2)
-  psnr = 10 * np.log10(255.0 ** 2 / mse)
-  Image.fromarray(photo).save(os.path.join(args.out, "original.png"))
-  Image.fromarray(decoded).save(os.path.join(args.out, "decoded.png"))
-  Image.fromarray(np.concatenate([photo, decoded], axis=1)).save(
-      os.path.join(args.out, "original|decoded.png"))
-  print(f"model {loaded.model_id} exported to {model_dir}")
-  print(f"{header['width']}x{header['height']} photo -> photo.tfgc, "
-        f"{header['file_bytes']} bytes ({header['payload_bytes']} of "
-        f"range-coded payload) = {header['bits_per_pixel']:.4f} bpp, "
-        f"PSNR {psnr:.2f} dB")
-  print(f"images in {args.out}/")
-  print(BANNER.format(steps=args.steps))
+  try:
+    results = run(args.photo, args.out, args.model)
+  except TfgcError as e:
+    print(f"tfgc.demo: {e}", file=sys.stderr)
+    return 1
+  print(f"{'method':<22}{'bytes':>7}{'bpp':>8}{'PSNR':>7}{'MS-SSIM':>9}"
+        f"{'LPIPS':>7}")
+  for label, r in results.items():
+    note = f"  ({r['note']})" if r["note"] else ""
+    print(f"{label:<22}{r['bytes']:>7}{r['bpp']:>8.4f}{r['psnr']:>7.2f}"
+          f"{r['ms_ssim']:>9.3f}{r['lpips_alexnet']:>7.3f}{note}")
+  print("LPIPS: AlexNet (lower is better). Files and side_by_side.png in "
+        f"{args.out}/")
   return 0
 
 

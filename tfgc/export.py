@@ -29,14 +29,19 @@ latent_mask and labels.
 The discriminator is never exported.
 """
 
+import argparse
 import hashlib
 import json
 import os
+import sys
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_compression  # noqa: F401 (ops of the main SavedModel)
 
+from tfgc import codec
 from tfgc.config import STRIDE
+from tfgc.errors import TfgcError
 from tfgc.networks import (latent_keep_mask, pad_to_stride,
                            padded_one_hot_labels, with_noise)
 
@@ -229,3 +234,49 @@ def export(model, export_dir):
   with open(os.path.join(export_dir, MODEL_JSON), "w") as f:
     json.dump(description, f, indent=2)
   return identifier
+
+
+def write_serving_copy(export_dir, out_dir):
+  """Writes an export's `serving/1/` SavedModel (analyze and synthesize,
+  core ops only) from its main SavedModel: bundled models ship without it.
+
+  The graphs and weights are the main SavedModel's, so the pixels are the
+  same as those of the copy `export` writes.
+  """
+  loaded = tf.saved_model.load(export_dir)
+  module = tf.Module(name="tfgc_transforms")
+  signatures = {name: loaded.signatures[name]
+                for name in TransformsModule.SIGNATURES}
+  module.signature_functions = signatures
+  module.weights = [v for function in signatures.values()
+                    for v in function.variables]
+  module.model_id = tf.Variable(loaded.model_id.numpy(), trainable=False,
+                                name="model_id")
+  module.config_json = tf.Variable(loaded.config_json.numpy(),
+                                   trainable=False, name="config_json")
+  tf.saved_model.save(module, out_dir, signatures=signatures)
+
+
+def main(argv):
+  """python -m tfgc.export MODEL OUT_DIR: writes MODEL's serving copy."""
+  parser = argparse.ArgumentParser(
+      prog="python -m tfgc.export",
+      description="Write the serving/1/ SavedModel (core ops, for stock "
+                  "TensorFlow Serving) of a bundled model or an export.")
+  parser.add_argument("model", help="a bundled model's name or an export "
+                                    "directory")
+  parser.add_argument("out_dir", help="where to write it, e.g. "
+                                      "models/tfgc/1 for TF Serving")
+  args = parser.parse_args(argv)
+  try:
+    path = codec.resolve(args.model)
+  except TfgcError as e:
+    print(f"tfgc.export: {e}", file=sys.stderr)
+    return 1
+  write_serving_copy(path, args.out_dir)
+  print(f"analyze/synthesize SavedModel of {path} -> {args.out_dir}")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,95 @@
+"""MODEL_CARD.md is written from the files it cites, and names the id."""
+
+import json
+
+import pytest
+import tensorflow as tf
+
+from tfgc import modelcard, models
+from tfgc.errors import TfgcError
+
+MODEL_ID = "0123456789abcdef"
+
+
+def write_events(log_dir, times):
+  """An event file with one scalar at each (step, wall_time)."""
+  log_dir.mkdir(parents=True)
+  writer = tf.summary.create_file_writer(str(log_dir))
+  writer.close()
+  path = next(log_dir.iterdir())
+  with tf.io.TFRecordWriter(str(path)) as records:
+    for step, wall_time in times:
+      event = tf.compat.v1.Event(step=step, wall_time=wall_time)
+      event.summary.value.add(tag="loss", simple_value=1.0)
+      records.write(event.SerializeToString())
+
+
+def point(bpp, lpips, images=7, reached=7):
+  return dict(bpp=bpp, psnr=20.0, ms_ssim=0.8, lpips_alexnet=lpips,
+              lpips_vgg16=lpips, images=images, reached=reached)
+
+
+@pytest.fixture
+def inputs(tmp_path):
+  model_dir = tmp_path / "gc-test"
+  model_dir.mkdir()
+  config = dict(name="small", mode="gc", latent_channels=8,
+                centers=[-2, -1, 0, 1, 2])
+  (model_dir / "model.json").write_text(json.dumps(dict(
+      model_id=MODEL_ID, config=config,
+      parameters=dict(encoder=10, generator=20, entropy_model=3,
+                      discriminator=40))))
+  (model_dir / "training.json").write_text(json.dumps(dict(
+      step=300, command=["train.py", "--steps=300"], config=config)))
+  bd = dict(percent=-10.0, images=5, below_codec_range=2,
+            above_codec_range=0)
+  summary = dict(
+      images=7, models={"gc-test": dict(path="x", model_id=MODEL_ID)},
+      operating_points={"gc-test": point(0.07, 0.30)},
+      matched={"gc-test": dict(jpeg=point(0.09, 0.55, reached=1),
+                               hevc=point(0.07, 0.25))},
+      double={"gc-test": dict(jpeg=point(0.14, 0.45),
+                              webp=point(0.14, 0.29))},
+      bd_rate={"gc-test": dict(jpeg=dict(lpips_alexnet=bd),
+                               hevc=dict(lpips_alexnet=dict(
+                                   bd, percent=None)))})
+  manifest = [dict(file=f"{split}/{i}.png", package="pkg",
+                   licence="licenses/pkg")
+              for split, i in [("train", 0), ("train", 1), ("val", 2)]]
+  warmup, adversarial = tmp_path / "warmup", tmp_path / "adversarial"
+  write_events(warmup, [(100, 1000.0), (200, 1000.0 + 1800)])
+  # The second stage ran past the export (step 300): later events are not
+  # this model's.
+  write_events(adversarial, [(100, 5000.0), (300, 5000.0 + 3600),
+                             (400, 5000.0 + 7200)])
+  return model_dir, summary, manifest, [str(warmup), str(adversarial)]
+
+
+def test_card_names_the_model_id_and_the_measured_figures(inputs):
+  model_dir, summary, manifest, logs = inputs
+  text = modelcard.write(model_dir, summary, manifest, logs, "Lost stage.")
+  assert (model_dir / models.CARD).read_text() == text
+  assert f"**Model id:** `{MODEL_ID}`" in text.splitlines()
+  assert "2 training and 1 validation images" in text
+  assert "200 steps, 0.5 h" in text and "300 steps, 1.0 h" in text
+  assert "Lost stage." in text
+  assert "| jpeg at the same bpp (1 of 7 reached the rate) |" in text
+  assert "tfgc 0.300 against jpeg at the same bpp 0.550: met" in text
+  assert "tfgc 0.300 against hevc at the same bpp 0.250: **not met**" in text
+  assert "tfgc 0.300 against webp at twice the bpp 0.290: **not met**" in text
+  assert "| jpeg | -10.0 % | 5 | 2 |" in text and "| hevc | – |" in text
+
+
+def test_card_id_is_what_the_registry_reads(inputs, monkeypatch):
+  model_dir, summary, manifest, logs = inputs
+  modelcard.write(model_dir, summary, manifest, logs)
+  monkeypatch.setattr(models, "DIR", str(model_dir.parent))
+  assert models.card_model_id("gc-test") == MODEL_ID
+
+
+def test_a_summary_of_another_model_is_refused(inputs):
+  model_dir, summary, manifest, logs = inputs
+  summary["models"]["gc-test"]["model_id"] = "ffffffffffffffff"
+  with pytest.raises(TfgcError, match="evaluate this export alone"):
+    modelcard.write(model_dir, summary, manifest, logs)
+  assert not (model_dir / models.CARD).exists()

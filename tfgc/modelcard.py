@@ -1,0 +1,208 @@
+"""Writes a bundled model's MODEL_CARD.md from measured files only.
+
+    python -m tfgc.modelcard --model=tfgc/models/gc-small-c8 \\
+        --summary=eval/summary.json --data_manifest=~/tfgc-data/manifest.json \\
+        --logs=RUN/ckpt/logs,RUN/adversarial/ckpt/logs --history="..."
+
+Every figure comes from a file: the export's model.json and training.json
+(id, config, parameters, the last stage's command), the training photos'
+manifest (scripts/gather_training_photos.py), the TensorBoard event files
+(steps and wall time) and `python -m tfgc.evaluate`'s summary.json (dev-set
+figures, the quality bar). `--history` adds what no file here records
+(for example stages whose run directory was lost), in words.
+"""
+
+import argparse
+import collections
+import glob
+import json
+import math
+import os
+import sys
+
+import tensorflow as tf
+
+from tfgc import models
+from tfgc.errors import TfgcError
+
+METRICS = (("bpp", "bpp", "{:.4f}"), ("psnr", "PSNR (dB)", "{:.2f}"),
+           ("ms_ssim", "MS-SSIM", "{:.3f}"),
+           ("lpips_alexnet", "LPIPS-Alex", "{:.3f}"),
+           ("lpips_vgg16", "LPIPS-VGG", "{:.3f}"))
+
+
+def _load_json(path):
+  try:
+    with open(os.path.expanduser(path)) as f:
+      return json.load(f)
+  except (OSError, ValueError) as e:
+    raise TfgcError(f"cannot read {path}: {e}") from None
+
+
+def training_time(log_dir, last_step=None):
+  """(steps, seconds) of one stage from its TensorBoard event files,
+  counting events up to `last_step` (None: all).
+
+  Each event file is one process; its time is its first to last event, so
+  the pauses between sessions are not counted.
+  """
+  files = glob.glob(os.path.join(os.path.expanduser(log_dir), "**",
+                                 "events.out.tfevents.*"), recursive=True)
+  if not files:
+    raise TfgcError(f"no TensorBoard event files in {log_dir}")
+  seconds, steps = 0.0, 0
+  for path in files:
+    times = [(event.step, event.wall_time)
+             for event in tf.compat.v1.train.summary_iterator(path)
+             if event.HasField("summary")
+             and (last_step is None or event.step <= last_step)]
+    if times:
+      steps = max(steps, max(step for step, _ in times))
+      seconds += (max(t for _, t in times) - min(t for _, t in times))
+  return steps, seconds
+
+
+def rate_bound(config):
+  """Bits per pixel of the latents if every symbol cost log2(L) bits."""
+  return (config["latent_channels"] * math.log2(len(config["centers"]))
+          / 16 ** 2)
+
+
+def _row(name, point, note=""):
+  cells = [METRICS[0][2].format(point["bpp"])]
+  cells += [fmt.format(point[key]) if key in point else "–"
+            for key, _, fmt in METRICS[1:]]
+  reached = (f" ({point['reached']} of {point['images']} reached the rate)"
+             if point.get("reached", point["images"]) < point["images"]
+             else "")
+  return f"| {name}{note}{reached} | " + " | ".join(cells) + " |"
+
+
+def figures_section(summary, name):
+  """The dev-set table, BD-rates and the quality bar, in Markdown."""
+  model = next(iter(summary["operating_points"]))
+  point = summary["operating_points"][model]
+  lines = ["## Dev-set figures", "",
+           f"{summary['images']} photos of `python -m tfgc.devset`, real "
+           "file sizes (headers included), means over the photos. A codec "
+           "that cannot reach the rate on a photo counts with its smallest "
+           "file there, so its mean bpp is higher.", "",
+           "| method | " + " | ".join(t for _, t, _ in METRICS) + " |",
+           "|---|" + "---:|" * len(METRICS),
+           _row(f"**tfgc {name}**", point)]
+  for role, note in (("matched", " at the same bpp"),
+                     ("double", " at twice the bpp")):
+    for codec, codec_point in summary[role][model].items():
+      lines.append(_row(codec, codec_point, note))
+  lines += ["", "BD-rate on LPIPS-AlexNet (negative: tfgc needs fewer bits "
+            "for the same LPIPS):", "",
+            "| codec | BD-rate | photos where defined | tfgc worse than "
+            "the codec's smallest file |", "|---|---:|---:|---:|"]
+  for codec, by_metric in summary["bd_rate"][model].items():
+    bd = by_metric["lpips_alexnet"]
+    value = "–" if bd["percent"] is None else f"{bd['percent']:+.1f} %"
+    lines.append(f"| {codec} | {value} | {bd['images']} | "
+                 f"{bd['below_codec_range']} |")
+  lines += ["", "### The quality bar (LPIPS-AlexNet, lower is better)", ""]
+  lpips = point["lpips_alexnet"]
+  checks = [(f"{codec} at the same bpp", p["lpips_alexnet"])
+            for codec, p in summary["matched"][model].items()]
+  checks += [(f"{codec} at twice the bpp", summary["double"][model][codec]
+              ["lpips_alexnet"]) for codec in ("jpeg", "webp")
+             if codec in summary["double"][model]]
+  for label, value in checks:
+    verdict = "met" if lpips < value else "**not met**"
+    lines.append(f"- tfgc {lpips:.3f} against {label} {value:.3f}: "
+                 f"{verdict}")
+  return lines
+
+
+def write(model_dir, summary, manifest, log_dirs, history=""):
+  """Writes `model_dir`/MODEL_CARD.md; returns its text."""
+  description = _load_json(os.path.join(model_dir, "model.json"))
+  training = _load_json(os.path.join(model_dir, "training.json"))
+  config = description["config"]
+  name = os.path.basename(os.path.normpath(model_dir))
+  summary_ids = {m["model_id"] for m in summary["models"].values()}
+  if summary_ids != {description["model_id"]}:
+    raise TfgcError(f"{name}'s model id {description['model_id']} is not "
+                    f"the one evaluated in the summary ({summary_ids}); "
+                    "evaluate this export alone")
+  stages = [training_time(d) for d in log_dirs[:-1]]
+  stages.append(training_time(log_dirs[-1], training["step"]))
+  parameters = description["parameters"]
+  split = collections.Counter(p["file"].split("/")[0] for p in manifest)
+  packages = sorted({(p["package"], p["licence"]) for p in manifest})
+  lines = [f"# {name}", "",
+           f"**Model id:** `{description['model_id']}`", "",
+           f"{'Selective' if config['mode'] == 'sc' else 'Global'} "
+           f"generative compression, preset `{config['name']}`, "
+           f"C = {config['latent_channels']} latent channels "
+           f"(rate bound {rate_bound(config):.4f} bpp before entropy "
+           f"coding). Parameters: encoder {parameters['encoder']:,}, "
+           f"generator {parameters['generator']:,}, entropy model "
+           f"{parameters['entropy_model']:,} (exported); discriminator "
+           f"{parameters['discriminator']:,} (training only).", "",
+           "## Data", "",
+           f"{split['train']} training and {split['val']} validation images "
+           "gathered from Debian wallpaper packages by "
+           "`scripts/gather_training_photos.py` (duplicates and "
+           "near-duplicates dropped; the manifest records each file's "
+           "package and licence). Wallpapers, not a photo corpus: some are "
+           "graphics. Packages (copyright file in the data folder):", ""]
+  lines += [f"- {package} (`{licence}`)" for package, licence in packages]
+  lines += ["", "## Training", "",
+            "Steps and hours of the training processes on the 2-core CPU "
+            "(batch 8 of 128x128 crops), measured from the TensorBoard "
+            "event files of each stage (pauses between sessions not "
+            "counted):", ""]
+  home = os.path.expanduser("~")
+  lines += [f"- `{d.replace(home, '~')}`: {steps:,} steps, "
+            f"{seconds / 3600:.1f} h"
+            for d, (steps, seconds) in zip(log_dirs, stages)]
+  lines += [""]
+  if history:
+    lines += [history, ""]
+  lines += ["Commands: `scripts/train_default_models.sh " f"{name}` "
+            "(both stages). The last stage, as this export recorded it:",
+            "", "```", " ".join(training["command"]), "```", ""]
+  lines += figures_section(summary, name)
+  lines += ["", "## Serving", "",
+            "Only the main SavedModel (needs tensorflow-compression) is "
+            "bundled. For stock TensorFlow Serving, write the `serving/1/` "
+            "copy (core ops only) with "
+            f"`python -m tfgc.export {name} OUT_DIR`.", ""]
+  text = "\n".join(lines)
+  with open(os.path.join(model_dir, models.CARD), "w") as f:
+    f.write(text)
+  return text
+
+
+def main(argv):
+  parser = argparse.ArgumentParser(prog="python -m tfgc.modelcard",
+                                   description=__doc__.split("\n")[0])
+  parser.add_argument("--model", required=True, help="export directory")
+  parser.add_argument("--summary", required=True,
+                      help="summary.json of `python -m tfgc.evaluate` "
+                           "run on this export alone")
+  parser.add_argument("--data_manifest", required=True,
+                      help="manifest.json of gather_training_photos.py")
+  parser.add_argument("--logs", required=True,
+                      help="comma-separated TensorBoard log folders of "
+                           "the run's stages")
+  parser.add_argument("--history", default="",
+                      help="what no file records, in words")
+  args = parser.parse_args(argv)
+  try:
+    text = write(args.model, _load_json(args.summary),
+                 _load_json(args.data_manifest), args.logs.split(","),
+                 args.history)
+  except TfgcError as e:
+    print(f"tfgc.modelcard: {e}", file=sys.stderr)
+    return 1
+  print(text)
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,46 @@
+"""The trained models shipped inside the package, found by name.
+
+Each is a folder here: a SavedModel export written by train.py (without its
+`serving/1/` copy, see MODEL_CARD.md), its model.json and training.json,
+and MODEL_CARD.md (data, training, measured dev-set figures). The card's
+first lines carry the model id:
+
+    **Model id:** `0123456789abcdef`
+"""
+
+import os
+import re
+
+DIR = os.path.dirname(os.path.abspath(__file__))
+# The best GC model at or below 0.1 bpp on the dev set (see its card).
+DEFAULT = "gc-small-c8"
+CARD = "MODEL_CARD.md"
+_CARD_ID = re.compile(r"^\*\*Model id:\*\* `([0-9a-f]{16})`$", re.MULTILINE)
+
+
+def names():
+  """Names of the bundled models, sorted."""
+  if not os.path.isdir(DIR):
+    return []
+  return sorted(name for name in os.listdir(DIR)
+                if os.path.exists(os.path.join(DIR, name, "saved_model.pb")))
+
+
+def path(name):
+  """The export directory of a bundled model (no check that it exists)."""
+  return os.path.join(DIR, name)
+
+
+def default():
+  """The default model's name, or None if it is not bundled."""
+  return DEFAULT if DEFAULT in names() else None
+
+
+def card_model_id(name):
+  """The model id written in the model's card (None without one)."""
+  card = os.path.join(path(name), CARD)
+  if not os.path.exists(card):
+    return None
+  with open(card) as f:
+    match = _CARD_ID.search(f.read())
+  return match.group(1) if match else None
