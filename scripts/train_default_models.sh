@@ -15,54 +15,63 @@
 # Export the latest checkpoint of a run (its current stage) while it trains:
 #
 #   scripts/train_default_models.sh gc-small-c8 export OUT_DIR
-set -e
-cd "$(dirname "$0")/.."
-DATA=${TFGC_DATA:-$HOME/tfgc-data}
-RUNS=${TFGC_RUNS:-$HOME/tfgc-runs}
-name=$1
-action=${2:-train}
-mode="--mode=gc"
-case "$name" in
-  gc-small-c8) channels=8 ;;
-  gc-small-c4) channels=4 ;;
-  # SC on the stand-in labeller's 8 colour/position regions (no semantic
-  # label maps can be had here; see README, "Selective compression").
-  sc-small-c8) channels=8; mode="--mode=sc --standin_labels=8" ;;
-  *) echo "usage: $0 gc-small-c8|gc-small-c4|sc-small-c8 [export OUT_DIR]" >&2; exit 2 ;;
-esac
-run=$RUNS/$name
-mkdir -p "$run"
-common="--data_dir=$DATA/train --val_dir=$DATA/val --preset=small $mode
-  --latent_channels=$channels --batch_size=8 --crop_size=128
-  --checkpoint_every=500 --log_every=100 --validate_every=2500"
+#
+# The whole script is one function, read before it runs: editing this file
+# does not derail a run in progress.
+main() {
+  set -e
+  cd "$(dirname "$0")/.."
+  DATA=${TFGC_DATA:-$HOME/tfgc-data}
+  RUNS=${TFGC_RUNS:-$HOME/tfgc-runs}
+  name=$1
+  action=${2:-train}
+  mode="--mode=gc"
+  case "$name" in
+    gc-small-c8) channels=8 ;;
+    gc-small-c4) channels=4 ;;
+    # SC on the stand-in labeller's 8 colour/position regions (no semantic
+    # label maps can be had here; see README, "Selective compression").
+    sc-small-c8) channels=8; mode="--mode=sc --standin_labels=8" ;;
+    *) echo "usage: $0 gc-small-c8|gc-small-c4|sc-small-c8" \
+         "[export OUT_DIR]" >&2; exit 2 ;;
+  esac
+  run=$RUNS/$name
+  mkdir -p "$run"
+  common="--data_dir=$DATA/train --val_dir=$DATA/val --preset=small $mode
+    --latent_channels=$channels --batch_size=8 --crop_size=128
+    --checkpoint_every=500 --log_every=100 --validate_every=2500"
 
-stage2="--warmup_steps=0 --lambda_mse=10 --lambda_perceptual=1
-  --perceptual_network=alexnet --gan_weight=0.15 --lambda_feature_matching=1"
+  stage2="--warmup_steps=0 --lambda_mse=10 --lambda_perceptual=1
+    --perceptual_network=alexnet --gan_weight=0.15 --lambda_feature_matching=1"
 
-if [ "$action" = export ]; then
-  # A copy of the newest checkpoint, so the running job is left alone.
-  ckpt=$run/adversarial/ckpt flags=$stage2
-  [ -d "$ckpt" ] || { ckpt=$run/ckpt; flags="--warmup_steps=5000"; }
-  step=$(sed -n 's/^model_checkpoint_path: "ckpt-\([0-9]*\)"/\1/p' \
-    "$ckpt/checkpoint")
-  copy=$(mktemp -d)
-  cp "$ckpt/config.json" "$ckpt/ckpt-$step".* "$copy/"
-  echo "model_checkpoint_path: \"ckpt-$step\"" > "$copy/checkpoint"
-  .venv/bin/python train.py $common $flags --steps="$step" \
-    --checkpoint_dir="$copy" --export_dir="$3"
-  rm -rf "$copy"
-  exit
-fi
+  if [ "$action" = export ]; then
+    # A copy of the newest checkpoint, so the running job is left alone.
+    ckpt=$run/adversarial/ckpt flags=$stage2
+    [ -d "$ckpt" ] || { ckpt=$run/ckpt; flags="--warmup_steps=5000"; }
+    step=$(sed -n 's/^model_checkpoint_path: "ckpt-\([0-9]*\)"/\1/p' \
+      "$ckpt/checkpoint")
+    copy=$(mktemp -d)
+    cp "$ckpt/config.json" "$ckpt/ckpt-$step".* "$copy/"
+    echo "model_checkpoint_path: \"ckpt-$step\"" > "$copy/checkpoint"
+    .venv/bin/python train.py $common $flags --steps="$step" \
+      --checkpoint_dir="$copy" --export_dir="$3"
+    rm -rf "$copy"
+    exit
+  fi
 
-# On a machine without the run directory, a committed milestone of this
-# run (milestones/NAME, see milestones/README.md) replaces stage 1.
-init_from=$run/ckpt
-if [ ! -d "$run/ckpt" ] && [ -d "milestones/$name" ]; then
-  init_from=milestones/$name
-elif [ ! -f "$run/warmup/export/saved_model.pb" ]; then
-  .venv/bin/python train.py $common --steps=5000 --warmup_steps=5000 \
-    --checkpoint_dir="$run/ckpt" --export_dir="$run/warmup/export"
-fi
-exec .venv/bin/python train.py $common $stage2 --steps=100000 \
-  --init_from="$init_from" --checkpoint_dir="$run/adversarial/ckpt" \
-  --export_dir="$run/export"
+  # On a machine without the run directory, the bundled model of this name
+  # replaces stage 1: stage 2 continues from it (with fresh optimizers).
+  init_from=$run/ckpt
+  if [ ! -d "$run/ckpt" ] && [ -d "tfgc/models/$name" ]; then
+    init_from=tfgc/models/$name
+  elif [ ! -f "$run/warmup/export/saved_model.pb" ]; then
+    .venv/bin/python train.py $common --steps=5000 --warmup_steps=5000 \
+      --checkpoint_dir="$run/ckpt" --export_dir="$run/warmup/export"
+  fi
+  exec .venv/bin/python train.py $common $stage2 --steps=100000 \
+    --init_from="$init_from" --checkpoint_dir="$run/adversarial/ckpt" \
+    --export_dir="$run/export"
+}
+
+main "$@"
+exit

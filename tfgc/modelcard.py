@@ -117,8 +117,27 @@ def figures_section(summary, name):
   return lines
 
 
-def write(model_dir, summary, manifest, log_dirs, history=""):
-  """Writes `model_dir`/MODEL_CARD.md; returns its text."""
+def sc_rates_section(sc_rates):
+  """`benchmarks/sc_rates.py`'s results as a Markdown table."""
+  lines = ["## Rate against the synthesised area", "",
+           f"`benchmarks/sc_rates.py` on the same {sc_rates['images']} "
+           "photos: the left part of each is synthesised, the rest "
+           "preserved; the model's own stand-in labels.", "",
+           "| synthesised | bpp | label map | latents | PSNR preserved (dB) |",
+           "|---:|---:|---:|---:|---:|"]
+  for row in sc_rates["summary"]:
+    psnr = row["preserved_psnr"]
+    lines.append(f"| {row['fraction']:.0%} | {row['bpp']:.4f} | "
+                 f"{row['label_map_share']:.1%} | {row['latent_share']:.1%} "
+                 f"| {'–' if psnr is None else f'{psnr:.2f}'} |")
+  return lines
+
+
+def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
+  """Writes `model_dir`/MODEL_CARD.md; returns its text.
+
+  sc_rates: `benchmarks/sc_rates.py`'s output for this model, or None.
+  """
   description = _load_json(os.path.join(model_dir, "model.json"))
   training = _load_json(os.path.join(model_dir, "training.json"))
   config = description["config"]
@@ -128,6 +147,9 @@ def write(model_dir, summary, manifest, log_dirs, history=""):
     raise TfgcError(f"{name}'s model id {description['model_id']} is not "
                     f"the one evaluated in the summary ({summary_ids}); "
                     "evaluate this export alone")
+  if sc_rates is not None and sc_rates["model"] != description["model_id"]:
+    raise TfgcError(f"the SC rates are of model {sc_rates['model']}, not "
+                    f"{name}'s {description['model_id']}")
   stages = [training_time(d) for d in log_dirs[:-1]]
   stages.append(training_time(log_dirs[-1], training["step"]))
   parameters = description["parameters"]
@@ -167,6 +189,8 @@ def write(model_dir, summary, manifest, log_dirs, history=""):
             "(both stages). The last stage, as this export recorded it:",
             "", "```", " ".join(training["command"]), "```", ""]
   lines += figures_section(summary, name)
+  if sc_rates is not None:
+    lines += [""] + sc_rates_section(sc_rates)
   lines += ["", "## Serving", "",
             "Only the main SavedModel (needs tensorflow-compression) is "
             "bundled. For stock TensorFlow Serving, write the `serving/1/` "
@@ -192,11 +216,15 @@ def main(argv):
                            "the run's stages")
   parser.add_argument("--history", default="",
                       help="what no file records, in words")
+  parser.add_argument("--sc_rates", default=None,
+                      help="SC models: output of benchmarks/sc_rates.py "
+                           "for this export")
   args = parser.parse_args(argv)
   try:
     text = write(args.model, _load_json(args.summary),
                  _load_json(args.data_manifest), args.logs.split(","),
-                 args.history)
+                 args.history,
+                 _load_json(args.sc_rates) if args.sc_rates else None)
   except TfgcError as e:
     print(f"tfgc.modelcard: {e}", file=sys.stderr)
     return 1
