@@ -1,10 +1,11 @@
 """Compress images to .tfgc bitstreams and back.
 
-    python compress.py compress photo.jpg [photo.tfgc] [--model=DIR]
+    python compress.py compress photo.jpg [photo.tfgc] [--model=NAME|DIR]
     python compress.py compress photos/ more.png      # many: one .tfgc each
-    python compress.py compress photo.jpg --model=SC_MODEL \
+    python compress.py compress photo.jpg --model=sc-small-c8 \
         --labels=photo_labels.png --synthesize=7,8     # SC: paint 7 and 8
     python compress.py decompress photo.tfgc [photo.png] [--seed=N]
+                                  # with the bundled model that wrote it
     python compress.py decompress photos/             # every .tfgc in it
     python compress.py info photo.tfgc                # one JSON object
 
@@ -27,7 +28,7 @@ for _name in ("tensorflow", "absl"):
   logging.getLogger(_name).setLevel(logging.ERROR)
 
 from tfgc import codec as codec_lib  # noqa: E402
-from tfgc import data, labelmaps  # noqa: E402
+from tfgc import data, labelmaps, models  # noqa: E402
 from tfgc.errors import TfgcError  # noqa: E402
 from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
                          save_png)
@@ -35,11 +36,12 @@ from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
 PROGRAM = "compress.py"
 
 
-def _model_arguments(parser):
+def _model_arguments(parser, default):
   parser.add_argument(
       "--model", default=None,
       help="export directory written by train.py, or a bundled model's "
-           "name (default: the bundled default model)")
+           f"name ({', '.join(models.names()) or 'none installed'}; "
+           f"default: {default})")
   parser.add_argument(
       "--max_pixels", type=int, default=DEFAULT_MAX_PIXELS,
       help="refuse images larger than this many pixels (default "
@@ -61,7 +63,7 @@ def build_parser():
                   "each INPUT (files, or folders searched recursively) is "
                   "written beside itself with the suffix .tfgc.")
   compress.add_argument("inputs", nargs="+", metavar="INPUT")
-  _model_arguments(compress)
+  _model_arguments(compress, models.DEFAULT)
   selective = compress.add_argument_group(
       "selective compression (SC models)",
       "Preserved regions are coded faithfully; synthesised ones send no "
@@ -95,7 +97,7 @@ def build_parser():
   decompress.add_argument("--seed", type=int, default=0,
                           help="seed of the synthesised noise (default 0); "
                                "other seeds give other plausible images")
-  _model_arguments(decompress)
+  _model_arguments(decompress, "the bundled model that wrote the file")
   info = commands.add_parser(
       "info", help="print a .tfgc file's header as JSON",
       description="Print format version, model id, mode, size, payload "
@@ -204,12 +206,21 @@ def run_decompress(args):
                ".png")
   if len(jobs) == 1:  # Fail fast, before loading a model.
     codec_lib.info(_read(jobs[0][0]), args.max_pixels)
-  codec = codec_lib.load(args.model, args.max_pixels)
+  loaded = {}
+
+  def model_for(encoded):
+    """--model, else the bundled model that wrote `encoded` (or the
+    default, which then names the mismatch)."""
+    name = args.model or models.find(codec_lib.info(encoded)["model_id"])
+    if name not in loaded:
+      loaded[name] = codec_lib.load(name, args.max_pixels)
+    return loaded[name]
 
   def work(source, target):
     encoded = _read(source)
+    decoded = model_for(encoded).decompress(encoded, seed=args.seed)
     with atomic_output(target, args.overwrite) as temporary:
-      save_png(temporary, codec.decompress(encoded, seed=args.seed))
+      save_png(temporary, decoded)
     return codec_lib.info(encoded)
   return _run_jobs(jobs, work)
 

@@ -103,3 +103,13 @@ def test_demo_writes_files_side_by_side_and_figures(photo_file, tmp_path,
 def test_demo_names_the_fix_for_an_unknown_photo(tmp_path, capsys):
   assert demo.main(["--out", str(tmp_path), "--photo", "nope"]) == 1
   assert "give an image file or one of astronaut" in capsys.readouterr().err
+
+
+def test_decompress_finds_the_bundled_model_that_wrote_the_file(photo,
+                                                                tmp_path):
+  encoded, decoded = tmp_path / "a.tfgc", tmp_path / "a.png"
+  encoded.write_bytes(codec.load("gc-small-c4").compress(photo[:64, :96]))
+  assert compress.main(["decompress", str(encoded), str(decoded)]) == 0
+  assert np.asarray(Image.open(decoded)).shape == (64, 96, 3)
+  assert models.find(codec.info(encoded.read_bytes())["model_id"]) == (
+      "gc-small-c4")

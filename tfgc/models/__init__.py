@@ -8,6 +8,7 @@ first lines carry the model id:
     **Model id:** `0123456789abcdef`
 """
 
+import json
 import os
 import re
 
@@ -44,3 +45,15 @@ def card_model_id(name):
   with open(card) as f:
     match = _CARD_ID.search(f.read())
   return match.group(1) if match else None
+
+
+def model_id(name):
+  """The id recorded in the bundled model's model.json."""
+  with open(os.path.join(path(name), "model.json")) as f:
+    return json.load(f)["model_id"]
+
+
+def find(identifier):
+  """The bundled model with this id (a bitstream's), or None."""
+  return next((name for name in names() if model_id(name) == identifier),
+              None)
