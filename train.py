@@ -17,6 +17,7 @@ Selective compression (SC) trains on images with label maps:
       # stand-in labeller, which is NOT semantic segmentation
 """
 
+import dataclasses
 import json
 import logging
 import os
@@ -100,6 +101,10 @@ flags.DEFINE_enum("strategy", "default",
 flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into this many logical "
                      "devices (with --strategy=mirrored: data parallelism "
                      "on one machine without GPUs, e.g. to test a setup).")
+flags.DEFINE_multi_string("set", [], "Any other config field: NAME=VALUE "
+                          "with a JSON value, e.g. --set=normalization="
+                          "'\"instance\"' --set=generator_filters="
+                          "[320,160,80,40,20] (repeatable).")
 flags.mark_flags_as_required(["data_dir", "checkpoint_dir"])
 
 CONFIG_FLAGS = {"lr": "learning_rate", "latent_channels": "latent_channels",
@@ -116,6 +121,24 @@ class UsageError(Exception):
   """A flag value the run cannot start with."""
 
 
+def parse_settings(settings):
+  """["NAME=JSON", ...] -> {field: value}, fields of the config only."""
+  fields = {f.name for f in dataclasses.fields(config_lib.Config)}
+  values = {}
+  for setting in settings:
+    name, _, text = setting.partition("=")
+    if name not in fields:
+      raise UsageError(f"--set={setting}: no config field {name!r}; "
+                       f"fields: {', '.join(sorted(fields))}")
+    try:
+      value = json.loads(text)
+    except ValueError:
+      raise UsageError(f"--set={setting}: the value is not JSON (strings "
+                       "need quotes: NAME='\"text\"')") from None
+    values[name] = tuple(value) if isinstance(value, list) else value
+  return values
+
+
 def build_config():
   overrides = {field: getattr(FLAGS, name)
                for name, field in CONFIG_FLAGS.items()
@@ -124,6 +147,7 @@ def build_config():
     overrides.update(num_classes=FLAGS.standin_labels, standin_labels=True)
   elif FLAGS.num_classes is not None:
     overrides["num_classes"] = FLAGS.num_classes
+  overrides.update(parse_settings(FLAGS.set))
   try:
     return config_lib.preset(FLAGS.preset).replace(**overrides)
   except config_lib.ConfigError as e:

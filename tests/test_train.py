@@ -2,6 +2,7 @@
 skipped files, determinism."""
 
 import glob
+import json
 import os
 import re
 import signal
@@ -71,6 +72,17 @@ def test_a_short_run_skips_bad_files_and_exports_a_working_model(
   run_python(ROUND_TRIP, str(tmp_path / "export"))
 
 
+def test_set_changes_any_config_field_of_the_exported_model(photos,
+                                                            tmp_path):
+  train(photos, tmp_path, "--steps=2", '--set=normalization="instance"',
+        "--set=generator_filters=[8,8,4,4,4]")
+  with open(tmp_path / "export" / "model.json") as f:
+    config = json.load(f)["config"]
+  assert config["normalization"] == "instance"
+  assert config["generator_filters"] == [8, 8, 4, 4, 4]
+  run_python(ROUND_TRIP, str(tmp_path / "export"))
+
+
 def test_init_from_warm_starts_a_run_with_another_config(photos, tmp_path):
   train(photos, tmp_path / "first", "--steps=4")
   for source in ("ckpt", "export"):
@@ -123,7 +135,10 @@ def test_bad_flags_fail_before_any_work(photos, tmp_path):
       (["--mode=sc"], "need label maps"),
       ([f"--labels_dir={photos}"], "needs --num_classes"),
       (["--mode=sc", "--standin_labels=4",
-        "--synthesis_box_fraction=0.9"], "sum to <= 1")):
+        "--synthesis_box_fraction=0.9"], "sum to <= 1"),
+      (["--set=width=3"], "no config field 'width'"),
+      (["--set=normalization=instance"], "not JSON"),
+      (['--set=normalization="batch"'], "normalization must be one of")):
     result = subprocess.run(train_command(photos, tmp_path, *flags),
                             capture_output=True, text=True, env=env)
     assert result.returncode == 1
