@@ -151,7 +151,9 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
     raise TfgcError(f"the SC rates are of model {sc_rates['model']}, not "
                     f"{name}'s {description['model_id']}")
   stages = [training_time(d) for d in log_dirs[:-1]]
-  stages.append(training_time(log_dirs[-1], training["step"]))
+  # Logged every few steps: the export's own step counts for the last.
+  stages.append((training["step"],
+                 training_time(log_dirs[-1], training["step"])[1]))
   parameters = description["parameters"]
   split = collections.Counter(p["file"].split("/")[0] for p in manifest)
   packages = sorted({(p["package"], p["licence"]) for p in manifest})
@@ -186,7 +188,8 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
   if history:
     lines += [history, ""]
   lines += ["Commands: `scripts/train_default_models.sh " f"{name}` "
-            "(both stages). The last stage, as this export recorded it:",
+            "(both stages). The export of the last stage's checkpoint, as "
+            "training.json recorded it:",
             "", "```", " ".join(training["command"]), "```", ""]
   lines += figures_section(summary, name)
   if sc_rates is not None:

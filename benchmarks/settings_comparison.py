@@ -1,0 +1,117 @@
+"""Short measured comparisons of `small` preset settings on whole photos.
+
+    python benchmarks/settings_comparison.py --data=~/tfgc-data \
+        --runs=~/tfgc-runs/compare --steps=800 \
+        --out=benchmarks/results/settings_comparison.json
+
+Each variant trains the warm-up stage (MSE + rate, no D) from scratch for
+--steps on the training photos, with the flags of
+scripts/train_default_models.sh, and is exported. The export then
+compresses every validation photo whole (downscaled to the training's
+--max_short_side, as train.py's validation does) into a real .tfgc file;
+the figures are its bpp and the decoding's PSNR, MS-SSIM and LPIPS-AlexNet.
+A variant already trained is not trained again, so an interrupted
+comparison resumes; the JSON holds the variants measured so far.
+
+Warm-up steps measure what a setting does to distortion and rate, the
+ground the adversarial stage starts from; they do not measure the GAN.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tfgc import codec, data, metrics  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Variant name -> train.py flags on top of the `small` preset.
+VARIANTS = {
+    "small": [],
+    "wide-generator": ["--set=generator_filters=[320,160,80,40,20]"],
+    "instance-norm": ['--set=normalization="instance"'],
+    "transpose-upsampling": ['--set=upsampling="transpose"'],
+    "lr-1e-4": ["--lr=1e-4"],
+}
+MAX_SHORT_SIDE = 768
+
+
+def train(name, flags, data_dir, run_dir, steps):
+  """Trains and exports one variant (skipped if exported already)."""
+  export_dir = os.path.join(run_dir, "export")
+  if os.path.exists(os.path.join(export_dir, "saved_model.pb")):
+    return export_dir
+  command = [sys.executable, os.path.join(REPO, "train.py"),
+             f"--data_dir={data_dir}/train", "--preset=small", "--mode=gc",
+             "--latent_channels=8", "--batch_size=8", "--crop_size=128",
+             f"--max_short_side={MAX_SHORT_SIDE}", f"--steps={steps}",
+             f"--warmup_steps={steps}", "--checkpoint_every=200",
+             "--log_every=100", f"--validate_every={steps + 1}",
+             f"--checkpoint_dir={run_dir}/ckpt", f"--export_dir={export_dir}",
+             *flags]
+  print(f"{name}: training {steps} warm-up steps", flush=True)
+  subprocess.run(command, check=True, stdout=subprocess.DEVNULL,
+                 env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+  return export_dir
+
+
+def measure(export_dir, photos):
+  """Mean bpp, PSNR, MS-SSIM, LPIPS-AlexNet over `photos` (uint8 arrays)."""
+  model = codec.load(export_dir)
+  rows = []
+  for image in photos:
+    encoded = model.compress(image)
+    decoded = model.decompress(encoded)
+    reference = metrics.Reference(image)
+    rows.append(dict(
+        bpp=codec.info(encoded)["bits_per_pixel"],
+        psnr=metrics.psnr(image, decoded),
+        ms_ssim=metrics.ms_ssim(image, decoded),
+        lpips_alexnet=reference.lpips(decoded, "alexnet")))
+  figures = {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
+  with open(os.path.join(export_dir, "model.json")) as f:
+    parameters = json.load(f)["parameters"]
+  figures["generator_parameters"] = parameters["generator"]
+  return figures
+
+
+def main(argv):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--data", required=True,
+                      help="folder of gather_training_photos.py (train/, "
+                           "val/)")
+  parser.add_argument("--runs", required=True, help="run folders go here")
+  parser.add_argument("--steps", type=int, default=800)
+  parser.add_argument("--variants", default=",".join(VARIANTS))
+  parser.add_argument(
+      "--out", default="benchmarks/results/settings_comparison.json")
+  args = parser.parse_args(argv)
+  data_dir = os.path.expanduser(args.data)
+  val = os.path.join(data_dir, "val")
+  photos = [data.load_example(path, MAX_SHORT_SIDE)[0]
+            for path in data.scan_folder(val).paths]
+  results = {}
+  for name in args.variants.split(","):
+    run_dir = os.path.join(os.path.expanduser(args.runs),
+                           f"{name}-{args.steps}")
+    export_dir = train(name, VARIANTS[name], data_dir, run_dir, args.steps)
+    results[name] = dict(flags=VARIANTS[name],
+                         **measure(export_dir, photos))
+    r = results[name]
+    print(f"{name:<22} G {r['generator_parameters']:>9,}  "
+          f"{r['bpp']:.4f} bpp  PSNR {r['psnr']:.2f}  "
+          f"MS-SSIM {r['ms_ssim']:.3f}  LPIPS {r['lpips_alexnet']:.3f}",
+          flush=True)
+    with open(args.out, "w") as f:
+      json.dump(dict(steps=args.steps, validation_photos=len(photos),
+                     max_short_side=MAX_SHORT_SIDE, results=results), f,
+                indent=2)
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))
