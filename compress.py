@@ -210,20 +210,22 @@ def run_decompress(args):
     codec_lib.info(_read(jobs[0][0]), args.max_pixels)
   loaded = {}
 
-  def model_for(encoded):
-    """--model, else the bundled model that wrote `encoded` (or the
-    default, which then names the mismatch)."""
-    name = args.model or models.find(codec_lib.info(encoded)["model_id"])
+  def model_for(model_id):
+    """--model, else the bundled model with this id (or the default,
+    which then names the mismatch)."""
+    name = args.model or models.find(model_id)
     if name not in loaded:
       loaded[name] = codec_lib.load(name, args.max_pixels)
     return loaded[name]
 
   def work(source, target):
     encoded = _read(source)
-    decoded = model_for(encoded).decompress(encoded, seed=args.seed)
+    header = codec_lib.info(encoded)
+    decoded = model_for(header["model_id"]).decompress(encoded,
+                                                       seed=args.seed)
     with atomic_output(target, args.overwrite) as temporary:
       save_png(temporary, decoded)
-    return codec_lib.info(encoded)
+    return header
   return _run_jobs(jobs, work)
 
 

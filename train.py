@@ -232,21 +232,28 @@ def check_run_config(checkpoint_dir, config):
       f.write(config.to_json())
 
 
+def labelled_images(folder, data_dir, config):
+  """The images of `folder` (an `ImageFolder` of `data_dir`) with their
+  label source: (paths, `data.LabelSource` or None without labels,
+  messages of images skipped for want of a usable --labels_dir map)."""
+  if FLAGS.labels_dir:
+    paths, label_paths, skipped = data.pair_label_maps(
+        folder, data_dir, FLAGS.labels_dir, config.num_classes)
+    return paths, data.LabelSource(config.num_classes, label_paths), skipped
+  if FLAGS.standin_labels:
+    return folder.paths, data.LabelSource(config.num_classes), []
+  return folder.paths, None, []
+
+
 def validation_examples(config):
   """--val_dir's images as the model takes them: uint8 [H, W, 3] arrays,
   or with labels dicts of "image" and "labels" (SC: everything preserved,
   so the figures compare with GC's). Label maps: paired from
   --labels_dir (val images without one are skipped), or stand-in ones."""
   folder = data.scan_folder(FLAGS.val_dir)
-  paths = folder.paths
   if not config.uses_labels:
-    return [data.load_rgb(p, FLAGS.max_short_side) for p in paths]
-  if FLAGS.labels_dir:
-    paths, label_paths, _ = data.pair_label_maps(
-        folder, FLAGS.val_dir, FLAGS.labels_dir, config.num_classes)
-    source = data.LabelSource(config.num_classes, label_paths)
-  else:
-    source = data.LabelSource(config.num_classes)
+    return [data.load_rgb(p, FLAGS.max_short_side) for p in folder.paths]
+  paths, source, _ = labelled_images(folder, FLAGS.val_dir, config)
   examples = []
   for i, path in enumerate(paths):
     image, labels = source.load(i, path, FLAGS.max_short_side)
@@ -295,10 +302,8 @@ def run():
         f"smaller than {FLAGS.crop_size} px skipped")
   if not folder.paths:
     raise UsageError(f"no usable training images in {FLAGS.data_dir}")
-  paths, labels = folder.paths, None
+  paths, labels, skipped = labelled_images(folder, FLAGS.data_dir, config)
   if FLAGS.labels_dir:
-    paths, label_paths, skipped = data.pair_label_maps(
-        folder, FLAGS.data_dir, FLAGS.labels_dir, config.num_classes)
     for message in skipped:
       logging.warning("skipping %s", message)
     print(f"{FLAGS.labels_dir}: {len(paths)} images with label maps, "
@@ -306,9 +311,6 @@ def run():
     if not paths:
       raise UsageError(f"no image in {FLAGS.data_dir} has a usable label "
                        f"map in {FLAGS.labels_dir}")
-    labels = data.LabelSource(config.num_classes, label_paths)
-  elif FLAGS.standin_labels:
-    labels = data.LabelSource(config.num_classes)
   synthesis = None
   if config.mode == "sc":
     synthesis = (FLAGS.synthesis_instance_fraction,
