@@ -170,10 +170,11 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
            "## Data", "",
            f"{split['train']} training and {split['val']} validation images "
            "gathered from Debian wallpaper packages by "
-           "`scripts/gather_training_photos.py` (duplicates and "
-           "near-duplicates dropped; the manifest records each file's "
-           "package and licence). Wallpapers, not a photo corpus: some are "
-           "graphics. Packages (copyright file in the data folder):", ""]
+           "`scripts/gather_training_photos.py`: the photographs its "
+           "reviewed list names (the packages' renders and illustrations "
+           "left out), duplicates and near-duplicates dropped; the manifest "
+           "records each file's package and licence. Packages (copyright "
+           "file in the data folder):", ""]
   lines += [f"- {package} (`{licence}`)" for package, licence in packages]
   lines += ["", "## Training", "",
             "Steps and hours of the training processes on the 2-core CPU "
