@@ -80,6 +80,14 @@ def test_sc_model_labels_the_photo_itself_and_synthesising_saves_bits(photo):
   assert loaded.decompress(half).shape == photo.shape
 
 
+def test_the_stand_in_sc_model_refuses_a_users_label_map(photo_file,
+                                                          tmp_path):
+  labels = tmp_path / "labels.png"
+  Image.fromarray(np.zeros((512, 512), np.uint8)).save(labels)
+  with pytest.raises(codec.TfgcError, match="drop --labels"):
+    codec.load("sc-small-c8").compress(photo_file, labels=labels)
+
+
 def test_demo_writes_files_side_by_side_and_figures(photo_file, tmp_path,
                                                     capsys):
   assert demo.main(["--out", str(tmp_path), "--photo", str(photo_file)]) == 0

@@ -93,8 +93,9 @@ class Codec:
 
     image: uint8 [H, W, 3] array or an image file path.
     SC models only:
-      labels: class ids, uint8 [H, W] or a label-map file (default, for a
-        model trained on stand-in labels: the stand-in labeller's regions).
+      labels: class ids, uint8 [H, W] or a label-map file. Models trained
+        on stand-in labels take none: they use the stand-in labeller's
+        regions.
       synthesize: classes whose pixels are synthesised: ids, or names
         listed in `class_names` (name of class 0 first), or
       preserve: bool [H, W] (True = keep faithful) or a mask image file
@@ -133,11 +134,16 @@ class Codec:
   def label_map(self, image, labels=None):
     """The SC label map for `image`: uint8 [H, W] (see `compress`)."""
     size = image.shape[:2]
-    if labels is None:
-      if not self.standin_labels:
-        raise TfgcError("this SC model needs the image's label map: pass "
-                        "--labels=LABELS.png")
+    if self.standin_labels:
+      if labels is not None:
+        raise TfgcError("this SC model was trained on the stand-in "
+                        "labeller's regions and computes them itself: drop "
+                        "--labels, or use an SC model trained on your label "
+                        "maps (train.py --mode=sc --labels_dir=DIR)")
       return cluster_labels(image, self.num_classes)
+    if labels is None:
+      raise TfgcError("this SC model needs the image's label map: pass "
+                      "--labels=LABELS.png")
     if isinstance(labels, (str, os.PathLike)):
       return labelmaps.read_label_map(labels, self.num_classes, size)
     return labelmaps.check_label_map(labels, self.num_classes, size)
