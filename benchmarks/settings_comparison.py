@@ -25,10 +25,10 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tfgc import codec, data, metrics  # noqa: E402
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from tfgc import codec, data, evaluate, metrics  # noqa: E402
+
 # Variant name -> train.py flags on top of the `small` preset.
 VARIANTS = {
     "small": [],
@@ -66,12 +66,9 @@ def measure(export_dir, photos):
   for image in photos:
     encoded = model.compress(image)
     decoded = model.decompress(encoded)
-    reference = metrics.Reference(image)
     rows.append(dict(
         bpp=codec.info(encoded)["bits_per_pixel"],
-        psnr=metrics.psnr(image, decoded),
-        ms_ssim=metrics.ms_ssim(image, decoded),
-        lpips_alexnet=reference.lpips(decoded, "alexnet")))
+        **evaluate.score(metrics.Reference(image), decoded, ("alexnet",))))
   figures = {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
   with open(os.path.join(export_dir, "model.json")) as f:
     parameters = json.load(f)["parameters"]

@@ -90,12 +90,14 @@ def main(argv):
       licence = os.path.join(root, "usr/share/doc", package, "copyright")
       if os.path.exists(licence):
         shutil.copy(licence, os.path.join(out, "licenses", package))
-      paths = sorted({path for pattern in patterns
-                      for path in glob.glob(os.path.join(root, pattern))})
-      if not paths:
-        sys.exit(f"{package}: no file matches {patterns}; "
-                 "update PHOTOGRAPHS for this package version")
-      for path in paths:
+      paths = set()
+      for pattern in patterns:
+        matches = glob.glob(os.path.join(root, pattern))
+        if not matches:
+          sys.exit(f"{package}: no file matches {pattern}; update "
+                   "PHOTOGRAPHS for this package version")
+        paths.update(matches)
+      for path in sorted(paths):
         with Image.open(path) as image:
           candidates.append((package, os.path.relpath(path, root),
                              image.convert("RGB")))

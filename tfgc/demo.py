@@ -22,7 +22,7 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from tfgc import baselines, codec, devset, metrics, models
+from tfgc import baselines, codec, devset, evaluate, metrics, models
 from tfgc.errors import TfgcError
 from tfgc.images import read_image, save_png
 
@@ -66,9 +66,7 @@ def figures(reference, entry):
   height, width = reference.image.shape[:2]
   return dict(bytes=len(entry.data),
               bpp=8 * len(entry.data) / (height * width),
-              psnr=metrics.psnr(reference.image, entry.decoded),
-              ms_ssim=metrics.ms_ssim(reference.image, entry.decoded),
-              lpips_alexnet=reference.lpips(entry.decoded, "alexnet"))
+              **evaluate.score(reference, entry.decoded, ("alexnet",)))
 
 
 def caption(label, scores, note=""):
