@@ -93,6 +93,22 @@ def test_init_from_warm_starts_a_run_with_another_config(photos, tmp_path):
     assert re.search(r"step 4: .*perceptual 0\.[0-9]*[1-9]", stdout)
 
 
+def last_saved_step(checkpoint_dir):
+  """The step of the checkpoint a run would resume from, or None.
+
+  The manager writes a checkpoint's files first and then names it in the
+  `checkpoint` state file (atomically): files not named there yet belong to
+  a save that a kill interrupted, and do not count.
+  """
+  try:
+    with open(checkpoint_dir / "checkpoint") as f:
+      state = f.read()
+  except FileNotFoundError:
+    return None
+  named = re.search(r'^model_checkpoint_path: "ckpt-(\d+)"', state, re.M)
+  return int(named.group(1)) if named else None
+
+
 def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):
   command = train_command(photos, tmp_path, "--steps=300",
                           "--checkpoint_every=5")
@@ -100,13 +116,12 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):
   process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
   deadline = time.time() + 600
-  while not glob.glob(str(tmp_path / "ckpt" / "ckpt-*.index")):
+  while last_saved_step(tmp_path / "ckpt") is None:
     assert process.poll() is None and time.time() < deadline
     time.sleep(0.1)
   process.send_signal(signal.SIGKILL)
   process.wait()
-  saved = max(int(re.search(r"ckpt-(\d+)", p).group(1))
-              for p in glob.glob(str(tmp_path / "ckpt" / "ckpt-*.index")))
+  saved = last_saved_step(tmp_path / "ckpt")
   assert 5 <= saved < 300
 
   stdout = train(photos, tmp_path, "--steps=300", "--checkpoint_every=5")
