@@ -63,6 +63,9 @@ flags.DEFINE_integer("steps", 100000, "Total training steps (E/G updates).")
 flags.DEFINE_integer("batch_size", 8, "Global batch size.")
 flags.DEFINE_integer("crop_size", 128, "Side of the random square crops; "
                      "smaller images are skipped (and counted).")
+flags.DEFINE_float("max_zoom_out", 1.0, "Crops cover crop_size*s source "
+                   "pixels, s uniform in [1, this], downscaled to crop_size: "
+                   "training at several scales of the same photos.")
 flags.DEFINE_integer("max_short_side", 768, "Downscale images whose shorter "
                      "side is longer than this before cropping (0: never).")
 flags.DEFINE_float("lr", None, "Adam learning rate (default: preset's).")
@@ -161,6 +164,8 @@ def check_flags():
       raise UsageError(f"--{name} must be >= 1")
   if FLAGS.crop_size % 16:
     raise UsageError("--crop_size must be a multiple of 16")
+  if FLAGS.max_zoom_out < 1:
+    raise UsageError("--max_zoom_out must be >= 1 (1: no zooming out)")
   for name in ("data_dir", "val_dir"):
     folder = getattr(FLAGS, name)
     if folder and not os.path.isdir(folder):
@@ -319,7 +324,7 @@ def run():
   dataset = data.training_dataset(
       paths, FLAGS.crop_size, FLAGS.batch_size, seed=FLAGS.seed,
       max_short_side=FLAGS.max_short_side, labels=labels,
-      synthesis=synthesis)
+      synthesis=synthesis, max_zoom_out=FLAGS.max_zoom_out)
 
   os.makedirs(FLAGS.checkpoint_dir, exist_ok=True)
   check_run_config(FLAGS.checkpoint_dir, config)

@@ -11,6 +11,9 @@
 #   on this CPU).
 #
 # Photos: python scripts/gather_training_photos.py --out ~/tfgc-data
+# Crops are zoomed out by up to 2x (a 128-256 px square downscaled to 128):
+# the photos are seen at short sides of 384-768 px, the scale of the dev
+# set's 300-600 px photos.
 #
 # Export the latest checkpoint of a run (its current stage) while it trains:
 #
@@ -39,6 +42,7 @@ main() {
   mkdir -p "$run"
   common="--data_dir=$DATA/train --val_dir=$DATA/val --preset=small $mode
     --latent_channels=$channels --batch_size=8 --crop_size=128
+    --max_short_side=768 --max_zoom_out=2
     --checkpoint_every=500 --log_every=100 --validate_every=2500"
 
   stage2="--warmup_steps=0 --lambda_mse=10 --lambda_perceptual=1

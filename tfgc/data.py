@@ -4,7 +4,8 @@ Files are checked once up front (Pillow: decodes, has at least the crop
 size); unreadable files and images smaller than the crop are skipped and
 counted, never crash a run. Readable images are decoded once (EXIF
 orientation applied, converted to 8-bit RGB, optionally downscaled), cached
-in memory, and then randomly cropped and flipped on every pass.
+in memory, and then randomly cropped (optionally zoomed out: a larger
+square downscaled to the crop size) and flipped on every pass.
 
 With label maps (SC, or D+), each image's map is cropped and flipped with
 it. Label maps are paired with images by file name (`find_label_map`) or
@@ -223,13 +224,46 @@ def random_synthesis_mask(labels, instance_fraction, box_fraction,
                  default=nothing)
 
 
+def random_crop(example, crop_size, max_zoom_out=1.0, seed=None):
+  """A random square crop, flipped left-right half of the time.
+
+  example: uint8 [H, W, C], RGB in channels 0-2 and, if C = 4, a label
+  map in channel 3; H and W at least `crop_size`.
+  With `max_zoom_out` > 1 the crop first covers a square of crop_size * s
+  source pixels, s uniform in [1, max_zoom_out] (capped by the shorter
+  side), which is then downscaled to crop_size: RGB by area averaging, the
+  label map by nearest neighbour (it stays a map of the same classes).
+  Returns uint8 [crop_size, crop_size, C].
+  """
+  channels = example.shape[-1]
+  if max_zoom_out > 1:
+    zoom = tf.random.uniform([], 1.0, max_zoom_out, seed=seed)
+    side = tf.cast(tf.round(crop_size * zoom), tf.int32)
+    side = tf.minimum(side, tf.reduce_min(tf.shape(example)[:2]))
+    crop = tf.image.random_crop(example, [side, side, channels], seed=seed)
+    size = [crop_size, crop_size]
+    rgb = tf.image.resize(tf.cast(crop[..., :3], tf.float32), size,
+                          method=tf.image.ResizeMethod.AREA)
+    rgb = tf.cast(tf.round(tf.clip_by_value(rgb, 0, 255)), tf.uint8)
+    if channels == 4:
+      label_map = tf.image.resize(
+          crop[..., 3:], size, method=tf.image.ResizeMethod.NEAREST_NEIGHBOR)
+      rgb = tf.concat([rgb, label_map], -1)
+    crop = tf.ensure_shape(rgb, [crop_size, crop_size, channels])
+  else:
+    crop = tf.image.random_crop(example, [crop_size, crop_size, channels],
+                                seed=seed)
+  return tf.image.random_flip_left_right(crop, seed=seed)
+
+
 def training_dataset(paths, crop_size, batch_size, seed=None,
                      max_short_side=0, cache=True, labels=None,
-                     synthesis=None):
+                     synthesis=None, max_zoom_out=1.0):
   """Endless batches of random crops: uint8 [batch_size, crop, crop, 3].
 
   Each image's decoded pixels are cached in memory (`cache`) so decoding
-  happens once; crops and horizontal flips are drawn anew every pass.
+  happens once; crops (`random_crop`, zoomed out by up to `max_zoom_out`)
+  and horizontal flips are drawn anew every pass.
   With a `LabelSource` the batches are dicts of "image" and "labels"
   (uint8 [batch, crop, crop]), cropped and flipped together; with
   `synthesis` = (instance fraction, box fraction) (SC) they also hold a
@@ -244,13 +278,9 @@ def training_dataset(paths, crop_size, batch_size, seed=None,
 
   def augment(example):
     if labels is None:
-      crop = tf.image.random_crop(example, [crop_size, crop_size, 3],
-                                  seed=seed)
-      return tf.image.random_flip_left_right(crop, seed=seed)
+      return random_crop(example, crop_size, max_zoom_out, seed)
     stacked = tf.concat([example["image"], example["labels"][..., None]], -1)
-    crop = tf.image.random_crop(stacked, [crop_size, crop_size, 4],
-                                seed=seed)
-    crop = tf.image.random_flip_left_right(crop, seed=seed)
+    crop = random_crop(stacked, crop_size, max_zoom_out, seed)
     augmented = dict(image=crop[..., :3], labels=crop[..., 3])
     if synthesis is not None:
       augmented["synthesis_mask"] = random_synthesis_mask(
