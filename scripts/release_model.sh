@@ -1,36 +1,54 @@
 #!/bin/sh
-# Bundles the newest checkpoint of a training run as tfgc/models/NAME:
-# exports it, evaluates it on the dev set against all six codecs, measures
-# SC rates (SC models), copies the main SavedModel into the package and
-# writes MODEL_CARD.md from those measured files.
+# Bundles the newest checkpoint of a training run as tfgc/models/NAME, in
+# two steps so that the figures are seen before the package changes:
 #
-#   scripts/release_model.sh gc-small-c8 ["what no file records"]
+#   scripts/release_model.sh gc-small-c8
+#       exports the checkpoint and evaluates it on the dev set against all
+#       six codecs (and measures SC rates, SC models) into
+#       ~/tfgc-runs/release/NAME/: export/ (with serving/1), eval/ (with
+#       report.html and summary.json), sc_rates.json. tfgc/ is untouched.
+#   scripts/release_model.sh gc-small-c8 ship ["what no file records"]
+#       copies that evaluated export into the package and writes its
+#       MODEL_CARD.md from the measured files.
 #
-# Outputs besides the bundled model: ~/tfgc-runs/release/NAME/ (the full
-# export with serving/1, eval/ with report.html, sc_rates.json).
-#
-# The whole script is one function, read before it runs.
+# The whole script is read before it runs (functions, then one call).
 main() {
   set -e
   cd "$(dirname "$0")/.."
   name=$1
-  history=$2
   RUNS=${TFGC_RUNS:-$HOME/tfgc-runs}
   DATA=${TFGC_DATA:-$HOME/tfgc-data}
   out=$RUNS/release/$name
   py=.venv/bin/python
+  case "${2:-evaluate}" in
+    evaluate) evaluate ;;
+    ship) ship "$3" ;;
+    *) echo "usage: $0 NAME [ship [HISTORY]]" >&2; exit 2 ;;
+  esac
+}
+
+evaluate() {
   rm -rf "$out"
   mkdir -p "$out"
   scripts/train_default_models.sh "$name" export "$out/export"
   $py -m tfgc.devset --out="$RUNS/devset"
   $py -m tfgc.evaluate --images="$RUNS/devset" --models="$out/export" \
     --out="$out/eval" --score_cache="$RUNS/devset-scores.json"
-  sc_rates=
   case "$name" in
     sc-*) $py benchmarks/sc_rates.py --model="$out/export" \
-            --images="$RUNS/devset" --out="$out/sc_rates.json"
-          sc_rates="--sc_rates=$out/sc_rates.json" ;;
+            --images="$RUNS/devset" --out="$out/sc_rates.json" ;;
   esac
+  echo "evaluated: $out/eval/report.html; bundle it with:" \
+    "$0 $name ship [HISTORY]"
+}
+
+ship() {
+  if [ ! -f "$out/eval/summary.json" ]; then
+    echo "no evaluated export in $out: run $0 $name first" >&2
+    exit 1
+  fi
+  sc_rates=
+  [ -f "$out/sc_rates.json" ] && sc_rates="--sc_rates=$out/sc_rates.json"
   rm -rf "tfgc/models/$name"
   mkdir -p "tfgc/models/$name"
   (cd "$out/export" && tar cf - --exclude=./serving .) |
@@ -42,7 +60,7 @@ main() {
   done
   $py -m tfgc.modelcard --model="tfgc/models/$name" \
     --summary="$out/eval/summary.json" --data_manifest="$DATA/manifest.json" \
-    --logs="$logs" --history="$history" $sc_rates
+    --logs="$logs" --history="$1" $sc_rates
 }
 
 main "$@"
