@@ -377,7 +377,8 @@ def run():
   if FLAGS.export_dir and not subdir:
     model_id = export.export(model, FLAGS.export_dir)
     with open(os.path.join(FLAGS.export_dir, "training.json"), "w") as f:
-      json.dump(dict(step=step, command=sys.argv,
+      command = FLAGS.read_flags_from_files(sys.argv, force_gnu=False)
+      json.dump(dict(step=step, command=command,
                      config=json.loads(config.to_json())), f, indent=2)
     print(f"exported model {model_id} to {FLAGS.export_dir}")
 

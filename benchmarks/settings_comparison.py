@@ -5,8 +5,8 @@
         --out=benchmarks/results/settings_comparison.json
 
 Each variant trains the warm-up stage (MSE + rate, no D) from scratch for
---steps on the training photos, with the flags of
-scripts/train_default_models.sh, and is exported. The export then
+--steps on the training photos, with the flags of the default models
+(scripts/default_models.flags) and C = 8, and is exported. The export then
 compresses every validation photo whole (downscaled to the training's
 --max_short_side, as train.py's validation does) into a real .tfgc file;
 the figures are its bpp and the decoding's PSNR, MS-SSIM and LPIPS-AlexNet.
@@ -37,7 +37,16 @@ VARIANTS = {
     "transpose-upsampling": ['--set=upsampling="transpose"'],
     "lr-1e-4": ["--lr=1e-4"],
 }
-MAX_SHORT_SIDE = 768
+RECIPE = os.path.join(REPO, "scripts", "default_models.flags")
+
+
+def recipe_flag(name):
+  """The value of --`name` in the default models' flag file (a string)."""
+  with open(RECIPE) as f:
+    for line in f:
+      if line.startswith(f"--{name}="):
+        return line.strip().split("=", 1)[1]
+  raise KeyError(f"--{name} is not in {RECIPE}")
 
 
 def train(name, flags, data_dir, run_dir, steps):
@@ -46,9 +55,8 @@ def train(name, flags, data_dir, run_dir, steps):
   if os.path.exists(os.path.join(export_dir, "saved_model.pb")):
     return export_dir
   command = [sys.executable, os.path.join(REPO, "train.py"),
-             f"--data_dir={data_dir}/train", "--preset=small", "--mode=gc",
-             "--latent_channels=8", "--batch_size=8", "--crop_size=128",
-             f"--max_short_side={MAX_SHORT_SIDE}", f"--steps={steps}",
+             f"--flagfile={RECIPE}", f"--data_dir={data_dir}/train",
+             "--mode=gc", "--latent_channels=8", f"--steps={steps}",
              f"--warmup_steps={steps}", "--checkpoint_every=200",
              "--log_every=100", f"--validate_every={steps + 1}",
              f"--checkpoint_dir={run_dir}/ckpt", f"--export_dir={export_dir}",
@@ -89,7 +97,8 @@ def main(argv):
   args = parser.parse_args(argv)
   data_dir = os.path.expanduser(args.data)
   val = os.path.join(data_dir, "val")
-  photos = [data.load_example(path, MAX_SHORT_SIDE)[0]
+  max_short_side = int(recipe_flag("max_short_side"))
+  photos = [data.load_example(path, max_short_side)[0]
             for path in data.scan_folder(val).paths]
   results = {}
   for name in args.variants.split(","):
@@ -105,7 +114,7 @@ def main(argv):
           flush=True)
     with open(args.out, "w") as f:
       json.dump(dict(steps=args.steps, validation_photos=len(photos),
-                     max_short_side=MAX_SHORT_SIDE, results=results), f,
+                     max_short_side=max_short_side, results=results), f,
                 indent=2)
   return 0
 

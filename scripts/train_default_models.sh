@@ -11,9 +11,7 @@
 #   on this CPU).
 #
 # Photos: python scripts/gather_training_photos.py --out ~/tfgc-data
-# Crops are zoomed out by up to 2x (a 128-256 px square downscaled to 128):
-# the photos are seen at short sides of 384-768 px, the scale of the dev
-# set's 300-600 px photos.
+# Flags shared by both stages (preset, crops, scales): default_models.flags.
 #
 # Export the latest checkpoint of a run (its current stage) while it trains:
 #
@@ -40,9 +38,8 @@ main() {
   esac
   run=$RUNS/$name
   mkdir -p "$run"
-  common="--data_dir=$DATA/train --val_dir=$DATA/val --preset=small $mode
-    --latent_channels=$channels --batch_size=8 --crop_size=128
-    --max_short_side=768 --max_zoom_out=2
+  common="--flagfile=scripts/default_models.flags
+    --data_dir=$DATA/train --val_dir=$DATA/val $mode --latent_channels=$channels
     --checkpoint_every=500 --log_every=100 --validate_every=2500"
 
   stage2="--warmup_steps=0 --lambda_mse=10 --lambda_perceptual=1

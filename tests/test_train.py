@@ -65,10 +65,15 @@ assert decoded.shape == (40, 24, 3), decoded.shape
 
 def test_a_short_run_skips_bad_files_and_exports_a_working_model(
     photos, tmp_path):
-  stdout = train(photos, tmp_path, "--steps=8")
+  flagfile = tmp_path / "run.flags"
+  flagfile.write_text("# zoomed-out crops\n--max_zoom_out=1.5\n")
+  stdout = train(photos, tmp_path, "--steps=8", f"--flagfile={flagfile}")
   assert ("3 training images, 1 unreadable and 1 smaller than 32 px "
           "skipped") in stdout
-  assert os.path.exists(tmp_path / "export" / "training.json")
+  with open(tmp_path / "export" / "training.json") as f:
+    command = json.load(f)["command"]
+  assert "--max_zoom_out=1.5" in command
+  assert not any(flag.startswith("--flagfile") for flag in command)
   run_python(ROUND_TRIP, str(tmp_path / "export"))
 
 
