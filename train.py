@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgc import callbacks, config as config_lib, data, export
+from tfgc.lpips import LPIPS, WeightsError
 from tfgc.model import GenerativeCompressionModel
 
 FLAGS = flags.FLAGS
@@ -269,6 +270,18 @@ def validation_examples(config):
   return examples
 
 
+def validation_lpips(checkpoint, best_dir):
+  """FullImageValidation's `lpips` and `best` arguments; without the LPIPS
+  weights validation goes on without them (and keeps no best model)."""
+  try:
+    metric = LPIPS("alexnet")
+  except WeightsError as e:
+    logging.warning("validation without LPIPS and best checkpoint: %s", e)
+    return {}
+  return dict(lpips=metric, best=callbacks.BestCheckpoint(checkpoint,
+                                                          best_dir))
+
+
 def warm_start(model, source):
   """Loads E and G (from a checkpoint also D and the entropy model)."""
   networks = dict(encoder=model.encoder, generator=model.generator)
@@ -355,7 +368,8 @@ def run():
   examples = validation_examples(config) if FLAGS.val_dir else []
   if examples:
     run_callbacks.append(callbacks.FullImageValidation(
-        examples, writer, FLAGS.validate_every))
+        examples, writer, FLAGS.validate_every,
+        **validation_lpips(checkpoint, os.path.join(own_dir, "best"))))
   elif FLAGS.val_dir:
     logging.warning("no usable validation images in %s", FLAGS.val_dir)
 

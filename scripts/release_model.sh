@@ -3,7 +3,8 @@
 # two steps so that the figures are seen before the package changes:
 #
 #   scripts/release_model.sh gc-small-c8
-#       exports the checkpoint and evaluates it on the dev set against all
+#       exports the run's best checkpoint (lowest validation LPIPS; else the
+#       newest) and evaluates it on the dev set against all
 #       six codecs (and measures SC rates, SC models) into
 #       ~/tfgc-runs/release/NAME/: export/ (with serving/1), eval/ (with
 #       report.html and summary.json), sc_rates.json. tfgc/ is untouched.

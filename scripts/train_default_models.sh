@@ -13,9 +13,10 @@
 # Photos: python scripts/gather_training_photos.py --out ~/tfgc-data
 # Flags shared by both stages (preset, crops, scales): default_models.flags.
 #
-# Export the latest checkpoint of a run (its current stage) while it trains:
+# Export a checkpoint of a run (its current stage) while it trains: the one
+# of the lowest LPIPS on the validation photos so far, or the newest:
 #
-#   scripts/train_default_models.sh gc-small-c8 export OUT_DIR
+#   scripts/train_default_models.sh gc-small-c8 export OUT_DIR [latest]
 #
 # The whole script is one function, read before it runs: editing this file
 # does not derail a run in progress.
@@ -34,25 +35,30 @@ main() {
     # label maps can be had here; see README, "Selective compression").
     sc-small-c8) channels=8; mode="--mode=sc --standin_labels=8" ;;
     *) echo "usage: $0 gc-small-c8|gc-small-c4|sc-small-c8" \
-         "[export OUT_DIR]" >&2; exit 2 ;;
+         "[export OUT_DIR [latest]]" >&2; exit 2 ;;
   esac
   run=$RUNS/$name
   mkdir -p "$run"
   common="--flagfile=scripts/default_models.flags
     --data_dir=$DATA/train --val_dir=$DATA/val $mode --latent_channels=$channels
-    --checkpoint_every=500 --log_every=100 --validate_every=2500"
+    --checkpoint_every=500 --log_every=100 --validate_every=1000"
 
   stage2="--warmup_steps=0 --lambda_mse=10 --lambda_perceptual=1
     --perceptual_network=alexnet --gan_weight=0.15 --lambda_feature_matching=1"
 
   if [ "$action" = export ]; then
-    # A copy of the newest checkpoint, so the running job is left alone.
+    # A copy of a checkpoint of the current stage, so the running job is
+    # left alone: the one of the lowest validation LPIPS so far (best/), or
+    # with `latest` the newest.
     ckpt=$run/adversarial/ckpt flags=$stage2
     [ -d "$ckpt" ] || { ckpt=$run/ckpt; flags="--warmup_steps=5000"; }
+    source=$ckpt
+    [ "$4" != latest ] && [ -f "$ckpt/best/checkpoint" ] && source=$ckpt/best
     step=$(sed -n 's/^model_checkpoint_path: "ckpt-\([0-9]*\)"/\1/p' \
-      "$ckpt/checkpoint")
+      "$source/checkpoint")
+    echo "exporting $source/ckpt-$step"
     copy=$(mktemp -d)
-    cp "$ckpt/config.json" "$ckpt/ckpt-$step".* "$copy/"
+    cp "$ckpt/config.json" "$source/ckpt-$step".* "$copy/"
     echo "model_checkpoint_path: \"ckpt-$step\"" > "$copy/checkpoint"
     .venv/bin/python train.py $common $flags --steps="$step" \
       --checkpoint_dir="$copy" --export_dir="$3"

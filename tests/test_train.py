@@ -36,6 +36,22 @@ def train(data_dir, run_dir, *flags):
   return result.stdout
 
 
+def last_saved_step(checkpoint_dir):
+  """The step of the checkpoint a run would resume from, or None.
+
+  The manager writes a checkpoint's files first and then names it in the
+  `checkpoint` state file (atomically): files not named there yet belong to
+  a save that a kill interrupted, and do not count.
+  """
+  try:
+    with open(checkpoint_dir / "checkpoint") as f:
+      state = f.read()
+  except FileNotFoundError:
+    return None
+  named = re.search(r'^model_checkpoint_path: "ckpt-(\d+)"', state, re.M)
+  return int(named.group(1)) if named else None
+
+
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory, photo):
   """Real and generated images, plus a corrupt file and a too-small one."""
@@ -77,6 +93,29 @@ def test_a_short_run_skips_bad_files_and_exports_a_working_model(
   run_python(ROUND_TRIP, str(tmp_path / "export"))
 
 
+def test_validation_keeps_the_checkpoint_of_the_lowest_lpips(photos,
+                                                             tmp_path):
+  stdout = train(photos, tmp_path, "--steps=6", f"--val_dir={photos}",
+                 "--validate_every=2")
+  scores = [float(v) for v in re.findall(r"lpips_alexnet (\S+),", stdout)]
+  assert len(scores) == 3 and all(0 < s < 1.5 for s in scores)
+  with open(tmp_path / "ckpt" / "best" / "best.json") as f:
+    best = json.load(f)
+  assert best["lpips_alexnet"] == pytest.approx(min(scores), abs=1e-4)
+  assert best["step"] == 2 * (1 + scores.index(min(scores)))
+  assert last_saved_step(tmp_path / "ckpt" / "best") == best["step"]
+  assert last_saved_step(tmp_path / "ckpt") == 6
+
+  # A resumed run measures against the best of the earlier session.
+  stdout = train(photos, tmp_path, "--steps=8", f"--val_dir={photos}",
+                 "--validate_every=2")
+  with open(tmp_path / "ckpt" / "best" / "best.json") as f:
+    resumed_best = json.load(f)
+  assert resumed_best["lpips_alexnet"] <= best["lpips_alexnet"]
+  assert ("best validation LPIPS so far" in stdout) == (
+      resumed_best["step"] == 8)
+
+
 def test_set_changes_any_config_field_of_the_exported_model(photos,
                                                             tmp_path):
   train(photos, tmp_path, "--steps=2", '--set=normalization="instance"',
@@ -96,22 +135,6 @@ def test_init_from_warm_starts_a_run_with_another_config(photos, tmp_path):
                    "--lambda_perceptual=1", "--perceptual_network=alexnet")
     assert "warm-started from" in stdout
     assert re.search(r"step 4: .*perceptual 0\.[0-9]*[1-9]", stdout)
-
-
-def last_saved_step(checkpoint_dir):
-  """The step of the checkpoint a run would resume from, or None.
-
-  The manager writes a checkpoint's files first and then names it in the
-  `checkpoint` state file (atomically): files not named there yet belong to
-  a save that a kill interrupted, and do not count.
-  """
-  try:
-    with open(checkpoint_dir / "checkpoint") as f:
-      state = f.read()
-  except FileNotFoundError:
-    return None
-  named = re.search(r'^model_checkpoint_path: "ckpt-(\d+)"', state, re.M)
-  return int(named.group(1)) if named else None
 
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):

@@ -4,10 +4,14 @@ The global step is E/G's optimizer step counter, which is checkpointed, so
 logs and checkpoints continue where a resumed run left off.
 """
 
+import json
+import os
 import time
 
 import numpy as np
 import tensorflow as tf
+
+from tfgc.lpips import MIN_SIDE
 
 
 def global_step(model):
@@ -56,24 +60,60 @@ class TrainingLog(tf.keras.callbacks.Callback):
           + f" ({seconds:.2f} s/step)", flush=True)
 
 
+class BestCheckpoint:
+  """Keeps the checkpoint of the lowest validation LPIPS seen by a run.
+
+  One checkpoint in `directory` (its own `checkpoint` state file) and
+  `best.json` (step and figures), which a resumed run reads, so "best"
+  spans every session of the run. GAN training is noisy from checkpoint to
+  checkpoint; the best on held-out photos is the one to release.
+  """
+
+  def __init__(self, checkpoint, directory):
+    self.manager = tf.train.CheckpointManager(checkpoint, directory,
+                                              max_to_keep=1)
+    self.record = os.path.join(directory, "best.json")
+    self.best = float("inf")
+    if os.path.exists(self.record):
+      with open(self.record) as f:
+        self.best = json.load(f)["lpips_alexnet"]
+
+  def offer(self, step, figures):
+    """Saves the model if `figures["lpips_alexnet"]` is the lowest yet."""
+    if not figures["lpips_alexnet"] < self.best:
+      return
+    self.manager.save(checkpoint_number=step)
+    with open(self.record, "w") as f:
+      json.dump(dict(step=step, **figures), f, indent=2)
+    self.best = figures["lpips_alexnet"]
+    print(f"step {step}: best validation LPIPS so far, saved in "
+          f"{self.manager.directory}", flush=True)
+
+
 class FullImageValidation(tf.keras.callbacks.Callback):
   """Decodes whole validation images (not crops) every `every` steps.
 
-  Writes mean PSNR, MS-SSIM and estimated bpp, and the first images as
-  "original | decoded" pairs, to TensorBoard. Whole images are where
-  normalisation and padding problems show.
+  Writes mean PSNR, MS-SSIM, LPIPS-AlexNet (with `lpips`) and estimated
+  bpp, and the first images as "original | decoded" pairs, to TensorBoard.
+  Whole images are where normalisation and padding problems show. With a
+  `BestCheckpoint` (and `lpips`) the model of the lowest LPIPS is kept.
 
   Args:
     examples: list of uint8 [H, W, 3] arrays, or of dicts of "image" and
       the model's other inputs (labels, synthesis mask), unbatched.
+    lpips: a `tfgc.lpips.LPIPS("alexnet")` layer, or None (not measured);
+      images smaller than it takes (`MIN_SIDE`) are left out of its mean.
   """
 
-  def __init__(self, examples, writer, every, max_images_shown=3):
+  def __init__(self, examples, writer, every, max_images_shown=3,
+               lpips=None, best=None):
     super().__init__()
     self.examples = examples
     self.writer = writer
     self.every = every
     self.max_images_shown = max_images_shown
+    self.lpips = lpips
+    self.best = best if lpips is not None else None
 
   def on_train_batch_end(self, batch, logs=None):
     step = global_step(self.model)
@@ -81,7 +121,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
       self.validate(step)
 
   def validate(self, step):
-    psnr, ms_ssim, bpp = [], [], []
+    psnr, ms_ssim, lpips, bpp = [], [], [], []
     with self.writer.as_default(step=step):
       for i, example in enumerate(self.examples):
         if isinstance(example, dict):
@@ -95,16 +135,24 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         psnr.append(float(tf.image.psnr(x, x_hat, 1.0)[0]))
         if min(image.shape[:2]) >= 176:  # MS-SSIM needs 5 scales of 11x11.
           ms_ssim.append(float(tf.image.ssim_multiscale(x, x_hat, 1.0)[0]))
+        if (self.lpips is not None
+            and min(image.shape[:2]) >= MIN_SIDE[self.lpips.net]):
+          lpips.append(float(self.lpips(x, x_hat)[0]))
         bpp.append(float(reconstruction.bits_per_pixel[0]))
         if i < self.max_images_shown:
           tf.summary.image(f"val/original|decoded/{i}",
                            tf.concat([x, x_hat], axis=2))
-      tf.summary.scalar("val/psnr", np.mean(psnr))
+      figures = dict(psnr=np.mean(psnr))
       if ms_ssim:
-        tf.summary.scalar("val/ms_ssim", np.mean(ms_ssim))
-      tf.summary.scalar("val/bpp_estimate", np.mean(bpp))
+        figures["ms_ssim"] = np.mean(ms_ssim)
+      if lpips:
+        figures["lpips_alexnet"] = np.mean(lpips)
+      figures["bpp_estimate"] = np.mean(bpp)
+      for name, value in figures.items():
+        tf.summary.scalar(f"val/{name}", value)
     self.writer.flush()
     print(f"\nstep {step}: validation on {len(self.examples)} whole images: "
-          f"PSNR {np.mean(psnr):.2f} dB, MS-SSIM "
-          f"{np.mean(ms_ssim) if ms_ssim else float('nan'):.4f}, "
-          f"bpp (estimate) {np.mean(bpp):.4f}", flush=True)
+          + ", ".join(f"{name} {value:.4f}" for name, value in figures.items()),
+          flush=True)
+    if self.best is not None:
+      self.best.offer(step, {k: float(v) for k, v in figures.items()})

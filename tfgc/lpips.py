@@ -40,6 +40,10 @@ SHA256 = {
 SHIFT = (-0.030, -0.088, -0.188)
 SCALE = (0.458, 0.448, 0.450)
 
+# The smallest image side whose compared layers are not empty: AlexNet's
+# 11x11 stride-4 conv and two 3x3 stride-2 pools; VGG16's four 2x2 pools.
+MIN_SIDE = {"alexnet": 31, "vgg16": 16}
+
 
 class WeightsError(TfgcError):
   """The LPIPS weights are missing or not the expected files."""
@@ -136,7 +140,13 @@ class LPIPS(tf.keras.layers.Layer):
 
   def features(self, images):
     """float32 [B, H, W, 3] in [0, 1] -> the compared backbone activations
-    (a list of 5 tensors), unit-normalised along channels."""
+    (a list of 5 tensors), unit-normalised along channels. Sides below
+    MIN_SIDE[net] raise ValueError (the backbone would have no output)."""
+    side = min(images.shape[1:3], key=lambda n: n or float("inf"))
+    if side is not None and side < MIN_SIDE[self.net]:
+      raise ValueError(f"LPIPS-{self.net} needs images of at least "
+                       f"{MIN_SIDE[self.net]} px a side, got "
+                       f"{images.shape[1]}x{images.shape[2]}")
     x = (images * 2.0 - 1.0 - tf.constant(SHIFT)) / tf.constant(SCALE)
     outputs = []
     for stage in self.stages:
