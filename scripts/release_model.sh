@@ -1,11 +1,11 @@
 #!/bin/sh
-# Bundles the newest checkpoint of a training run as tfgc/models/NAME, in
-# two steps so that the figures are seen before the package changes:
+# Bundles a checkpoint of a training run as tfgc/models/NAME, in two steps
+# so that the figures are seen before the package changes:
 #
 #   scripts/release_model.sh gc-small-c8
-#       exports the run's best checkpoint (lowest validation LPIPS; else the
-#       newest) and evaluates it on the dev set against all
-#       six codecs (and measures SC rates, SC models) into
+#       exports the run's best checkpoint (lowest validation LPIPS; else
+#       the newest) and evaluates it on the dev set against all six codecs
+#       (and measures SC rates, SC models) into
 #       ~/tfgc-runs/release/NAME/: export/ (with serving/1), eval/ (with
 #       report.html and summary.json), sc_rates.json. tfgc/ is untouched.
 #   scripts/release_model.sh gc-small-c8 ship ["what no file records"]
