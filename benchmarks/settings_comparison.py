@@ -23,11 +23,10 @@ import os
 import subprocess
 import sys
 
-import numpy as np
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from tfgc import codec, data, evaluate, metrics  # noqa: E402
+import model_scores  # noqa: E402  (beside this script)
+from tfgc import data  # noqa: E402
 
 # Variant name -> train.py flags on top of the `small` preset.
 VARIANTS = {
@@ -68,19 +67,10 @@ def train(name, flags, data_dir, run_dir, steps):
 
 
 def measure(export_dir, photos):
-  """Mean bpp, PSNR, MS-SSIM, LPIPS-AlexNet over `photos` (uint8 arrays)."""
-  model = codec.load(export_dir)
-  rows = []
-  for image in photos:
-    encoded = model.compress(image)
-    decoded = model.decompress(encoded)
-    rows.append(dict(
-        bpp=codec.info(encoded)["bits_per_pixel"],
-        **evaluate.score(metrics.Reference(image), decoded, ("alexnet",))))
-  figures = {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
+  """`model_scores.measure` and the variant's G parameter count."""
+  figures = model_scores.measure(export_dir, photos)
   with open(os.path.join(export_dir, "model.json")) as f:
-    parameters = json.load(f)["parameters"]
-  figures["generator_parameters"] = parameters["generator"]
+    figures["generator_parameters"] = json.load(f)["parameters"]["generator"]
   return figures
 
 
