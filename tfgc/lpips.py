@@ -142,8 +142,8 @@ class LPIPS(tf.keras.layers.Layer):
     """float32 [B, H, W, 3] in [0, 1] -> the compared backbone activations
     (a list of 5 tensors), unit-normalised along channels. Sides below
     MIN_SIDE[net] raise ValueError (the backbone would have no output)."""
-    side = min(images.shape[1:3], key=lambda n: n or float("inf"))
-    if side is not None and side < MIN_SIDE[self.net]:
+    known = [n for n in images.shape[1:3] if n is not None]
+    if known and min(known) < MIN_SIDE[self.net]:
       raise ValueError(f"LPIPS-{self.net} needs images of at least "
                        f"{MIN_SIDE[self.net]} px a side, got "
                        f"{images.shape[1]}x{images.shape[2]}")
