@@ -54,6 +54,7 @@ def inputs(tmp_path):
                                hevc=dict(lpips_alexnet=dict(
                                    bd, percent=None)))})
   manifest = [dict(file=f"{split}/{i}.png", package="pkg",
+                   source=f"usr/share/wallpapers/photo{i}.jpg",
                    licence="licenses/pkg")
               for split, i in [("train", 0), ("train", 1), ("val", 2)]]
   warmup, adversarial = tmp_path / "warmup", tmp_path / "adversarial"
@@ -71,6 +72,8 @@ def test_card_names_the_model_id_and_the_measured_figures(inputs):
   assert (model_dir / models.CARD).read_text() == text
   assert f"**Model id:** `{MODEL_ID}`" in text.splitlines()
   assert "2 training and 1 validation images" in text
+  assert ("- pkg (`licenses/pkg`): photo0.jpg, photo1.jpg, photo2.jpg"
+          in text.splitlines())
   assert "200 steps, 0.5 h" in text and "300 steps, 1.0 h" in text
   assert "Lost stage." in text
   assert "| jpeg at the same bpp (1 of 7 reached the rate) |" in text

@@ -170,12 +170,14 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
            "## Data", "",
            f"{split['train']} training and {split['val']} validation images "
            "gathered from Debian wallpaper packages by "
-           "`scripts/gather_training_photos.py`: the photographs its "
-           "reviewed list names (the packages' renders and illustrations "
-           "left out), duplicates and near-duplicates dropped; the manifest "
-           "records each file's package and licence. Packages (copyright "
-           "file in the data folder):", ""]
-  lines += [f"- {package} (`{licence}`)" for package, licence in packages]
+           "`scripts/gather_training_photos.py`, duplicates and "
+           "near-duplicates dropped; the manifest records each file's "
+           "package and licence. Packages (copyright file in the data "
+           "folder) and the files taken from each:", ""]
+  for package, licence in packages:
+    sources = sorted(os.path.basename(p["source"]) for p in manifest
+                     if p["package"] == package)
+    lines.append(f"- {package} (`{licence}`): {', '.join(sources)}")
   lines += ["", "## Training", "",
             "Steps and hours of the training processes on the 2-core CPU "
             "(batch 8 of 128x128 crops), measured from the TensorBoard "
