@@ -27,6 +27,7 @@ def evaluation(tiny_export, photo, tmp_path_factory):
   save_png(str(images / "face.png"), photo[80:144, 170:250])
   save_png(str(images / "rocket.png"), photo[300:348, 20:68])
   (images / "broken.png").write_bytes(b"not a png")  # Skipped.
+  save_png(str(images / "tiny.png"), photo[:20, :40])  # Skipped: LPIPS.
   out = tmp_path_factory.mktemp("evaluation")
   status = evaluate.main([f"--images={images}", f"--models={tiny_export}",
                           "--codecs=jpeg,webp", f"--bpps={GRID}",

@@ -34,6 +34,7 @@ from tfgc import baselines, bdrate, codec as codec_lib, metrics
 from tfgc.data import list_files
 from tfgc.errors import TfgcError
 from tfgc.images import ImageError, read_image, save_png
+from tfgc.lpips import MIN_SIDE
 
 DEFAULT_CODECS = ("jpeg", "webp", "avif", "jpeg2000", "hevc", "jxl")
 DEFAULT_GRID = (0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
@@ -227,6 +228,11 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
       image = read_image(path)
     except ImageError as e:
       log(f"skipping {e}")
+      continue
+    too_small = [n for n in lpips_nets if min(image.shape[:2]) < MIN_SIDE[n]]
+    if too_small:
+      log(f"skipping {image_name}: LPIPS-{too_small[0]} needs at least "
+          f"{MIN_SIDE[too_small[0]]} px a side")
       continue
     reference = metrics.Reference(image)
     decoded = [evaluate_model(name, model, image_name, reference, lpips_nets)
