@@ -99,7 +99,8 @@ class LPIPS(tf.keras.layers.Layer):
   call(images, reconstructions): float32 [B, H, W, 3] in [0, 1] each ->
   float32 [B]. Its weights are constants, not variables: they come from the
   installed package, so they are neither trained nor checkpointed.
-  Differentiable w.r.t. its inputs, so it also serves as a training loss.
+  Differentiable w.r.t. the reconstructions, so it also serves as a
+  training loss.
   """
 
   def __init__(self, net="vgg16", **kwargs):
@@ -164,8 +165,14 @@ class LPIPS(tf.keras.layers.Layer):
     return distance
 
   def call(self, images, reconstructions):
-    features = self.features(tf.concat([images, reconstructions], 0))
-    return self.distance(*zip(*[tf.split(f, 2, axis=0) for f in features]))
+    """The distance of `reconstructions` to the reference `images`.
+
+    Differentiable w.r.t. `reconstructions` only: the references' features
+    are computed apart and get no gradient, which halves the backward pass
+    of the perceptual training loss.
+    """
+    reference = [tf.stop_gradient(f) for f in self.features(images)]
+    return self.distance(reference, self.features(reconstructions))
 
   def get_config(self):
     return dict(super().get_config(), net=self.net)
