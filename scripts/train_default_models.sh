@@ -7,11 +7,15 @@
 #
 # Stage 1 (warm-up): distortion (MSE) and rate only, 5,000 steps.
 # Stage 2: warm-started from stage 1; adds the adversarial terms and the
-#   perceptual term (LPIPS-AlexNet: LPIPS-VGG16 costs ~15x more per step
-#   on this CPU).
+#   perceptual term (its flags: adversarial.flags).
 #
 # Photos: python scripts/gather_training_photos.py --out ~/tfgc-data
 # Flags shared by both stages (preset, crops, scales): default_models.flags.
+#
+# A candidate recipe trains (and exports) with extra train.py flags, e.g.
+#
+#   TFGC_RUNS=~/tfgc-runs/mse50 TFGC_FLAGS=--lambda_mse=50 \
+#     scripts/train_default_models.sh gc-small-c8
 #
 # Export a checkpoint of a run (its current stage) while it trains: the one
 # of the lowest LPIPS on the validation photos so far, or the newest:
@@ -43,8 +47,7 @@ main() {
     --data_dir=$DATA/train --val_dir=$DATA/val $mode --latent_channels=$channels
     --checkpoint_every=500 --log_every=100 --validate_every=1000"
 
-  stage2="--warmup_steps=0 --lambda_mse=10 --lambda_perceptual=1
-    --perceptual_network=alexnet --gan_weight=0.15 --lambda_feature_matching=1"
+  stage2="--flagfile=scripts/adversarial.flags ${TFGC_FLAGS:-}"
 
   if [ "$action" = export ]; then
     # A copy of a checkpoint of the current stage, so the running job is
