@@ -56,6 +56,18 @@ def test_known_container_sizes():
   hevc = baselines.at_bpp("hevc", COFFEE, 0.5).data
   assert baselines.container_bytes("hevc", hevc) > 100  # HEIF boxes.
   assert baselines.container_bytes("jxl", b"\xff\x0a") == 0
+  # Size, VPS, SPS, PPS: no x265 settings SEI, which alone is ~2 KB.
+  x265 = baselines.at_bpp("x265", COFFEE, 0.5).data
+  assert 50 < baselines.container_bytes("x265", x265) < 200
+
+
+def test_raw_hevc_keeps_odd_sizes_and_gives_the_same_bytes_each_time():
+  odd = COFFEE[:99, :151]
+  first = baselines.CODECS["x265"].encode(odd, -30)
+  assert baselines.CODECS["x265"].encode(odd, -30) == first
+  decoded = baselines.decode("x265", first)
+  assert decoded.shape == odd.shape
+  assert np.abs(decoded.astype(int) - odd).mean() < 10
 
 
 def test_unknown_codec_names_the_choices():

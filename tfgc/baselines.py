@@ -13,8 +13,9 @@ can make: rates are never extrapolated.
 | webp     | Pillow (libwebp), method 6     | RIFF/WebP, lossy VP8            |
 | avif     | Pillow (libavif/aom), speed 4  | ISOBMFF (HEIF) with AV1 intra   |
 | jpeg2000 | Pillow (OpenJPEG)              | raw J2K codestream (no JP2 box) |
-| hevc     | pillow-heif (libheif + x265)   | ISOBMFF (HEIF) with HEVC intra, |
-|          |                                | the closest stand-in for BPG    |
+| hevc     | pillow-heif (libheif + x265)   | ISOBMFF (HEIF) with HEVC intra  |
+| x265     | PyAV (libx265), preset slow,   | raw HEVC Annex-B, one intra     |
+|          | QP 51-0                        | frame: BPG without its header   |
 | jxl      | imagecodecs (libjxl), effort 7 | bare JPEG XL codestream         |
 
 `container_bytes` measures how many bytes of a file are container and
@@ -22,8 +23,10 @@ headers rather than coded image data (see README, "Classical codecs").
 """
 
 import dataclasses
+import fractions
 import functools
 import io
+import struct
 import time
 from typing import Callable
 
@@ -75,6 +78,44 @@ def _hevc_decode(data):
   return np.asarray(_module("pillow_heif").open_heif(io.BytesIO(data)))
 
 
+# One intra frame, no settings SEI (`info=0`: x265 writes ~2 KB of it
+# otherwise, more than a whole image at 0.05 bpp), single-threaded so that
+# the same image always gives the same bytes.
+X265_PARAMS = "keyint=1:info=0:log-level=none:pools=none:frame-threads=1"
+
+
+def _x265_encode(image, quality):
+  """Raw HEVC-intra at QP = -quality, yuv420p. Odd sides are padded by
+  repeating the last row/column (4:2:0 needs even sides); the decoder
+  crops them off again."""
+  av = _module("av")
+  height, width = image.shape[:2]
+  padded = np.pad(image, [(0, height % 2), (0, width % 2), (0, 0)],
+                  mode="edge")
+  context = av.CodecContext.create("libx265", "w")
+  context.width, context.height = padded.shape[1], padded.shape[0]
+  context.pix_fmt = "yuv420p"
+  context.time_base = fractions.Fraction(1, 25)
+  context.options = {"preset": "slow",
+                     "x265-params": f"{X265_PARAMS}:qp={-int(quality)}"}
+  frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(padded),
+                                     format="rgb24").reformat(
+                                         format="yuv420p")
+  packets = context.encode(frame) + context.encode(None)
+  # The frame size is not in the stream's header with the padding removed:
+  # it travels as 4 bytes, as BPG's header carries it.
+  return (struct.pack(">HH", height, width)
+          + b"".join(bytes(packet) for packet in packets))
+
+
+def _x265_decode(data):
+  av = _module("av")
+  height, width = struct.unpack(">HH", data[:4])
+  context = av.CodecContext.create("hevc", "r")
+  frames = context.decode(av.Packet(data[4:])) + context.decode(None)
+  return frames[0].to_ndarray(format="rgb24")[:height, :width]
+
+
 def _jxl_encode(image, quality):
   # Butteraugli distance = -quality: 25 is libjxl's coarsest setting.
   return _module("imagecodecs").jpegxl_encode(image, distance=-quality,
@@ -114,6 +155,7 @@ CODECS = {
                                    quality_layers=[2.0 ** -q])),
         _pillow_decode),
     "hevc": Codec("hevc", 0, 100, True, _hevc_encode, _hevc_decode),
+    "x265": Codec("x265", -51, 0, True, _x265_encode, _x265_decode),
     "jxl": Codec("jxl", -25.0, -0.5, False, _jxl_encode, _jxl_decode),
 }
 
@@ -127,6 +169,8 @@ def codec(name):
     _module("pillow_heif")
   if name == "jxl":
     _module("imagecodecs")
+  if name == "x265":
+    _module("av")
   return CODECS[name]
 
 
@@ -256,11 +300,25 @@ def _j2k_payload(data):
   return payload
 
 
+def _annex_b_parameter_bytes(data):
+  """Bytes of an HEVC Annex-B stream that are not slice data: start codes
+  and the VPS, SPS, PPS and SEI NAL units."""
+  starts = [i for i in range(len(data) - 2)
+            if data[i:i + 3] == b"\x00\x00\x01"]
+  overhead = 0
+  for start, end in zip(starts, starts[1:] + [len(data)]):
+    nal_type = (data[start + 3] >> 1) & 0x3F if start + 3 < len(data) else 0
+    length = end - start
+    overhead += length if 32 <= nal_type <= 40 else 3
+  return overhead + (starts[0] if starts else len(data))
+
+
 def container_bytes(name, data):
   """Bytes of a codec's file that are container and headers, not coded
   image data: JPEG markers and tables, RIFF chunk headers (WebP), ISOBMFF
   boxes outside `mdat` (AVIF, HEIF: item info, colour and parameter sets),
-  J2K main and tile-part headers. JPEG XL is a bare codestream: 0."""
+  J2K main and tile-part headers; raw HEVC: the 4-byte size, start codes
+  and parameter-set/SEI NAL units. JPEG XL is a bare codestream: 0."""
   if name in ("avif", "hevc"):
     return len(data) - _isobmff_payload(data)
   if name == "jpeg":
@@ -269,6 +327,8 @@ def container_bytes(name, data):
     return len(data) - _riff_payload(data)
   if name == "jpeg2000":
     return len(data) - _j2k_payload(data)
+  if name == "x265":
+    return 4 + _annex_b_parameter_bytes(data[4:])
   if name == "jxl":
     return 0
   raise TfgcError(f"unknown codec {name!r}")

@@ -1,7 +1,7 @@
 """Rate–distortion–perception evaluation of tfgc models and classical codecs.
 
     python -m tfgc.evaluate --images=DIR --models=DIR[,DIR...] \\
-        --codecs=jpeg,webp,avif,jpeg2000,hevc,jxl --out=DIR
+        --codecs=jpeg,webp,avif,jpeg2000,hevc,x265,jxl --out=DIR
 
 For every image: each model compresses and decompresses it (real .tfgc
 files, header included); each codec is driven by bisection to a grid of
@@ -36,7 +36,7 @@ from tfgc.errors import TfgcError
 from tfgc.images import ImageError, read_image, save_png
 from tfgc.lpips import MIN_SIDE
 
-DEFAULT_CODECS = ("jpeg", "webp", "avif", "jpeg2000", "hevc", "jxl")
+DEFAULT_CODECS = ("jpeg", "webp", "avif", "jpeg2000", "hevc", "x265", "jxl")
 DEFAULT_GRID = (0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
                 1.0)
 LPIPS_NETS = ("alexnet", "vgg16")
