@@ -8,9 +8,10 @@
   SavedModel, so its peak RSS is that operation's; Pillow's JPEG, WebP and
   AVIF encode and decode the same image in the same run, reported as ratios
   (tfgc time / codec time).
-* `small` training throughput at batch 8 of 128x128 and 256x256 crops fed
-  by the real input pipeline (on scikit-image's photos, upscaled), and the
-  input pipeline's throughput alone.
+* Training steps per second and CPU seconds per step of the default
+  models' recipe, warm-up and adversarial (`train_step.py`), fed by the
+  real input pipeline (on scikit-image's photos, upscaled), and the input
+  pipeline's throughput alone at 128 and 256 px crops.
 
 Timings are medians of repeated runs after one warm-up run. Weights are
 untrained: speed and memory do not depend on their values.
@@ -32,6 +33,8 @@ import tensorflow as tf
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import train_step  # noqa: E402
+from train_step import photo_folder  # noqa: E402
 from tfgc import data, export  # noqa: E402
 from tfgc.config import PRESETS, preset  # noqa: E402
 from tfgc.model import GenerativeCompressionModel  # noqa: E402
@@ -129,17 +132,6 @@ def codec_speed(model_dir, height, width, repeats):
   return results
 
 
-def photo_folder(folder):
-  """Writes scikit-image's colour photos, upscaled to ~1.5 MP, as PNGs."""
-  import skimage.data
-  for name in ("astronaut", "coffee", "chelsea", "rocket"):
-    image = Image.fromarray(getattr(skimage.data, name)())
-    scale = (1.5e6 / (image.width * image.height)) ** 0.5
-    image.resize((round(image.width * scale), round(image.height * scale)),
-                 Image.BICUBIC).save(os.path.join(folder, f"{name}.png"))
-  return folder
-
-
 def input_pipeline_speed(folder, batch, crop, batches):
   """Batches per second of the training input pipeline alone (after the
   first pass, which decodes and caches)."""
@@ -154,27 +146,6 @@ def input_pipeline_speed(folder, batch, crop, batches):
   per_second = batches / (time.perf_counter() - start)
   return dict(batches_per_second=per_second,
               megapixels_per_second=per_second * batch * crop * crop / 1e6)
-
-
-def train_step_time(folder, batch, crop, steps):
-  """Steps per second in warm-up (no D) and adversarial phases, fed by the
-  real input pipeline."""
-  paths = data.scan_folder(folder, min_size=crop).paths
-  dataset = data.training_dataset(paths, crop, batch, max_short_side=768)
-  results = {}
-  for phase, warmup in (("warmup", 10 ** 9), ("adversarial", 0)):
-    model = GenerativeCompressionModel(
-        preset("small").replace(warmup_steps=warmup))
-    model.compile()
-    model.fit(dataset, epochs=1, steps_per_epoch=2, verbose=0)
-    start = time.perf_counter()
-    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
-    seconds = (time.perf_counter() - start) / steps
-    results[phase] = dict(seconds_per_step=seconds,
-                          steps_per_second=1 / seconds,
-                          megapixels_per_second=batch * crop * crop / 1e6
-                          / seconds)
-  return results
 
 
 def main():
@@ -192,11 +163,13 @@ def main():
   # parameter count) slows everything that runs after it in this process.
   with tempfile.TemporaryDirectory() as folder:
     photo_folder(folder)
+    print("training steps of the default recipe ...", flush=True)
+    config, flags = train_step.recipe()
+    results["training"]["recipe"] = train_step.measure(
+        config, flags, folder, args.train_steps, rounds=args.repeats)
     for crop in (128, 256):
-      print(f"training at {crop}x{crop} ...", flush=True)
-      results["training"][f"batch8_{crop}"] = dict(
-          input_pipeline=input_pipeline_speed(folder, 8, crop, 200),
-          **train_step_time(folder, 8, crop, args.train_steps))
+      results["training"][f"input_pipeline_batch8_{crop}"] = (
+          input_pipeline_speed(folder, 8, crop, 200))
 
   results["parameters"] = parameter_counts()
   results["codec"] = {}
@@ -229,14 +202,15 @@ def main():
             f"{t['megapixels_per_second']:6.2f} {t['peak_rss_mib']:8.0f}  "
             f"{ratios}")
   print()
-  for setting, r in results["training"].items():
-    for phase in ("warmup", "adversarial"):
-      print(f"small training {setting} ({phase}): "
-            f"{r[phase]['steps_per_second']:.2f} steps/s, "
-            f"{r[phase]['megapixels_per_second']:.3f} MP/s")
-    print(f"input pipeline alone {setting}: "
-          f"{r['input_pipeline']['batches_per_second']:.1f} batches/s, "
-          f"{r['input_pipeline']['megapixels_per_second']:.1f} MP/s")
+  for phase, r in results["training"]["recipe"].items():
+    print(f"default recipe training ({phase}): "
+          f"{r['steps_per_second']:.2f} steps/s, "
+          f"{r['cpu_seconds_per_step']:.2f} CPU s/step")
+  for crop in (128, 256):
+    r = results["training"][f"input_pipeline_batch8_{crop}"]
+    print(f"input pipeline alone, batch 8 of {crop} px: "
+          f"{r['batches_per_second']:.1f} batches/s, "
+          f"{r['megapixels_per_second']:.1f} MP/s")
   os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
   with open(args.out, "w") as f:
     json.dump(results, f, indent=2)

@@ -22,12 +22,13 @@ import sys
 import tempfile
 import time
 
+from PIL import Image
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
 import train  # noqa: E402
-from bench import photo_folder  # noqa: E402
 from tfgc import data  # noqa: E402
 from tfgc.model import GenerativeCompressionModel  # noqa: E402
 
@@ -40,6 +41,17 @@ def recipe():
                "--checkpoint_dir=unused"]
               + [f"--flagfile={os.path.join(ROOT, f)}" for f in FLAG_FILES])
   return train.build_config(), train.FLAGS
+
+
+def photo_folder(folder):
+  """Writes scikit-image's colour photos, upscaled to ~1.5 MP, as PNGs."""
+  import skimage.data  # Imported here: only the benchmarks need it.
+  for name in ("astronaut", "coffee", "chelsea", "rocket"):
+    image = Image.fromarray(getattr(skimage.data, name)())
+    scale = (1.5e6 / (image.width * image.height)) ** 0.5
+    image.resize((round(image.width * scale), round(image.height * scale)),
+                 Image.BICUBIC).save(os.path.join(folder, f"{name}.png"))
+  return folder
 
 
 def time_steps(model, iterator, steps):
