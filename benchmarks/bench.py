@@ -37,7 +37,7 @@ import train_step  # noqa: E402
 from train_step import photo_folder  # noqa: E402
 from tfgc import data, export  # noqa: E402
 from tfgc.config import PRESETS, preset  # noqa: E402
-from tfgc.model import GenerativeCompressionModel  # noqa: E402
+from tfgc.model import PRECISIONS, GenerativeCompressionModel  # noqa: E402
 
 CODEC_RUN = """
 import sys
@@ -165,8 +165,9 @@ def main():
     photo_folder(folder)
     print("training steps of the default recipe ...", flush=True)
     config, flags = train_step.recipe()
-    results["training"]["recipe"] = train_step.measure(
-        config, flags, folder, args.train_steps, rounds=args.repeats)
+    for precision in PRECISIONS:
+      results["training"][f"recipe_{precision}"] = train_step.measure(
+          config, flags, folder, args.train_steps, args.repeats, precision)
     for crop in (128, 256):
       results["training"][f"input_pipeline_batch8_{crop}"] = (
           input_pipeline_speed(folder, 8, crop, 200))
@@ -202,10 +203,11 @@ def main():
             f"{t['megapixels_per_second']:6.2f} {t['peak_rss_mib']:8.0f}  "
             f"{ratios}")
   print()
-  for phase, r in results["training"]["recipe"].items():
-    print(f"default recipe training ({phase}): "
-          f"{r['steps_per_second']:.2f} steps/s, "
-          f"{r['cpu_seconds_per_step']:.2f} CPU s/step")
+  for precision in PRECISIONS:
+    for phase, r in results["training"][f"recipe_{precision}"].items():
+      print(f"default recipe training ({phase}, {precision}): "
+            f"{r['steps_per_second']:.2f} steps/s, "
+            f"{r['cpu_seconds_per_step']:.2f} CPU s/step")
   for crop in (128, 256):
     r = results["training"][f"input_pipeline_batch8_{crop}"]
     print(f"input pipeline alone, batch 8 of {crop} px: "

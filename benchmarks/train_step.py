@@ -65,7 +65,7 @@ def time_steps(model, iterator, steps):
           (time.process_time() - cpu) / steps)
 
 
-def measure(config, flags, folder, steps, rounds):
+def measure(config, flags, folder, steps, rounds, precision="float32"):
   """{phase: {steps_per_second, cpu_seconds_per_step, rounds}}."""
   paths = data.scan_folder(folder, min_size=flags.crop_size).paths
   dataset = data.training_dataset(
@@ -73,7 +73,8 @@ def measure(config, flags, folder, steps, rounds):
       max_short_side=flags.max_short_side, max_zoom_out=flags.max_zoom_out)
   models = {}
   for phase, warmup in (("warmup", 10 ** 9), ("adversarial", 0)):
-    model = GenerativeCompressionModel(config.replace(warmup_steps=warmup))
+    model = GenerativeCompressionModel(config.replace(warmup_steps=warmup),
+                                       precision=precision)
     model.compile()
     iterator = iter(dataset)
     time_steps(model, iterator, 2)
@@ -94,17 +95,24 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--steps", type=int, default=20)
   parser.add_argument("--rounds", type=int, default=3)
+  parser.add_argument("--precisions", default="float32,mixed_bfloat16",
+                      help="comma-separated compute precisions to time")
   parser.add_argument("--out", default=None, help="JSON file for the figures")
   args = parser.parse_args()
   config, flags = recipe()
+  results = {}
   with tempfile.TemporaryDirectory() as folder:
-    results = measure(config, flags, photo_folder(folder), args.steps,
-                      args.rounds)
-  for phase, r in results.items():
-    print(f"recipe {phase}: {r['steps_per_second']:.2f} steps/s, "
-          f"{r['cpu_seconds_per_step']:.2f} CPU s/step (median of "
-          f"{args.rounds} rounds of {args.steps} steps, batch "
-          f"{flags.batch_size} of {flags.crop_size} px)")
+    photo_folder(folder)
+    for precision in args.precisions.split(","):
+      results[precision] = measure(config, flags, folder, args.steps,
+                                   args.rounds, precision)
+  for precision, phases in results.items():
+    for phase, r in phases.items():
+      print(f"recipe {phase} in {precision}: "
+            f"{r['steps_per_second']:.2f} steps/s, "
+            f"{r['cpu_seconds_per_step']:.2f} CPU s/step (median of "
+            f"{args.rounds} rounds of {args.steps} steps, batch "
+            f"{flags.batch_size} of {flags.crop_size} px)")
   if args.out:
     with open(args.out, "w") as f:
       json.dump(dict(config=json.loads(config.to_json()), **results), f,

@@ -101,3 +101,43 @@ def test_sc_rate_counts_only_preserved_latents_and_trains_f(small_photo):
   model.fit(tf.data.Dataset.from_tensors(sc_batch(small_photo, 32)).repeat(),
             epochs=1, steps_per_epoch=2, verbose=0)
   assert changed(before, model.semantic_encoder.trainable_variables)
+
+
+def test_mixed_bfloat16_trains_float32_weights_close_to_float32(small_photo):
+  # No noise channels: both models must see the same generator input.
+  config = preset("tiny").replace(lambda_perceptual=1.0, noise_channels=0,
+                                  perceptual_network="alexnet")
+  models = {p: GenerativeCompressionModel(config, precision=p)
+            for p in ("float32", "mixed_bfloat16")}
+  models["mixed_bfloat16"].set_weights(models["float32"].get_weights())
+  dataset = tf.data.Dataset.from_tensors(small_photo[None]).repeat()
+  losses = {}
+  for precision, model in models.items():
+    model.compile()
+    history = model.fit(dataset, epochs=1, steps_per_epoch=1, verbose=0)
+    losses[precision] = {k: v[0] for k, v in history.history.items()}
+    assert all(v.dtype == tf.float32 for v in model.weights)
+  mixed = models["mixed_bfloat16"]
+  assert mixed.generator.layers[0].compute_dtype == "bfloat16"
+  assert mixed.quantizer.compute_dtype == "float32"
+  # bfloat16 keeps 8 bits of mantissa: the same step to ~1 %, not exactly.
+  for name in ("mse", "perceptual", "gan", "d_loss"):
+    assert np.isclose(losses["mixed_bfloat16"][name],
+                      losses["float32"][name], rtol=0.05), name
+  assert losses["mixed_bfloat16"]["mse"] != losses["float32"]["mse"]
+
+
+def test_a_mixed_precision_model_validates_and_exports_in_float32(
+    small_photo):
+  config = preset("tiny").replace(noise_channels=0)
+  mixed = GenerativeCompressionModel(config, precision="mixed_bfloat16")
+  reference = GenerativeCompressionModel(config)
+  reference.set_weights(mixed.get_weights())
+  copy = mixed.inference_model()
+  assert copy.precision == "float32" and copy is not mixed
+  assert reference.inference_model() is reference
+  expected = reference(small_photo[None]).images.numpy()
+  np.testing.assert_array_equal(copy(small_photo[None]).images.numpy(),
+                                expected)
+  assert not np.array_equal(mixed(small_photo[None]).images.numpy(),
+                            expected)

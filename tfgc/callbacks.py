@@ -121,6 +121,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
       self.validate(step)
 
   def validate(self, step):
+    model = self.model.inference_model()
     psnr, ms_ssim, lpips, bpp = [], [], [], []
     with self.writer.as_default(step=step):
       for i, example in enumerate(self.examples):
@@ -130,7 +131,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         else:
           image, inputs = example, example[None]
         x = tf.cast(image[None], tf.float32) / 255.0
-        reconstruction = self.model(inputs, training=False)
+        reconstruction = model(inputs, training=False)
         x_hat = tf.clip_by_value(reconstruction.images, 0.0, 1.0)
         psnr.append(float(tf.image.psnr(x, x_hat, 1.0)[0]))
         if min(image.shape[:2]) >= 176:  # MS-SSIM needs 5 scales of 11x11.

@@ -218,8 +218,10 @@ def export(model, export_dir):
   """Writes the SavedModels and model.json to `export_dir`; returns the id.
 
   The weights exported are the model's current ones (the coder is a fresh
-  snapshot), so export after training.
+  snapshot), so export after training. A model trained in mixed precision
+  is exported as its float32 copy.
   """
+  model = model.inference_model()
   codec = CodecModule(model, "")
   weights = [v for v in codec.variables if v.dtype != tf.string]
   identifier = model_id(model.config, weights)

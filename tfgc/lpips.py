@@ -137,18 +137,22 @@ class LPIPS(tf.keras.layers.Layer):
       return tf.nn.max_pool2d(x, size, stride, "VALID")
     _, kernel, bias, stride, padding = op
     x = tf.pad(x, [[0, 0], [padding, padding], [padding, padding], [0, 0]])
-    return tf.nn.relu(tf.nn.conv2d(x, kernel, stride, "VALID") + bias)
+    return tf.nn.relu(tf.nn.conv2d(x, tf.cast(kernel, x.dtype), stride,
+                                   "VALID") + tf.cast(bias, x.dtype))
 
   def features(self, images):
     """float32 [B, H, W, 3] in [0, 1] -> the compared backbone activations
-    (a list of 5 tensors), unit-normalised along channels. Sides below
+    (a list of 5 tensors, in the layer's compute dtype: bfloat16 under a
+    mixed policy), unit-normalised along channels. Sides below
     MIN_SIDE[net] raise ValueError (the backbone would have no output)."""
     known = [n for n in images.shape[1:3] if n is not None]
     if known and min(known) < MIN_SIDE[self.net]:
       raise ValueError(f"LPIPS-{self.net} needs images of at least "
                        f"{MIN_SIDE[self.net]} px a side, got "
                        f"{images.shape[1]}x{images.shape[2]}")
-    x = (images * 2.0 - 1.0 - tf.constant(SHIFT)) / tf.constant(SCALE)
+    x = tf.cast(images, self.compute_dtype)
+    x = (x * 2.0 - 1.0 - tf.constant(SHIFT, x.dtype)) / tf.constant(
+        SCALE, x.dtype)
     outputs = []
     for stage in self.stages:
       for op in stage:
@@ -160,8 +164,11 @@ class LPIPS(tf.keras.layers.Layer):
     """LPIPS between two outputs of `features` -> float32 [B]."""
     distance = 0.0
     for first, second, head in zip(features, other_features, self.heads):
-      weighted = tf.nn.conv2d(tf.square(first - second), head, 1, "VALID")
-      distance += tf.reduce_mean(weighted, axis=[1, 2, 3])
+      difference = tf.square(first - second)
+      weighted = tf.nn.conv2d(difference, tf.cast(head, difference.dtype), 1,
+                              "VALID")
+      distance += tf.cast(tf.reduce_mean(weighted, axis=[1, 2, 3]),
+                          tf.float32)
     return distance
 
   def call(self, images, reconstructions):

@@ -12,6 +12,7 @@ where warm-up ends, also within one call and after a resume.
 """
 
 import collections
+import contextlib
 
 import tensorflow as tf
 
@@ -57,6 +58,29 @@ def unpack_inputs(inputs):
                   inputs.get("synthesis_mask"))
   return Inputs(to_float(inputs), None, None)
 
+# Compute precisions of E, G, F, D and the perceptual network in training.
+# "mixed_bfloat16" computes in bfloat16 (AVX-512 BF16 through oneDNN on
+# CPUs that have it) with float32 variables; the quantizer, the entropy
+# model and the losses stay float32, and export and validation run a
+# float32 copy (`inference_model`), so files and figures are those of
+# float32 whichever precision trained the weights.
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+@contextlib.contextmanager
+def _dtype_policy(name):
+  """Keras layers created inside compute in the precision `name`."""
+  previous = tf.keras.mixed_precision.global_policy()
+  tf.keras.mixed_precision.set_global_policy(name)
+  try:
+    yield
+  finally:
+    tf.keras.mixed_precision.set_global_policy(previous)
+
+
+def _to_float32(structure):
+  return tf.nest.map_structure(lambda t: tf.cast(t, tf.float32), structure)
+
 METRICS = ("g_loss", "d_loss", "gan", "feature_matching", "perceptual", "mse",
            "psnr", "bpp")
 
@@ -89,20 +113,31 @@ class GenerativeCompressionModel(tf.keras.Model):
       both float32 [B, H, W, 3] in [0, 1], weighted by
       `config.lambda_perceptual`; default, when that weight is > 0: LPIPS
       with `config.perceptual_network`.
+    precision: one of `PRECISIONS`, the compute precision of the networks
+      in training (variables are float32 either way, so checkpoints do not
+      depend on it).
   """
 
-  def __init__(self, config, perceptual_loss=None, **kwargs):
+  def __init__(self, config, perceptual_loss=None, precision="float32",
+               **kwargs):
     super().__init__(**kwargs)
+    if precision not in PRECISIONS:
+      raise ValueError(f"unknown precision {precision!r}; choose from "
+                       f"{', '.join(PRECISIONS)}")
     self.config = config
-    self.encoder = Encoder(config, name="encoder")
+    self.precision = precision
     self.quantizer = FixedCenterQuantizer(config.centers, name="quantizer")
     self.entropy_model = entropy.entropy_model(config)
-    self.generator = Generator(config, name="generator")
-    self.semantic_encoder = (SemanticEncoder(config, name="semantic_encoder")
-                             if config.mode == "sc" else None)
-    self.discriminator = MultiScaleDiscriminator(config, name="discriminator")
-    if perceptual_loss is None and config.lambda_perceptual > 0:
-      perceptual_loss = LPIPS(config.perceptual_network, name="perceptual")
+    with _dtype_policy(precision):
+      self.encoder = Encoder(config, name="encoder")
+      self.generator = Generator(config, name="generator")
+      self.semantic_encoder = (
+          SemanticEncoder(config, name="semantic_encoder")
+          if config.mode == "sc" else None)
+      self.discriminator = MultiScaleDiscriminator(config,
+                                                   name="discriminator")
+      if perceptual_loss is None and config.lambda_perceptual > 0:
+        perceptual_loss = LPIPS(config.perceptual_network, name="perceptual")
     self.perceptual_loss = perceptual_loss
     self.trackers = {name: tf.keras.metrics.Mean(name=name)
                      for name in METRICS}
@@ -123,6 +158,18 @@ class GenerativeCompressionModel(tf.keras.Model):
     if self.config.mode == "sc":
       inputs["synthesis_mask"] = tf.zeros((1, size, size), tf.bool)
     return inputs
+
+  def inference_model(self):
+    """This model if it computes in float32, else a float32 copy with the
+    current weights (no optimizers): what validation and export run."""
+    if self.precision == "float32":
+      return self
+    copy = GenerativeCompressionModel(self.config)
+    for name in ("encoder", "generator", "semantic_encoder",
+                 "entropy_model", "discriminator"):
+      if getattr(self, name) is not None:
+        getattr(copy, name).set_weights(getattr(self, name).get_weights())
+    return copy
 
   @property
   def generator_variables(self):
@@ -152,7 +199,8 @@ class GenerativeCompressionModel(tf.keras.Model):
     inputs = unpack_inputs(inputs)
     x = inputs.images
     shape = tf.shape(x)
-    w = self.encoder(pad_to_stride(x, STRIDE), training=training)
+    w = tf.cast(self.encoder(pad_to_stride(x, STRIDE), training=training),
+                tf.float32)
     w_hat = self.quantizer(w)
     keep = None
     generator_input = w_hat
@@ -161,15 +209,16 @@ class GenerativeCompressionModel(tf.keras.Model):
       w_hat *= keep
       labels = padded_one_hot_labels(inputs.labels, self.config.num_classes,
                                      STRIDE)
-      generator_input = tf.concat(
-          [w_hat, self.semantic_encoder(labels, training=training)], -1)
+      semantics = tf.cast(self.semantic_encoder(labels, training=training),
+                          tf.float32)
+      generator_input = tf.concat([w_hat, semantics], -1)
     # The rate trains the entropy model at full weight but reaches E only
     # with weight β (β = 0: rate controlled by C and L alone, as the paper).
     bits = self.entropy_model(scale_gradient(w_hat, self.config.beta),
                               keep=keep, training=training)
-    x_hat = self.generator(
+    x_hat = tf.cast(self.generator(
         with_noise(generator_input, self.config.noise_channels),
-        training=training)
+        training=training), tf.float32)
     x_hat = x_hat[:, :shape[1], :shape[2], :]
     pixels = tf.cast(shape[1] * shape[2], tf.float32)
     if keep is None:
@@ -185,7 +234,7 @@ class GenerativeCompressionModel(tf.keras.Model):
     one_hot = None
     if self.config.discriminator_labels:
       one_hot = one_hot_labels(labels, self.config.num_classes)
-    return self.discriminator(images, one_hot, training=True)
+    return _to_float32(self.discriminator(images, one_hot, training=True))
 
   def compile(self, generator_optimizer=None, discriminator_optimizer=None,
               **kwargs):
@@ -252,7 +301,7 @@ class GenerativeCompressionModel(tf.keras.Model):
     if self.perceptual_loss is None:
       perceptual = tf.zeros_like(mse)
     else:
-      perceptual = self.perceptual_loss(x, x_hat)
+      perceptual = tf.cast(self.perceptual_loss(x, x_hat), tf.float32)
     # PSNR of the preserved pixels; an example with none has weight 0.
     fraction = tf.reduce_mean(preserved, axis=[1, 2, 3])
     preserved_mse = mse / tf.maximum(fraction, 1e-6)
