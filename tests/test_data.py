@@ -58,3 +58,60 @@ def test_a_zoomed_out_label_map_keeps_its_classes_and_stays_aligned():
     assert set(np.unique(crop[..., 3])) <= set(range(5))
   agreement = np.mean([c[..., 0] % 5 == c[..., 3] for c in zoomed])
   assert agreement > 0.9
+
+
+def seeded(i):
+  return tf.constant([i, 7], tf.int64)
+
+
+def test_a_seed_fixes_the_crop_and_different_seeds_vary_it():
+  example = tf.constant(ramp(64, 200))
+  first = data.random_crop(example, 32, 2.0, seeded(1)).numpy()
+  np.testing.assert_array_equal(
+      data.random_crop(example, 32, 2.0, seeded(1)).numpy(), first)
+  others = [data.random_crop(example, 32, 2.0, seeded(i)).numpy()
+            for i in range(2, 12)]
+  assert any(not np.array_equal(first, other) for other in others)
+
+
+def test_flip_zoom_and_position_are_drawn_independently():
+  example = tf.constant(ramp(200, 200))
+  draws = []
+  for i in range(200):
+    crop = data.random_crop(example, 32, 3.0, seeded(i)).numpy()[..., 0]
+    flipped = crop[0, 0] > crop[0, -1]
+    draws.append((flipped, column_span(crop[..., None]), crop.min()))
+  flipped, span, start = (np.array(d, float) for d in zip(*draws))
+  assert 0.35 < flipped.mean() < 0.65
+  for other in (span, start):
+    assert abs(np.corrcoef(flipped, other)[0, 1]) < 0.25
+  assert abs(np.corrcoef(span, start)[0, 1]) < 0.5
+
+
+def test_synthesis_boxes_draw_height_and_width_apart():
+  labels = tf.zeros((64, 64), tf.uint8)
+  masks = [data.random_synthesis_mask(labels, 0.0, 1.0, seeded(i)).numpy()
+           for i in range(50)]
+  assert all(m.any() for m in masks)
+  # With one seed for every draw, each box was a square on the diagonal.
+  squares_on_diagonal = [np.array_equal(m, m.T) for m in masks]
+  assert np.mean(squares_on_diagonal) < 0.2
+  np.testing.assert_array_equal(
+      data.random_synthesis_mask(labels, 0.0, 1.0, seeded(3)).numpy(),
+      masks[3])
+
+
+def test_seeded_training_batches_repeat_across_datasets(tmp_path):
+  from PIL import Image
+  for i in range(3):
+    Image.fromarray(np.roll(ramp(80, 90), 7 * i, axis=1)).save(
+        tmp_path / f"{i}.png")
+  paths = sorted(str(p) for p in tmp_path.iterdir())
+  def batches(seed):
+    iterator = iter(data.training_dataset(paths, 32, 2, seed=seed,
+                                          max_zoom_out=2.0))
+    return [next(iterator).numpy() for _ in range(3)]
+  first = batches(5)
+  for a, b in zip(first, batches(5)):
+    np.testing.assert_array_equal(a, b)
+  assert any(not np.array_equal(a, b) for a, b in zip(first, batches(6)))

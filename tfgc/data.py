@@ -190,31 +190,49 @@ def decoded_examples(paths: List[str], max_short_side=0, labels=None):
           decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
+def fresh_seed():
+  """A random seed for the stateless ops below: int64 [2]."""
+  return tf.random.uniform([2], maxval=tf.int64.max, dtype=tf.int64)
+
+
+def split_seed(seed, count):
+  """`count` independent seeds from one: int64 [count, 2]. Every random
+  decision draws from its own, so no two decisions are correlated."""
+  return tf.random.experimental.stateless_split(seed, count)
+
+
+def _uniform_int(seed, low, high):
+  """An int32 uniform in [low, high) drawn from `seed`."""
+  return tf.random.stateless_uniform([], seed, low, high, dtype=tf.int32)
+
+
 def random_synthesis_mask(labels, instance_fraction, box_fraction,
                           seed=None):
   """A training synthesis mask for one crop: bool [H, W], True = synthesise.
 
   With probability `instance_fraction` all pixels of one class present in
   `labels` (uint8 [H, W]); with `box_fraction` a random box of 1/4 to 3/4
-  of each side; otherwise nothing.
+  of each side (height and width, and their offsets, drawn apart);
+  otherwise nothing. `seed`: int64 [2] for the stateless draws (None: a
+  fresh one).
   """
   shape = tf.shape(labels)
-  draw = tf.random.uniform([], seed=seed)
+  seeds = split_seed(fresh_seed() if seed is None else seed, 6)
+  draw = tf.random.stateless_uniform([], seeds[0])
 
   def instance():
     classes = tf.unique(tf.reshape(labels, [-1])).y
-    chosen = tf.random.uniform([], 0, tf.size(classes), tf.int32, seed=seed)
-    return tf.equal(labels, classes[chosen])
+    return tf.equal(labels, classes[_uniform_int(seeds[1], 0,
+                                                 tf.size(classes))])
 
   def box():
-    def span(size):
-      length = tf.random.uniform([], size // 4, 3 * size // 4 + 1, tf.int32,
-                                 seed=seed)
-      start = tf.random.uniform([], 0, size - length + 1, tf.int32,
-                                seed=seed)
+    def span(size, length_seed, start_seed):
+      length = _uniform_int(length_seed, size // 4, 3 * size // 4 + 1)
+      start = _uniform_int(start_seed, 0, size - length + 1)
       inside = tf.range(size)
       return (inside >= start) & (inside < start + length)
-    return span(shape[0])[:, None] & span(shape[1])[None, :]
+    return (span(shape[0], seeds[2], seeds[3])[:, None]
+            & span(shape[1], seeds[4], seeds[5])[None, :])
 
   def nothing():
     return tf.zeros(shape, tf.bool)
@@ -233,14 +251,19 @@ def random_crop(example, crop_size, max_zoom_out=1.0, seed=None):
   source pixels, s uniform in [1, max_zoom_out] (capped by the shorter
   side), which is then downscaled to crop_size: RGB by area averaging, the
   label map by nearest neighbour (it stays a map of the same classes).
+  `seed`: int64 [2] for the stateless draws of zoom, position and flip,
+  each from its own split of it (None: a fresh one).
   Returns uint8 [crop_size, crop_size, C].
   """
   channels = example.shape[-1]
+  zoom_seed, crop_seed, flip_seed = tf.unstack(
+      split_seed(fresh_seed() if seed is None else seed, 3))
   if max_zoom_out > 1:
-    zoom = tf.random.uniform([], 1.0, max_zoom_out, seed=seed)
+    zoom = tf.random.stateless_uniform([], zoom_seed, 1.0, max_zoom_out)
     side = tf.cast(tf.round(crop_size * zoom), tf.int32)
     side = tf.minimum(side, tf.reduce_min(tf.shape(example)[:2]))
-    crop = tf.image.random_crop(example, [side, side, channels], seed=seed)
+    crop = tf.image.stateless_random_crop(example, [side, side, channels],
+                                          crop_seed)
     size = [crop_size, crop_size]
     rgb = tf.image.resize(tf.cast(crop[..., :3], tf.float32), size,
                           method=tf.image.ResizeMethod.AREA)
@@ -251,9 +274,9 @@ def random_crop(example, crop_size, max_zoom_out=1.0, seed=None):
       rgb = tf.concat([rgb, label_map], -1)
     crop = tf.ensure_shape(rgb, [crop_size, crop_size, channels])
   else:
-    crop = tf.image.random_crop(example, [crop_size, crop_size, channels],
-                                seed=seed)
-  return tf.image.random_flip_left_right(crop, seed=seed)
+    crop = tf.image.stateless_random_crop(
+        example, [crop_size, crop_size, channels], crop_seed)
+  return tf.image.stateless_random_flip_left_right(crop, flip_seed)
 
 
 def training_dataset(paths, crop_size, batch_size, seed=None,
@@ -268,6 +291,8 @@ def training_dataset(paths, crop_size, batch_size, seed=None,
   (uint8 [batch, crop, crop]), cropped and flipped together; with
   `synthesis` = (instance fraction, box fraction) (SC) they also hold a
   "synthesis_mask" (bool [batch, crop, crop], `random_synthesis_mask`).
+  Every example draws its crop and mask from its own seed, from a stream
+  seeded by `seed` (None: fresh every run).
   """
   examples = decoded_examples(paths, max_short_side, labels)
   if cache:
@@ -275,16 +300,20 @@ def training_dataset(paths, crop_size, batch_size, seed=None,
   examples = examples.shuffle(len(paths), seed=seed,
                               reshuffle_each_iteration=True)
   examples = examples.repeat()
+  # Pairs of int64 from a seeded stream: one stateless seed per example.
+  seeds = tf.data.Dataset.random(seed=seed).batch(2, drop_remainder=True)
+  examples = tf.data.Dataset.zip((examples, seeds))
 
-  def augment(example):
+  def augment(example, example_seed):
+    crop_seed, mask_seed = tf.unstack(split_seed(example_seed, 2))
     if labels is None:
-      return random_crop(example, crop_size, max_zoom_out, seed)
+      return random_crop(example, crop_size, max_zoom_out, crop_seed)
     stacked = tf.concat([example["image"], example["labels"][..., None]], -1)
-    crop = random_crop(stacked, crop_size, max_zoom_out, seed)
+    crop = random_crop(stacked, crop_size, max_zoom_out, crop_seed)
     augmented = dict(image=crop[..., :3], labels=crop[..., 3])
     if synthesis is not None:
       augmented["synthesis_mask"] = random_synthesis_mask(
-          augmented["labels"], *synthesis, seed=seed)
+          augmented["labels"], *synthesis, seed=mask_seed)
     return augmented
 
   return (examples.map(augment, num_parallel_calls=tf.data.AUTOTUNE,
