@@ -1,5 +1,6 @@
-"""The GC model as a Keras model: E, q, entropy model, G and D, trained
-with the adversarial objective of DESIGN.md §1.
+"""The generative compression model (GC and SC) as a Keras model: E, q,
+entropy model, G (F in SC) and D, trained with the adversarial objective
+of DESIGN.md §1.
 
     L = gan_weight·L_GAN + λ_mse·MSE + λ_fm·FM + λ_p·perceptual + β·bpp
 
@@ -31,9 +32,10 @@ Reconstruction.__doc__ = """Output of `GenerativeCompressionModel.call`.
 
 latents: ŵ, float32 [B, ceil(H/16), ceil(W/16), C] holding centres (zero
   at the positions SC does not transmit).
-bits: rate of ŵ in bits, float32 [B] (noisy upper bound in training,
-  Shannon information otherwise; the range coder's real size is measured
-  on the exported model).
+bits: rate of ŵ in bits, float32 [B]: its information under the entropy
+  model's pmf over the centres, the same in training and inference (ŵ is
+  already discrete); the range coder's real size, within a few bytes of
+  it, is measured on the exported model.
 bits_per_pixel: bits / (H·W), float32 [B].
 images: x̂, float32 [B, H, W, 3] in [0, 1].
 preserved: float32 [B, H, W, 1] in {0, 1}, the pixels whose latents are
