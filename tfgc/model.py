@@ -33,9 +33,10 @@ Reconstruction.__doc__ = """Output of `GenerativeCompressionModel.call`.
 latents: ŵ, float32 [B, ceil(H/16), ceil(W/16), C] holding centres (zero
   at the positions SC does not transmit).
 bits: rate of ŵ in bits, float32 [B]: its information under the entropy
-  model's pmf over the centres, the same in training and inference (ŵ is
-  already discrete); the range coder's real size, within a few bytes of
-  it, is measured on the exported model.
+  model's pmf over the centres. Exact for the factorized prior in training
+  and inference (ŵ is already discrete); the hyperprior's side
+  information z is noisy in training. The range coder's real size is
+  measured on the exported model.
 bits_per_pixel: bits / (H·W), float32 [B].
 images: x̂, float32 [B, H, W, 3] in [0, 1].
 preserved: float32 [B, H, W, 1] in {0, 1}, the pixels whose latents are
