@@ -86,6 +86,9 @@ flags.DEFINE_float("gan_weight", None, "Weight of the LSGAN generator term "
                    "after warm-up (default: preset's).")
 flags.DEFINE_float("beta", None, "β, weight of the rate in bpp (default: "
                    "preset's; 0 = rate set by C and L only).")
+flags.DEFINE_float("weight_average", None, "Decay of the moving average "
+                   "of the E/G weights that validation and export use, e.g. "
+                   "0.999; 0 = none (default: preset's).")
 flags.DEFINE_integer("warmup_steps", None, "Steps of distortion + rate only "
                      "before the adversarial terms (default: preset's).")
 flags.DEFINE_string("checkpoint_dir", None, "Checkpoints; an existing run "
@@ -122,6 +125,7 @@ CONFIG_FLAGS = {"lr": "learning_rate", "latent_channels": "latent_channels",
                 "perceptual_network": "perceptual_network",
                 "gan_weight": "gan_weight", "beta": "beta",
                 "warmup_steps": "warmup_steps", "mode": "mode",
+                "weight_average": "weight_average",
                 "discriminator_labels": "discriminator_labels"}
 
 

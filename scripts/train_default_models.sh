@@ -17,6 +17,13 @@
 #   TFGC_RUNS=~/tfgc-runs/mse50 TFGC_FLAGS=--lambda_mse=50 \
 #     scripts/train_default_models.sh gc-small-c8
 #
+# or continue from another run's checkpoint (networks, D and entropy model;
+# fresh optimizers) instead of stage 1, e.g. at a lower learning rate:
+#
+#   TFGC_RUNS=~/tfgc-runs/lr5e-5 TFGC_FLAGS=--lr=5e-5 \
+#     TFGC_INIT=~/tfgc-runs/v4/gc-small-c8/adversarial/ckpt/best \
+#     scripts/train_default_models.sh gc-small-c8
+#
 # Export a checkpoint of a run (its current stage) while it trains: the one
 # of the lowest LPIPS on the validation photos so far, or the newest:
 #
@@ -72,7 +79,9 @@ main() {
   # On a machine without the run directory, the bundled model of this name
   # replaces stage 1: stage 2 continues from it (with fresh optimizers).
   init_from=$run/ckpt
-  if [ ! -d "$run/ckpt" ] && [ -d "tfgc/models/$name" ]; then
+  if [ -n "${TFGC_INIT:-}" ]; then
+    init_from=$TFGC_INIT
+  elif [ ! -d "$run/ckpt" ] && [ -d "tfgc/models/$name" ]; then
     init_from=tfgc/models/$name
   elif [ ! -f "$run/warmup/export/saved_model.pb" ]; then
     .venv/bin/python train.py $common --steps=5000 --warmup_steps=5000 \

@@ -74,6 +74,9 @@ class Config:
     warmup_steps: steps with the adversarial terms switched off.
     learning_rate: Adam step size of both optimizers.
     adam_beta_1: Adam β1 of both optimizers.
+    weight_average: decay of an exponential moving average of the E, G, F
+      and entropy-model weights, which validation and export then use
+      instead of the latest weights; 0 = none (`tfgc.weight_average`).
   """
 
   name: str = "custom"
@@ -103,6 +106,7 @@ class Config:
   warmup_steps: int = 0
   learning_rate: float = 2e-4
   adam_beta_1: float = 0.5
+  weight_average: float = 0.0
 
   def __post_init__(self):
     self.validate()
@@ -155,6 +159,7 @@ class Config:
     need(self.warmup_steps >= 0, "warmup_steps must be >= 0")
     need(self.learning_rate > 0, "learning_rate must be > 0")
     need(0 <= self.adam_beta_1 < 1, "adam_beta_1 must be in [0, 1)")
+    need(0 <= self.weight_average < 1, "weight_average must be in [0, 1)")
 
   @property
   def num_centers(self) -> int:

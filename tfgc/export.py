@@ -217,9 +217,10 @@ def parameter_counts(model):
 def export(model, export_dir):
   """Writes the SavedModels and model.json to `export_dir`; returns the id.
 
-  The weights exported are the model's current ones (the coder is a fresh
-  snapshot), so export after training. A model trained in mixed precision
-  is exported as its float32 copy.
+  The weights exported are the model's current ones, or their average if
+  its config keeps one (the coder is a fresh snapshot), so export after
+  training. A model trained in mixed precision is exported as its float32
+  copy.
   """
   model = model.inference_model()
   codec = CodecModule(model, "")

@@ -24,6 +24,7 @@ from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
                            SemanticEncoder, latent_keep_mask, one_hot_labels,
                            pad_to_stride, padded_one_hot_labels, with_noise)
 from tfgc.quantizer import FixedCenterQuantizer
+from tfgc.weight_average import WeightAverage
 
 Reconstruction = collections.namedtuple(
     "Reconstruction",
@@ -151,6 +152,11 @@ class GenerativeCompressionModel(tf.keras.Model):
     self(dummy)
     unpacked = unpack_inputs(dummy)
     self.discriminate(unpacked.images, unpacked.labels)
+    # Without an average the model tracks no such object, so checkpoints
+    # of runs without one keep their layout.
+    self.weight_average = (
+        WeightAverage(self.generator_variables, config.weight_average)
+        if config.weight_average > 0 else None)
 
   def dummy_inputs(self, size=STRIDE):
     """A batch of one blank size x size input of this model's kind."""
@@ -163,15 +169,20 @@ class GenerativeCompressionModel(tf.keras.Model):
     return inputs
 
   def inference_model(self):
-    """This model if it computes in float32, else a float32 copy with the
-    current weights (no optimizers): what validation and export run."""
-    if self.precision == "float32":
+    """What validation and export run: this model if it computes in
+    float32 and keeps no weight average, else a float32 copy (no
+    optimizers, sharing the perceptual loss) with the current weights, or
+    with the averaged ones where the config keeps an average."""
+    if self.precision == "float32" and self.weight_average is None:
       return self
-    copy = GenerativeCompressionModel(self.config)
+    copy = GenerativeCompressionModel(self.config,
+                                      perceptual_loss=self.perceptual_loss)
     for name in ("encoder", "generator", "semantic_encoder",
                  "entropy_model", "discriminator"):
       if getattr(self, name) is not None:
         getattr(copy, name).set_weights(getattr(self, name).get_weights())
+    if self.weight_average is not None:
+      self.weight_average.copy_to(copy.generator_variables)
     return copy
 
   @property
@@ -349,6 +360,8 @@ class GenerativeCompressionModel(tf.keras.Model):
     variables = self.generator_variables
     self.generator_optimizer.apply_gradients(
         zip(g_tape.gradient(g_loss, variables), variables))
+    if self.weight_average is not None:
+      self.weight_average.update()
     if adversarial:
       # d_tape differentiates only w.r.t. D's variables, so x̂ acts as the
       # stop_gradient'ed input of the discriminator update.
