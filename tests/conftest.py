@@ -37,11 +37,12 @@ def tiny_export(tmp_path_factory):
   return path
 
 
-def run_python(code, *args, check=True):
-  """Runs `code` in a fresh Python process; returns the CompletedProcess."""
+def run_python(code, *args, check=True, timeout=600):
+  """Runs `code` in a fresh Python process; returns the CompletedProcess
+  (subprocess.TimeoutExpired after `timeout` seconds)."""
   env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
   result = subprocess.run([sys.executable, "-c", code, *args], env=env,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=timeout)
   if check and result.returncode:
     raise AssertionError(f"subprocess failed:\n{result.stderr[-3000:]}")
   return result

@@ -1,5 +1,6 @@
 """compress.py and tfgc.codec: round trips, every error path, no leftovers."""
 
+import dataclasses
 import json
 import os
 import random
@@ -145,6 +146,72 @@ def test_random_mutations_give_a_clean_error_or_an_image(tiny_codec,
     decoded += 1
     assert image.shape == (37, 53, 3)
   assert decoded < 10  # Only mutations that leave the bytes unchanged.
+
+
+def with_sections(data, **replace):
+  """`data` with sections replaced by index (`s0=b"..."`), CRC valid."""
+  parsed = bitstream.parse(data)
+  sections = list(parsed.sections)
+  for key, value in replace.items():
+    sections[int(key[1:])] = value
+  return bitstream.serialize(dataclasses.replace(parsed,
+                                                 sections=tuple(sections)))
+
+
+# A truncated string is often the valid encoding of other symbols (the
+# coder drops trailing zero bytes): the mutation test covers it.
+LATENT_DAMAGE = {
+    "empty": lambda s: b"",
+    "padded": lambda s: s + b"\x00",
+    "overwritten with 0xFF": lambda s: b"\xff" * len(s),
+    "one byte more of 0xFF": lambda s: s + b"\xff",
+}
+
+
+@pytest.mark.parametrize("damage", LATENT_DAMAGE)
+def test_a_damaged_latent_string_under_a_valid_crc_is_refused(
+    tiny_codec, valid_bitstream, damage):
+  latent = bitstream.parse(valid_bitstream).sections[0]
+  with pytest.raises(TfgcError, match="corrupt bitstream"):
+    tiny_codec.decompress(with_sections(
+        valid_bitstream, s0=LATENT_DAMAGE[damage](latent)))
+
+
+def test_a_side_string_beside_a_factorized_prior_is_refused(tiny_codec,
+                                                           valid_bitstream):
+  with pytest.raises(TfgcError, match="side string"):
+    tiny_codec.decompress(with_sections(valid_bitstream, s1=b"\x00"))
+
+
+def test_payload_mutations_under_a_valid_crc_give_an_error_or_an_image(
+    tiny_codec, valid_bitstream):
+  latent = bitstream.parse(valid_bitstream).sections[0]
+  rng = random.Random(1)
+  decoded = 0
+  for _ in range(200):
+    mutated = bytearray(latent)
+    for _ in range(rng.randint(1, 3)):
+      mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+    try:
+      image = tiny_codec.decompress(with_sections(valid_bitstream,
+                                                  s0=bytes(mutated)))
+    except TfgcError:
+      continue
+    decoded += 1
+    assert image.shape == (37, 53, 3)
+  assert decoded < 200
+
+
+def test_the_codec_decodes_the_pixels_of_the_exports_own_decoder(
+    tiny_export, tiny_codec, valid_bitstream):
+  import tensorflow as tf
+  parsed = bitstream.parse(valid_bitstream)
+  own = tf.saved_model.load(tiny_export).signatures["decompress"](
+      latent_string=tf.constant(parsed.sections[0]),
+      side_string=tf.constant(parsed.sections[1]),
+      image_shape=tf.constant([parsed.height, parsed.width]),
+      seed=tf.constant(0))["image"].numpy()
+  np.testing.assert_array_equal(tiny_codec.decompress(valid_bitstream), own)
 
 
 def test_a_bitstream_from_another_model_names_it(tiny_codec, valid_bitstream):

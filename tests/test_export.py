@@ -5,10 +5,12 @@ import os
 import shutil
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from conftest import run_python
-from tfgc import export
+from tfgc import bitstream, codec, export
+from tfgc.errors import TfgcError
 
 IMAGE_37x53 = "np.random.default_rng(7).integers(0, 256, (37, 53, 3), np.uint8)"
 
@@ -165,16 +167,34 @@ def test_model_json_records_id_config_and_parameters(tiny_export):
       description["model_id"]
 
 
-def test_hyperprior_model_round_trips(tmp_path):
+@pytest.fixture(scope="module")
+def hyperprior_export(tmp_path_factory):
   from tfgc.config import preset
   from tfgc.model import GenerativeCompressionModel
+  path = str(tmp_path_factory.mktemp("hyperprior_export"))
   export.export(GenerativeCompressionModel(
-      preset("tiny").replace(entropy_model="hyperprior")), str(tmp_path))
-  model = load(str(tmp_path))
+      preset("tiny").replace(entropy_model="hyperprior")), path)
+  return path
+
+
+def test_hyperprior_model_round_trips(hyperprior_export):
+  model = load(hyperprior_export)
   strings = model.signatures["compress"](image=tf.constant(image_37x53()))
   assert len(strings["side_string"].numpy()) > 0
   decoded = model.signatures["decompress"](**strings)["image"].numpy()
   assert decoded.shape == (37, 53, 3)
+
+
+def test_a_hyperprior_export_refuses_a_damaged_latent_string(
+    hyperprior_export):
+  from test_compress import with_sections
+  model = codec.load(hyperprior_export)
+  data = model.compress(image_37x53())
+  latent = bitstream.parse(data).sections[0]
+  assert model.decompress(data).shape == (37, 53, 3)
+  for damaged in (b"", latent + b"\x00", b"\xff" * len(latent)):
+    with pytest.raises(TfgcError, match="corrupt bitstream"):
+      model.decompress(with_sections(data, s0=damaged))
 
 
 def test_any_size_round_trips_to_its_own_size(tiny_export):

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 import compress
+from conftest import run_python
 from tfgc import codec, demo, metrics, models
 
 SHIPPED = ("gc-small-c4", "gc-small-c8", "sc-small-c8")
@@ -121,3 +122,23 @@ def test_decompress_finds_the_bundled_model_that_wrote_the_file(photo,
   assert np.asarray(Image.open(decoded)).shape == (64, 96, 3)
   assert models.find(codec.info(encoded.read_bytes())["model_id"]) == (
       "gc-small-c4")
+
+
+def test_a_latent_string_of_0xff_bytes_is_refused_at_once():
+  # TFC's own decoder follows its escape symbol into a loop that never ends
+  # on this string (a 256x256 GC file of the bundled model); the process
+  # is the test's timeout.
+  result = run_python("""
+import dataclasses
+import numpy as np
+from tfgc import bitstream, codec
+from tfgc.errors import TfgcError
+model = codec.load("gc-small-c8")
+parsed = bitstream.parse(model.compress(np.zeros((256, 256, 3), np.uint8)))
+try:
+  model.decompress(bitstream.serialize(dataclasses.replace(
+      parsed, sections=(b"\\xff" * 2000, b""))))
+except TfgcError as e:
+  print(e)
+""", timeout=120)
+  assert "corrupt bitstream" in result.stdout

@@ -8,9 +8,10 @@ import pytest
 import tensorflow as tf
 
 import compress
-from test_compress import assert_clean_failure, cli
+from test_compress import assert_clean_failure, cli, with_sections
 from tfgc import bitstream, codec, export
 from tfgc.config import preset
+from tfgc.errors import TfgcError
 from tfgc.labeller import cluster_labels
 from tfgc.model import GenerativeCompressionModel
 from tfgc.networks import latent_keep_mask
@@ -114,6 +115,22 @@ def test_everything_synthesised_still_decodes(sc_codec, scene):
   data = sc_codec.compress(image, labels, synthesize=range(CLASSES))
   assert codec.info(data)["latent_bytes"] == 0
   assert sc_codec.decompress(data).shape == image.shape
+
+
+def test_a_latent_mask_that_disagrees_with_the_latent_string_is_handled(
+    sc_codec, scene):
+  image, labels = scene
+  data = sc_codec.compress(image, labels, synthesize=[1])
+  from tfgc import labelmaps
+  none_kept = with_sections(data, s3=labelmaps.encode_mask(
+      np.zeros((8, 12), np.uint8)))
+  with pytest.raises(TfgcError, match="corrupt bitstream"):
+    sc_codec.decompress(none_kept)
+  # More positions than were coded: the string is also the encoding of its
+  # symbols followed by zero symbols (the coder drops trailing zero bytes).
+  all_kept = with_sections(data, s3=labelmaps.encode_mask(
+      np.ones((8, 12), np.uint8)))
+  assert sc_codec.decompress(all_kept).shape == image.shape
 
 
 def psnr_where(a, b, mask):

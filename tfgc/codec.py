@@ -83,9 +83,19 @@ class Codec:
     self.mode = config["mode"]
     self.num_classes = config.get("num_classes", 0)
     self.standin_labels = config.get("standin_labels", False)
+    self.latent_channels = config["latent_channels"]
     self._model = tf.saved_model.load(path)
     self._compress = self._model.signatures["compress"]
     self._decompress = self._model.signatures["decompress"]
+    self._synthesize = self._model.signatures["synthesize"]
+    # A factorized prior's tables are all its strings need: decoding them
+    # here (strictly, see `entropy.decode_support_symbols`) protects
+    # exports made before their own decoder was strict. A hyperprior's
+    # tables depend on the side string: its exports decode themselves.
+    self._latent_tables = None
+    if config["entropy_model"] == "factorized":
+      latent_model = self._model.coder.latent_model
+      self._latent_tables = (latent_model._cdf, latent_model._cdf_offset)  # pylint: disable=protected-access
 
   def compress(self, image, labels=None, synthesize=None, preserve=None,
                class_names=None):
@@ -176,24 +186,48 @@ class Codec:
                        f"{self.model_id}; pass that model with --model")
     tf = self._tf
     latent, side = parsed.sections[:2]
+    if side and self._latent_tables is not None:
+      raise TfgcError("corrupt bitstream: a side string, which this model's "
+                      "factorized prior never writes")
+    latent_shape = (-(-parsed.height // STRIDE), -(-parsed.width // STRIDE))
     inputs = dict(
-        latent_string=tf.constant(latent), side_string=tf.constant(side),
         image_shape=tf.constant([parsed.height, parsed.width], tf.int32),
         seed=tf.constant(seed, tf.int32))
+    latent_mask = None
     if self.mode == "sc":
       labels = labelmaps.decode_label_map(
           parsed.sections[2], (parsed.height, parsed.width), self.num_classes)
-      latent_mask = labelmaps.decode_mask(
-          parsed.sections[3], (-(-parsed.height // STRIDE),
-                               -(-parsed.width // STRIDE)))
+      latent_mask = labelmaps.decode_mask(parsed.sections[3], latent_shape)
       inputs.update(labels=tf.constant(labels),
                     latent_mask=tf.constant(latent_mask, tf.uint8))
     try:
-      image = self._decompress(**inputs)["image"]
+      if self._latent_tables is None:
+        image = self._decompress(latent_string=tf.constant(latent),
+                                 side_string=tf.constant(side), **inputs)
+      else:
+        symbols = self._latent_symbols(latent, latent_shape, latent_mask)
+        image = self._synthesize(symbols=tf.constant(symbols), **inputs)
     except tf.errors.OpError:
       raise TfgcError("corrupt bitstream: the entropy-coded payload does not "
                       "decode") from None
-    return image.numpy()
+    return image["image"].numpy()
+
+  def _latent_symbols(self, latent, latent_shape, latent_mask=None):
+    """A factorized prior's latent string -> int32 [h, w, C] symbols, 0
+    where `latent_mask` (uint8 [h, w]) is 0; InvalidArgumentError if the
+    string is corrupt."""
+    from tfgc.entropy import decode_support_symbols
+    strings = self._tf.constant([latent])
+    if latent_mask is None:
+      shape = latent_shape + (self.latent_channels,)
+      return decode_support_symbols(strings, *self._latent_tables,
+                                    shape)[0].numpy()
+    kept = latent_mask > 0
+    symbols = np.zeros(latent_shape + (self.latent_channels,), np.int32)
+    symbols[kept] = decode_support_symbols(
+        strings, *self._latent_tables,
+        (int(kept.sum()), self.latent_channels))[0].numpy()
+    return symbols
 
 
 def load(model=None, max_pixels=DEFAULT_MAX_PIXELS):

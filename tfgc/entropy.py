@@ -85,6 +85,63 @@ def support_tables(pmf, first_center):
   return tf.concat(cdfs, 0), cdf_offset
 
 
+def decode_support_symbols(strings, cdf, cdf_offset, shape, indexes=None):
+  """Range-decodes strings coded under `support_tables`, refusing any
+  string that is not exactly the encoding of what it decodes to.
+
+  TFC's own decoder follows an escape symbol (which the encoder never
+  writes here) into an Elias-gamma loop that a crafted string keeps going
+  for ever; with the tables' precision marker made positive the escape is a
+  plain symbol, so decoding is bounded by the number of symbols. A string
+  holding an escape, or whose decoded symbols re-encode to other bytes
+  (an empty, padded or overwritten string, say), raises
+  `tf.errors.InvalidArgumentError`. A string cut short is often the valid
+  encoding of other symbols (the coder drops trailing zero bytes).
+
+  Args:
+    strings: string [B], one coded string per batch element.
+    cdf, cdf_offset: tables from `support_tables`, int32 [N * (L + 3)] and
+      int32 [N] (L centres: marker, L + 2 cumulative counts per row).
+    shape: int32 [k], the symbols' shape per string. Without `indexes` the
+      last axis cycles through the N tables (one per channel).
+    indexes: int32 [B, *shape], the table of each symbol, or None.
+
+  Returns:
+    int32 [B, *shape]: the symbols (the centres' values).
+  """
+  rows = tf.reshape(cdf, [tf.shape(cdf_offset)[0], -1])
+  escape = tf.shape(rows)[1] - 3
+  tables = tf.concat([tf.abs(rows[:, :1]), rows[:, 1:]], 1)
+  decoder = tfc.create_range_decoder(strings, tables)
+  encoder = tfc.create_range_encoder(tf.shape(strings), tables)
+  if indexes is None:
+    _, symbols = tfc.entropy_decode_channel(decoder, shape, tf.int32)
+    encoder = tfc.entropy_encode_channel(encoder, symbols)
+    offsets = cdf_offset
+  else:
+    _, symbols = tfc.entropy_decode_index(decoder, indexes, shape, tf.int32)
+    encoder = tfc.entropy_encode_index(encoder, indexes, symbols)
+    offsets = tf.gather(cdf_offset, indexes)
+  canonical = tf.logical_and(
+      tf.reduce_all(symbols < escape),
+      tf.reduce_all(tf.equal(tfc.entropy_encode_finalize(encoder), strings)))
+  # The message only: the strings' bytes are not text.
+  with tf.control_dependencies([tf.debugging.Assert(canonical, [
+      "corrupt string: not the encoding of symbols of the tables"])]):
+    return symbols + offsets
+
+
+class SupportBatchedModel(tfc.ContinuousBatchedEntropyModel):
+  """TFC's batched coder with `support_tables` and a strict decoder."""
+
+  def decompress(self, strings, broadcast_shape):
+    """strings string [B], broadcast_shape int32 [k] -> float32
+    [B, *broadcast_shape, C] (see `decode_support_symbols`)."""
+    shape = tf.concat([broadcast_shape, self.prior_shape_tensor], 0)
+    return tf.cast(decode_support_symbols(strings, self.cdf, self.cdf_offset,
+                                          shape), self.bottleneck_dtype)
+
+
 def _kept_positions(keep):
   """keep float32 [1, h, w, 1] -> int64 [N, 2] row-major kept positions."""
   return tf.where(keep[0, :, :, 0] > 0)
@@ -205,7 +262,7 @@ class FactorizedCoder(tf.Module):
     super().__init__(name="factorized_coder")
     cdf, cdf_offset = support_tables(
         _support_pmf(layer.prior, layer.centers), layer.centers[0])
-    self.latent_model = tfc.ContinuousBatchedEntropyModel(
+    self.latent_model = SupportBatchedModel(
         prior_shape=(layer.channels,), coding_rank=3, compression=True,
         cdf=cdf, cdf_offset=cdf_offset, offset_heuristic=False,
         bottleneck_dtype=tf.float32)
@@ -231,7 +288,8 @@ class FactorizedCoder(tf.Module):
 
 
 class SupportIndexedGaussianModel(tfc.LocationScaleIndexedEntropyModel):
-  """TFC's indexed Gaussian coder with tables restricted to the centres."""
+  """TFC's indexed Gaussian coder with `support_tables` and a strict
+  decoder."""
 
   def __init__(self, centers):
     self._support = tuple(centers)
@@ -243,9 +301,22 @@ class SupportIndexedGaussianModel(tfc.LocationScaleIndexedEntropyModel):
     return support_tables(_support_pmf(prior, self._support),
                           self._support[0])
 
+  def decompress(self, strings, scale_indexes):
+    """strings string [B], scale_indexes float [B, ...] -> float32 of
+    scale_indexes' shape (see `decode_support_symbols`)."""
+    indexes = self._flatten_indexes(self._normalize_indexes(scale_indexes))
+    symbols = decode_support_symbols(strings, self.cdf, self.cdf_offset,
+                                     tf.shape(indexes)[1:], indexes)
+    return tf.cast(tf.reshape(symbols, tf.shape(scale_indexes)),
+                   self.bottleneck_dtype)
+
 
 class HyperpriorCoder(tf.Module):
-  """Range coder for ŵ and z under a snapshot of a hyperprior."""
+  """Range coder for ŵ and z under a snapshot of a hyperprior.
+
+  ŵ is decoded strictly; z, whose values are not confined to a support,
+  with TFC's own decoder, which a crafted side string can keep busy.
+  """
 
   def __init__(self, layer):
     super().__init__(name="hyperprior_coder")

@@ -398,7 +398,8 @@ def main(argv):
   parser.add_argument("--bpps", default=",".join(map(str, DEFAULT_GRID)),
                       help="the codecs' grid of target rates, bpp")
   parser.add_argument("--lpips", default=",".join(LPIPS_NETS),
-                      help="LPIPS networks: alexnet, vgg16 or both")
+                      help="comma-separated LPIPS networks from "
+                           f"{','.join(LPIPS_NETS)} (default: all)")
   parser.add_argument("--crop", type=int, default=256,
                       help="side of the report's centre crops, pixels")
   parser.add_argument("--score_cache", default=None,
