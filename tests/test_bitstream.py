@@ -73,3 +73,25 @@ def test_serialize_refuses_impossible_fields():
                                   (b"", b"")))
   with pytest.raises(ValueError):
     bitstream.serialize(Bitstream("0123456789abcdef", "gc", 5, 5, (b"",)))
+
+
+def with_checksum(body):
+  return bytes(body) + struct.pack(">I", zlib.crc32(bytes(body)))
+
+
+@pytest.mark.parametrize("field, offset", [("width", 14), ("height", 16)])
+def test_a_varint_not_in_its_shortest_form_is_refused(field, offset):
+  # 768 = 0x80 0x06, 512 = 0x80 0x04: a third, empty byte encodes the same.
+  body = bytearray(bitstream.serialize(EXAMPLE)[:-4])
+  body[offset + 1] |= 0x80
+  body.insert(offset + 2, 0x00)
+  with pytest.raises(BitstreamError, match=f"{field}.*shortest form"):
+    bitstream.parse(with_checksum(body))
+
+
+def test_a_section_length_not_in_its_shortest_form_is_refused():
+  body = bytearray(bitstream.serialize(EXAMPLE)[:-4])
+  empty_section_length = len(body) - 1
+  body[empty_section_length:] = b"\x80\x00"
+  with pytest.raises(BitstreamError, match="section 1.*shortest form"):
+    bitstream.parse(with_checksum(body))

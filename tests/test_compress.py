@@ -229,6 +229,17 @@ def test_a_header_declaring_a_huge_image_is_refused(tiny_codec):
     tiny_codec.decompress(huge)
 
 
+def test_a_side_beyond_the_format_is_refused_before_encoding(tiny_codec):
+  with pytest.raises(TfgcError, match="up to 65535 pixels"):
+    tiny_codec.compress(np.zeros((1, 65536, 3), np.uint8))
+
+
+def test_a_codec_without_a_pixel_limit_compresses(tiny_export):
+  unlimited = codec.load(tiny_export, max_pixels=None)
+  data = unlimited.compress(np.zeros((20, 30, 3), np.uint8))
+  assert unlimited.decompress(data).shape == (20, 30, 3)
+
+
 def test_inputs_that_would_share_an_output_are_refused(tmp_path, capsys):
   for name in ("a.png", "a.jpg"):
     Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / name)

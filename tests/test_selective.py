@@ -1,6 +1,7 @@
 """Selective compression (SC) end to end with tiny models: rates, what is
 transmitted, label maps in the bitstream, quality of preserved regions."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -131,6 +132,39 @@ def test_a_latent_mask_that_disagrees_with_the_latent_string_is_handled(
   all_kept = with_sections(data, s3=labelmaps.encode_mask(
       np.ones((8, 12), np.uint8)))
   assert sc_codec.decompress(all_kept).shape == image.shape
+
+
+def webp_header_declaring(width, height):
+  """The first bytes of a lossless WebP of width x height: no pixels."""
+  import struct
+  payload = b"\x2f" + struct.pack("<I", (width - 1) | ((height - 1) << 14))
+  chunk = b"VP8L" + struct.pack("<I", len(payload) + 16) + payload
+  return (b"RIFF" + struct.pack("<I", 4 + len(chunk) + 16) + b"WEBP" + chunk
+          + bytes(16))
+
+
+def test_a_label_map_declaring_a_huge_webp_is_a_clean_error(sc_codec,
+                                                            scene):
+  image, labels = scene
+  data = sc_codec.compress(image, labels, synthesize=[1])
+  bomb = b"\x10" + webp_header_declaring(16383, 16383)
+  with pytest.raises(TfgcError, match="label map does not decode"):
+    sc_codec.decompress(with_sections(data, s2=bomb))
+
+
+def test_a_file_whose_mode_is_not_its_models_is_refused(
+    sc_codec, scene, tiny_export, tmp_path):
+  image, labels = scene
+  sc_file = bitstream.parse(sc_codec.compress(image, labels))
+  gc_codec = codec.load(tiny_export)
+  gc_file = bitstream.parse(gc_codec.compress(image))
+  as_gc = dataclasses.replace(sc_file, mode="gc",
+                              sections=sc_file.sections[:2])
+  as_sc = dataclasses.replace(gc_file, mode="sc",
+                              sections=gc_file.sections + sc_file.sections[2:])
+  for model, relabelled in ((sc_codec, as_gc), (gc_codec, as_sc)):
+    with pytest.raises(TfgcError, match="corrupt bitstream: mode"):
+      model.decompress(bitstream.serialize(relabelled))
 
 
 def psnr_where(a, b, mask):

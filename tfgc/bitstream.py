@@ -93,6 +93,9 @@ class _Reader:
       byte = self.take(1, what)[0]
       value |= (byte & 0x7F) << shift
       if not byte & 0x80:
+        if shift and not byte:
+          raise BitstreamError(f"malformed {what} (not in its shortest "
+                               "form)")
         if value > limit:
           raise BitstreamError(f"{what} {value} exceeds the limit {limit}")
         return value
@@ -126,8 +129,9 @@ def parse(data, max_pixels=None):
   """bytes -> Bitstream, after validating everything.
 
   Raises BitstreamError for a wrong magic, an unknown version or mode, a
-  size outside the limits (or above `max_pixels`), lengths that do not add
-  up to the file, or a checksum mismatch.
+  size outside the limits (or above `max_pixels`), a varint not in its
+  shortest form, lengths that do not add up to the file, or a checksum
+  mismatch.
   """
   data = bytes(data)
   if len(data) < len(MAGIC) or data[:len(MAGIC)] != MAGIC:

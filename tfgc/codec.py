@@ -118,9 +118,12 @@ class Codec:
       raise TfgcError(f"expected a uint8 [H, W, 3] image, got "
                       f"{image.dtype} {list(image.shape)}")
     height, width = image.shape[:2]
-    if height * width > self.max_pixels:
+    if self.max_pixels is not None and height * width > self.max_pixels:
       raise TfgcError(f"{width}x{height} exceeds the limit of "
                       f"{self.max_pixels} pixels")
+    if max(height, width) > bitstream.MAX_SIDE:
+      raise TfgcError(f"{width}x{height}: the .tfgc format holds sides of "
+                      f"up to {bitstream.MAX_SIDE} pixels; crop the image")
     tf = self._tf
     if self.mode != "sc":
       if any(a is not None for a in (labels, synthesize, preserve)):
@@ -184,6 +187,10 @@ class Codec:
     if parsed.model_id != self.model_id:
       raise ModelError(f"bitstream was made by model {parsed.model_id}, not "
                        f"{self.model_id}; pass that model with --model")
+    if parsed.mode != self.mode:
+      raise bitstream.BitstreamError(
+          f"corrupt bitstream: mode {parsed.mode.upper()}, but model "
+          f"{self.model_id} codes {self.mode.upper()}")
     tf = self._tf
     latent, side = parsed.sections[:2]
     if side and self._latent_tables is not None:

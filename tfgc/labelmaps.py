@@ -15,6 +15,7 @@ count in the reported bpp.
 """
 
 import io
+import warnings
 import zlib
 
 import numpy as np
@@ -164,12 +165,15 @@ def decode_label_map(data, size, num_classes):
     raise LabelMapError("corrupt bitstream: bad label map cell size")
   cells = (-(-size[0] // cell), -(-size[1] // cell))
   try:
-    with Image.open(io.BytesIO(data[1:]), formats=["WEBP"]) as image:
-      if (image.height, image.width) != cells:
-        raise LabelMapError("corrupt bitstream: the label map's size is not "
-                            "the image's")
-      rgb = np.asarray(image.convert("RGB"))
-  except (OSError, ValueError, SyntaxError):
+    with warnings.catch_warnings():
+      warnings.simplefilter("error", Image.DecompressionBombWarning)
+      with Image.open(io.BytesIO(data[1:]), formats=["WEBP"]) as image:
+        if (image.height, image.width) != cells:
+          raise LabelMapError("corrupt bitstream: the label map's size is "
+                              "not the image's")
+        rgb = np.asarray(image.convert("RGB"))
+  except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
+          Image.DecompressionBombWarning):
     raise LabelMapError("corrupt bitstream: the label map does not "
                         "decode") from None
   gray = rgb[..., 0]
