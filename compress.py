@@ -33,7 +33,7 @@ from tfgc import codec as codec_lib  # noqa: E402
 from tfgc import data, labelmaps, models  # noqa: E402
 from tfgc.errors import TfgcError  # noqa: E402
 from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
-                         save_png)
+                         check_output, require_regular_file, save_png)
 
 PROGRAM = "compress.py"
 
@@ -113,6 +113,7 @@ def _replace_suffix(path, suffix):
 
 
 def _read(path):
+  require_regular_file(path)
   try:
     with open(path, "rb") as f:
       return f.read()
@@ -192,11 +193,15 @@ def _selection(args, jobs):
 def run_compress(args):
   jobs = _jobs(args.inputs, data.list_files, ".tfgc")
   selection = _selection(args, jobs)
+  if len(jobs) == 1:  # Fail fast, before loading a model.
+    require_regular_file(jobs[0][0])
+    check_output(jobs[0][1], args.overwrite)
   codec = codec_lib.load(args.model, args.max_pixels)
 
   def work(source, target):
+    check_output(target, args.overwrite)
+    encoded = codec.compress(source, **selection)
     with atomic_output(target, args.overwrite) as temporary:
-      encoded = codec.compress(source, **selection)
       with open(temporary, "wb") as f:
         f.write(encoded)
     return codec_lib.info(encoded)
@@ -208,6 +213,7 @@ def run_decompress(args):
                ".png")
   if len(jobs) == 1:  # Fail fast, before loading a model.
     codec_lib.info(_read(jobs[0][0]), args.max_pixels)
+    check_output(jobs[0][1], args.overwrite)
   loaded = {}
 
   def model_for(model_id):

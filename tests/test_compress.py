@@ -240,6 +240,25 @@ def test_a_codec_without_a_pixel_limit_compresses(tiny_export):
   assert unlimited.decompress(data).shape == (20, 30, 3)
 
 
+@pytest.mark.parametrize("command", ["compress", "decompress"])
+def test_a_fifo_input_is_refused_before_any_model_loads(tmp_path, capsys,
+                                                        command):
+  fifo = tmp_path / ("photo.png" if command == "compress" else "photo.tfgc")
+  os.mkfifo(fifo)
+  assert compress.main([command, str(fifo), "--model", "no-such-model"]) == 1
+  assert "not a regular file" in capsys.readouterr().err
+
+
+def test_an_output_in_a_missing_folder_is_named_before_any_model_loads(
+    tmp_path, capsys):
+  source = tmp_path / "a.png"
+  Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(source)
+  assert compress.main(["compress", str(source),
+                        str(tmp_path / "missing" / "a.tfgc"),
+                        "--model", "no-such-model"]) == 1
+  assert "no such folder" in capsys.readouterr().err
+
+
 def test_inputs_that_would_share_an_output_are_refused(tmp_path, capsys):
   for name in ("a.png", "a.jpg"):
     Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / name)

@@ -83,3 +83,54 @@ def test_atomic_output_respects_overwrite(tmp_path):
   with images.atomic_output(str(target), overwrite=True) as temporary:
     open(temporary, "wb").write(b"new")
   assert target.read_bytes() == b"new"
+
+
+def test_atomic_output_never_replaces_a_file_created_meanwhile(tmp_path):
+  target = tmp_path / "out.bin"
+  with pytest.raises(TfgcError, match="exists"):
+    with images.atomic_output(str(target)) as temporary:
+      open(temporary, "wb").write(b"ours")
+      target.write_bytes(b"another process's")  # Between check and move.
+  assert target.read_bytes() == b"another process's"
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+def test_atomic_output_has_the_permissions_of_a_new_file(tmp_path):
+  import os
+  previous = os.umask(0o027)
+  try:
+    with images.atomic_output(str(tmp_path / "out.bin")) as temporary:
+      open(temporary, "wb").write(b"x")
+  finally:
+    os.umask(previous)
+  assert (tmp_path / "out.bin").stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize("name, message", [
+    ("missing/out.bin", "no such folder"),
+    ("folder", "is a folder"),
+])
+def test_atomic_output_names_an_impossible_output(tmp_path, name, message):
+  (tmp_path / "folder").mkdir()
+  with pytest.raises(TfgcError, match=message):
+    with images.atomic_output(str(tmp_path / name), overwrite=True):
+      pass
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+def test_atomic_output_turns_a_full_disk_into_an_error_naming_the_output(
+    tmp_path):
+  import errno
+  target = tmp_path / "out.bin"
+  with pytest.raises(TfgcError, match=f"{target}: cannot write .no space"):
+    with images.atomic_output(str(target)):
+      raise OSError(errno.ENOSPC, "No space left on device")
+  assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fifo_is_refused_without_reading_it(tmp_path):
+  import os
+  fifo = tmp_path / "photo.png"
+  os.mkfifo(fifo)
+  with pytest.raises(TfgcError, match="not a regular file"):
+    images.read_image(str(fifo))

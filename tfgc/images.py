@@ -2,7 +2,8 @@
 
 import contextlib
 import os
-import tempfile
+import secrets
+import stat
 import warnings
 
 import numpy as np
@@ -17,6 +18,21 @@ class ImageError(TfgcError):
   """An input image cannot be read."""
 
 
+def require_regular_file(path):
+  """Raises TfgcError unless `path` is a regular file (a FIFO or device
+  would block or never end)."""
+  try:
+    mode = os.stat(path).st_mode
+  except FileNotFoundError:
+    raise TfgcError(f"{path}: no such file") from None
+  except OSError as e:
+    raise TfgcError(f"{path}: {(e.strerror or str(e)).lower()}") from None
+  if stat.S_ISDIR(mode):
+    raise TfgcError(f"{path}: is a directory")
+  if not stat.S_ISREG(mode):
+    raise TfgcError(f"{path}: not a regular file")
+
+
 def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
   """Reads PNG, JPEG, WebP, TIFF, BMP, ... as uint8 [H, W, 3].
 
@@ -25,6 +41,11 @@ def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
   `max_pixels` (None: no limit) are refused before they are decoded
   (decompression bombs).
   """
+  if isinstance(path, (str, os.PathLike)):
+    try:
+      require_regular_file(path)
+    except TfgcError as e:
+      raise ImageError(str(e)) from None
   try:
     with Image.open(path) as image:
       if max_pixels is not None and image.width * image.height > max_pixels:
@@ -61,22 +82,76 @@ def to_rgb(image, name="image"):
   return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
+def check_output(path, overwrite=False):
+  """Raises TfgcError unless `path` can be written: its folder exists, it
+  is not a folder, and it does not exist unless `overwrite`."""
+  folder = os.path.dirname(os.path.abspath(path))
+  if not os.path.isdir(folder):
+    raise TfgcError(f"{path}: no such folder {folder}")
+  if os.path.isdir(path):
+    raise TfgcError(f"{path} is a folder; name an output file")
+  if os.path.lexists(path) and not overwrite:
+    raise TfgcError(f"{path} exists; pass --overwrite to replace it")
+
+
+def _create_temporary(path):
+  """Creates an empty `.NAME.XXXXXXXX.tmp` beside `path` with the
+  permissions of a new file (0666 less the umask); returns its path."""
+  folder, name = os.path.split(os.path.abspath(path))
+  while True:
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+    try:
+      os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                       0o666))
+      return temporary
+    except FileExistsError:
+      continue
+
+
+def _move_to_new(temporary, path):
+  """Moves `temporary` to `path`; FileExistsError if `path` exists, even
+  if another process has just created it (a hard link, where the file
+  system has them)."""
+  try:
+    os.link(temporary, path)
+  except FileExistsError:
+    raise
+  except OSError:  # No hard links here (FAT, some network shares).
+    if os.path.lexists(path):
+      raise FileExistsError(path) from None
+    os.replace(temporary, path)
+
+
+def _os_error(path, error):
+  return TfgcError(f"{path}: cannot write "
+                   f"({(error.strerror or str(error)).lower()})")
+
+
 @contextlib.contextmanager
 def atomic_output(path, overwrite=False):
-  """Yields a temporary path beside `path`; renames it over `path` on success.
+  """Yields a temporary path beside `path`; moves it to `path` on success.
 
-  On any exception the temporary file is removed, so no partial output is
-  left behind. Refuses to replace an existing file unless `overwrite`.
+  On any exception the temporary file (`.NAME.*.tmp`) is removed, so no
+  partial output is left behind. Without `overwrite` an existing `path` is
+  never replaced, not even one another process has just created. The
+  output has the permissions of a new file. OS errors become TfgcError
+  naming `path`.
   """
-  if os.path.exists(path) and not overwrite:
-    raise TfgcError(f"{path} exists; pass --overwrite to replace it")
-  folder = os.path.dirname(os.path.abspath(path))
-  handle, temporary = tempfile.mkstemp(
-      dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-  os.close(handle)
+  check_output(path, overwrite)
+  try:
+    temporary = _create_temporary(path)
+  except OSError as e:
+    raise _os_error(path, e) from None
   try:
     yield temporary
-    os.replace(temporary, path)
+    if overwrite:
+      os.replace(temporary, path)
+    else:
+      _move_to_new(temporary, path)
+  except FileExistsError:
+    raise TfgcError(f"{path} exists; pass --overwrite to replace it") from None
+  except OSError as e:
+    raise _os_error(path, e) from None
   finally:
     if os.path.exists(temporary):
       os.remove(temporary)
