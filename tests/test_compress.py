@@ -131,16 +131,22 @@ def test_every_prefix_of_a_bitstream_is_a_clean_error(tiny_codec,
       tiny_codec.decompress(valid_bitstream[:size])
 
 
-def test_random_mutations_give_a_clean_error_or_an_image(tiny_codec,
-                                                         valid_bitstream):
-  rng = random.Random(0)
-  decoded = 0
-  for _ in range(1000):
-    mutated = bytearray(valid_bitstream)
+def mutations(data, count, seed):
+  """`count` copies of `data` with 1 to 3 bytes set at random."""
+  rng = random.Random(seed)
+  for _ in range(count):
+    mutated = bytearray(data)
     for _ in range(rng.randint(1, 3)):
       mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+    yield bytes(mutated)
+
+
+def test_random_mutations_give_a_clean_error_or_an_image(tiny_codec,
+                                                         valid_bitstream):
+  decoded = 0
+  for mutated in mutations(valid_bitstream, 1000, seed=0):
     try:
-      image = tiny_codec.decompress(bytes(mutated))
+      image = tiny_codec.decompress(mutated)
     except TfgcError:
       continue
     decoded += 1
@@ -186,15 +192,11 @@ def test_a_side_string_beside_a_factorized_prior_is_refused(tiny_codec,
 def test_payload_mutations_under_a_valid_crc_give_an_error_or_an_image(
     tiny_codec, valid_bitstream):
   latent = bitstream.parse(valid_bitstream).sections[0]
-  rng = random.Random(1)
   decoded = 0
-  for _ in range(200):
-    mutated = bytearray(latent)
-    for _ in range(rng.randint(1, 3)):
-      mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+  for mutated in mutations(latent, 200, seed=1):
     try:
       image = tiny_codec.decompress(with_sections(valid_bitstream,
-                                                  s0=bytes(mutated)))
+                                                  s0=mutated))
     except TfgcError:
       continue
     decoded += 1
