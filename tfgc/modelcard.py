@@ -169,7 +169,7 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
            f"{parameters['discriminator']:,} (training only).", "",
            "## Data", "",
            f"{split['train']} training and {split['val']} validation images "
-           "gathered from Debian wallpaper packages by "
+           "gathered from Debian packages by "
            "`scripts/gather_training_photos.py`, duplicates and "
            "near-duplicates dropped; the manifest records each file's "
            "package and licence. Packages (copyright file in the data "
