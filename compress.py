@@ -48,6 +48,12 @@ def _model_arguments(parser, default):
       "--max_pixels", type=int, default=DEFAULT_MAX_PIXELS,
       help="refuse images larger than this many pixels (default "
            f"{DEFAULT_MAX_PIXELS:,}), a guard against decompression bombs")
+  parser.add_argument(
+      "--memory_budget_mib", type=int,
+      default=codec_lib.DEFAULT_MEMORY_BUDGET_MIB,
+      help="memory for the networks' activations; larger images are coded "
+           "in tiles with the same result (default "
+           f"{codec_lib.DEFAULT_MEMORY_BUDGET_MIB})")
   parser.add_argument("--overwrite", action="store_true",
                       help="replace existing output files")
 
@@ -196,7 +202,7 @@ def run_compress(args):
   if len(jobs) == 1:  # Fail fast, before loading a model.
     require_regular_file(jobs[0][0])
     check_output(jobs[0][1], args.overwrite)
-  codec = codec_lib.load(args.model, args.max_pixels)
+  codec = codec_lib.load(args.model, args.max_pixels, args.memory_budget_mib)
 
   def work(source, target):
     check_output(target, args.overwrite)
@@ -221,7 +227,8 @@ def run_decompress(args):
     which then names the mismatch)."""
     name = args.model or models.find(model_id)
     if name not in loaded:
-      loaded[name] = codec_lib.load(name, args.max_pixels)
+      loaded[name] = codec_lib.load(name, args.max_pixels,
+                                    args.memory_budget_mib)
     return loaded[name]
 
   def work(source, target):

@@ -3,8 +3,9 @@
     python benchmarks/bench.py --out benchmarks/results/bench.json
 
 * Parameter counts of every preset.
-* `small` encode and decode of a whole image at 512x512, 1920x1080 and
-  3840x2160 (no tiling), each operation in a fresh process on the exported
+* `small` encode and decode through `tfgc.codec` (tiled above its default
+  memory budget) at 512x512, 1920x1080 and 3840x2160, and once at
+  12000x8000, each operation in a fresh process on the exported
   SavedModel, so its peak RSS is that operation's; Pillow's JPEG, WebP and
   AVIF encode and decode the same image in the same run, reported as ratios
   (tfgc time / codec time).
@@ -13,7 +14,8 @@
   real input pipeline (on scikit-image's photos, upscaled), and the input
   pipeline's throughput alone at 128 and 256 px crops.
 
-Timings are medians of repeated runs after one warm-up run. Weights are
+Timings are medians of repeated runs after one warm-up run (12000x8000:
+the first run). Weights are
 untrained: speed and memory do not depend on their values.
 """
 
@@ -40,32 +42,43 @@ from tfgc.config import PRESETS, preset  # noqa: E402
 from tfgc.model import PRECISIONS, GenerativeCompressionModel  # noqa: E402
 
 CODEC_RUN = """
+import os
 import sys
-import numpy as np
-import tensorflow as tf
-import tensorflow_compression
+import time
 sys.path.insert(0, sys.argv[-1])
-from bench import median_seconds, test_image
-operation, model_dir, strings_file, height, width, repeats = sys.argv[1:-1]
-model = tf.saved_model.load(model_dir)
+sys.path.insert(0, os.path.dirname(sys.argv[-1]))
+from bench import test_image
+from tfgc import codec
+operation, model_dir, stream_file, height, width, repeats = sys.argv[1:-1]
+model = codec.load(model_dir, max_pixels=None)
 if operation == "encode":
-  image = tf.constant(test_image(int(height), int(width)))
-  run = lambda: model.signatures["compress"](image=image)
-  strings = run()
-  np.savez(strings_file, **{k: np.array(v.numpy()) for k, v in strings.items()})
+  image = test_image(int(height), int(width))
+  run = lambda: model.compress(image)
 else:
-  strings = {k: tf.constant(v.item() if v.dtype == object else v)
-             for k, v in np.load(strings_file, allow_pickle=True).items()}
-  run = lambda: model.signatures["decompress"](**strings)
-seconds = median_seconds(run, int(repeats))
+  with open(stream_file, "rb") as f:
+    data = f.read()
+  run = lambda: model.decompress(data)
+times = []
+for _ in range(1 + int(repeats)):
+  start = time.perf_counter()
+  result = run()
+  times.append(time.perf_counter() - start)
+if operation == "encode":
+  with open(stream_file, "wb") as f:
+    f.write(result)
+# The first run alone if it is the only one, else the median of the rest.
+times = sorted(times[1:] or times)
+seconds = times[len(times) // 2]
 # VmHWM, not ru_maxrss: the latter keeps the parent's peak across exec.
 with open("/proc/self/status") as f:
   peak_kib = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
-print(seconds, peak_kib / 1024)
+print(seconds, peak_kib / 1024, len(result) if operation == "encode" else 0)
 """
 
 
 SIZES = ((512, 512), (1080, 1920), (2160, 3840))
+# Timed once, beside the others: memory flat in image size once tiled.
+LARGE_SIZE = (8000, 12000)
 PILLOW_CODECS = (("jpeg", dict(quality=75)), ("webp", dict(quality=75)),
                  ("avif", dict(quality=50)))
 
@@ -116,19 +129,22 @@ def parameter_counts():
 
 
 def codec_speed(model_dir, height, width, repeats):
-  """Encode then decode, each in its own process (its own peak RSS)."""
+  """Encode then decode through `tfgc.codec` (tiled above its memory
+  budget), each in its own process (its own peak RSS)."""
   results = {}
-  strings_file = os.path.join(model_dir, "strings.npz")
+  stream_file = os.path.join(model_dir, "image.tfgc")
   for operation in ("encode", "decode"):
     output = subprocess.run(
-        [sys.executable, "-c", CODEC_RUN, operation, model_dir, strings_file,
+        [sys.executable, "-c", CODEC_RUN, operation, model_dir, stream_file,
          str(height), str(width), str(repeats),
          os.path.dirname(os.path.abspath(__file__))], capture_output=True,
         text=True, check=True).stdout.split()
-    seconds, peak_mib = float(output[-2]), float(output[-1])
+    seconds, peak_mib = float(output[-3]), float(output[-2])
     results[operation] = dict(seconds=seconds, peak_rss_mib=peak_mib,
                               megapixels_per_second=height * width / 1e6
                               / seconds)
+    if operation == "encode":
+      results["bytes"] = int(output[-1])
   return results
 
 
@@ -153,40 +169,51 @@ def main():
   parser.add_argument("--out", default="benchmarks/results/bench.json")
   parser.add_argument("--repeats", type=int, default=3)
   parser.add_argument("--train_steps", type=int, default=20)
+  parser.add_argument("--skip_training", action="store_true",
+                      help="keep the training figures of --out, measure "
+                           "the rest")
   args = parser.parse_args()
 
   results = dict(machine=dict(cpus=os.cpu_count(),
                               platform=platform.platform(),
                               tensorflow=tf.__version__),
                  training={})
-  # Training first: building the 160 M-parameter `paper` model (for its
-  # parameter count) slows everything that runs after it in this process.
-  with tempfile.TemporaryDirectory() as folder:
-    photo_folder(folder)
-    print("training steps of the default recipe ...", flush=True)
-    config, flags = train_step.recipe()
-    for precision in PRECISIONS:
-      results["training"][f"recipe_{precision}"] = train_step.measure(
-          config, flags, folder, args.train_steps, args.repeats, precision)
-    for crop in (128, 256):
-      results["training"][f"input_pipeline_batch8_{crop}"] = (
-          input_pipeline_speed(folder, 8, crop, 200))
+  if args.skip_training:
+    with open(args.out) as f:
+      results["training"] = json.load(f)["training"]
+  else:
+    # Training first: building the 160 M-parameter `paper` model (for its
+    # parameter count) slows everything that runs after it in this process.
+    with tempfile.TemporaryDirectory() as folder:
+      photo_folder(folder)
+      print("training steps of the default recipe ...", flush=True)
+      config, flags = train_step.recipe()
+      for precision in PRECISIONS:
+        results["training"][f"recipe_{precision}"] = train_step.measure(
+            config, flags, folder, args.train_steps, args.repeats, precision)
+      for crop in (128, 256):
+        results["training"][f"input_pipeline_batch8_{crop}"] = (
+            input_pipeline_speed(folder, 8, crop, 200))
 
   results["parameters"] = parameter_counts()
   results["codec"] = {}
   with tempfile.TemporaryDirectory() as model_dir:
     export.export(GenerativeCompressionModel(preset("small")), model_dir)
-    for height, width in SIZES:
+    for height, width in SIZES + (LARGE_SIZE,):
       size = f"{width}x{height}"
       print(f"timing {size} ...", flush=True)
-      tfgc = codec_speed(model_dir, height, width, args.repeats)
+      large = (height, width) == LARGE_SIZE
+      tfgc = codec_speed(model_dir, height, width, 0 if large else args.repeats)
+      results["codec"][size] = dict(tfgc_small=tfgc)
+      if large:
+        continue
       pillow = pillow_speed(height, width, args.repeats)
       for codec in pillow.values():
         codec["tfgc_encode_time_ratio"] = (tfgc["encode"]["seconds"]
                                            / codec["encode_seconds"])
         codec["tfgc_decode_time_ratio"] = (tfgc["decode"]["seconds"]
                                            / codec["decode_seconds"])
-      results["codec"][size] = dict(tfgc_small=tfgc, pillow=pillow)
+      results["codec"][size]["pillow"] = pillow
   print(f"{'preset':8} {'E':>12} {'G':>12} {'E+G':>12} {'D':>12}")
   for name, c in results["parameters"].items():
     print(f"{name:8} {c['encoder']:12,} {c['generator']:12,} "
@@ -198,7 +225,7 @@ def main():
       t = r["tfgc_small"][operation]
       ratios = ", ".join(
           f"{c[f'tfgc_{operation}_time_ratio']:.0f}x"
-          for c in r["pillow"].values())
+          for c in r.get("pillow", {}).values()) or "(timed once)"
       print(f"{size:10} {operation:7} {t['seconds']:8.2f} "
             f"{t['megapixels_per_second']:6.2f} {t['peak_rss_mib']:8.0f}  "
             f"{ratios}")

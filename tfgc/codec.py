@@ -11,19 +11,31 @@
                           synthesize=[7, 8])    # or preserve=bool [H, W]
 
 Bitstreams are validated before any tensor is built, and decode only with
-the model whose id they carry.
+the model whose id they carry. Images too large for `memory_budget_mib` are
+analysed and synthesised in tiles with the whole image's pixels
+(`tfgc.tiling`); models that cannot be tiled refuse them.
 """
 
 import json
+import math
 import os
 
 import numpy as np
 
-from tfgc import bitstream, labelmaps, models
-from tfgc.config import STRIDE
+from tfgc import bitstream, labelmaps, models, tiling
+from tfgc.config import STRIDE, Config
 from tfgc.errors import TfgcError
 from tfgc.images import DEFAULT_MAX_PIXELS, read_image
 from tfgc.labeller import cluster_labels
+
+# Activation memory of E or G per call (tiles above it): with TensorFlow
+# and the model (about 570 MiB), `small` codes any image in about 1.2 GiB
+# of RSS beside the image itself (`make bench`).
+DEFAULT_MEMORY_BUDGET_MIB = 640
+# dtypes of the exports' signature inputs (tfgc/export.py SPECS).
+SIGNATURE_DTYPES = dict(image="uint8", labels="uint8", synthesis_mask="uint8",
+                        latent_mask="uint8", symbols="int32",
+                        image_shape="int32", seed="int32")
 
 
 class ModelError(TfgcError):
@@ -68,9 +80,16 @@ def info(data, max_pixels=None):
 
 
 class Codec:
-  """A loaded exported model. Create with `load`."""
+  """A loaded exported model. Create with `load`.
 
-  def __init__(self, path, max_pixels=DEFAULT_MAX_PIXELS):
+  max_pixels: larger images and bitstreams are refused (None: no limit).
+  memory_budget_mib: activation memory of one run of E or G; larger
+    images are coded in tiles, with the whole image's pixels and bytes
+    (models that cannot be tiled, `tiling.untileable_reason`, refuse them).
+  """
+
+  def __init__(self, path, max_pixels=DEFAULT_MAX_PIXELS,
+               memory_budget_mib=DEFAULT_MEMORY_BUDGET_MIB):
     import tensorflow as tf
     import tensorflow_compression  # noqa: F401  (range coding ops)
     self._tf = tf
@@ -79,21 +98,30 @@ class Codec:
     with open(os.path.join(path, "model.json")) as f:
       self.description = json.load(f)
     self.model_id = self.description["model_id"]
-    config = self.description["config"]
-    self.mode = config["mode"]
-    self.num_classes = config.get("num_classes", 0)
-    self.standin_labels = config.get("standin_labels", False)
-    self.latent_channels = config["latent_channels"]
+    config = Config.from_json(json.dumps(self.description["config"]))
+    self.mode = config.mode
+    self.num_classes = config.num_classes
+    self.standin_labels = config.standin_labels
+    self.latent_channels = config.latent_channels
+    self.memory_budget_mib = memory_budget_mib
+    self._bytes_per_pixel = tiling.activation_bytes_per_pixel(config)
+    self._max_tile_cells = tiling.max_tile_cells(
+        config, memory_budget_mib * 2 ** 20)
+    self._untileable = tiling.untileable_reason(config)
+    self._analysis_halo = tiling.analysis_halo(config)
+    self._synthesis_halo = tiling.synthesis_halo(config)
     self._model = tf.saved_model.load(path)
-    self._compress = self._model.signatures["compress"]
-    self._decompress = self._model.signatures["decompress"]
-    self._synthesize = self._model.signatures["synthesize"]
+    signatures = self._model.signatures
+    self._compress = signatures["compress"]
+    self._decompress = signatures["decompress"]
+    self._analyze = signatures["analyze"]
+    self._synthesize = signatures["synthesize"]
     # A factorized prior's tables are all its strings need: decoding them
     # here (strictly, see `entropy.decode_support_symbols`) protects
     # exports made before their own decoder was strict. A hyperprior's
     # tables depend on the side string: its exports decode themselves.
     self._latent_tables = None
-    if config["entropy_model"] == "factorized":
+    if config.entropy_model == "factorized":
       latent_model = self._model.coder.latent_model
       self._latent_tables = (latent_model._cdf, latent_model._cdf_offset)  # pylint: disable=protected-access
 
@@ -124,25 +152,94 @@ class Codec:
     if max(height, width) > bitstream.MAX_SIDE:
       raise TfgcError(f"{width}x{height}: the .tfgc format holds sides of "
                       f"up to {bitstream.MAX_SIDE} pixels; crop the image")
-    tf = self._tf
+    tiles = self._tiles((height, width), self._analysis_halo)
+    inputs = dict(image=image)
     if self.mode != "sc":
       if any(a is not None for a in (labels, synthesize, preserve)):
         raise TfgcError("this is a GC model: label maps, --synthesize and "
                         "--preserve need an SC model (--mode=sc)")
-      strings = self._compress(image=tf.constant(image))
-      sections = ()
     else:
       labels = self.label_map(image, labels)
       mask = self.synthesis_mask(labels, synthesize, preserve, class_names)
-      strings = self._compress(image=tf.constant(image),
-                               labels=tf.constant(labels),
-                               synthesis_mask=tf.constant(mask, tf.uint8))
+      inputs.update(labels=labels, synthesis_mask=mask.astype(np.uint8))
+    if self._latent_tables is None:
+      strings = self._compress(**self._tensors(inputs))
+      strings = {k: v.numpy() for k, v in strings.items()}
+    else:
+      strings = self._analysis(tiles, **inputs)
+    sections = ()
+    if self.mode == "sc":
       sections = (labelmaps.encode_label_map(labels),
-                  labelmaps.encode_mask(strings["latent_mask"].numpy()))
+                  labelmaps.encode_mask(strings["latent_mask"]))
     return bitstream.serialize(bitstream.Bitstream(
         model_id=self.model_id, mode=self.mode, width=width, height=height,
-        sections=(strings["latent_string"].numpy(),
-                  strings["side_string"].numpy()) + sections))
+        sections=(strings["latent_string"], strings["side_string"])
+        + sections))
+
+  def _tensors(self, inputs):
+    """Signature inputs (numpy values by name) -> tensors."""
+    return {name: self._tf.constant(value, SIGNATURE_DTYPES[name])
+            for name, value in inputs.items()}
+
+  def _tiles(self, image_shape, halo):
+    """The tiles (`tiling.Tile`) to code an image (H, W) in: one unless its
+    activations exceed the memory budget; TfgcError if it needs several
+    and the model cannot be tiled."""
+    tiles = tiling.tiles(latent_shape(image_shape), halo,
+                         self._max_tile_cells)
+    if len(tiles) > 1 and self._untileable:
+      height, width = image_shape
+      needed = height * width * self._bytes_per_pixel / 2 ** 20
+      raise TfgcError(
+          f"{width}x{height} needs about {needed:,.0f} MiB for this model's "
+          f"activations, over the budget of {self.memory_budget_mib:,} MiB, "
+          f"and the model cannot be coded in tiles ({self._untileable}): "
+          f"raise --memory_budget_mib to at least {math.ceil(needed):,}")
+    return tiles
+
+  def _analysis(self, tiles, image, labels=None, synthesis_mask=None):
+    """E and q tile by tile, then the factorized range coder: the outputs
+    of the export's `compress` (numpy values) for the whole image."""
+    shape = latent_shape(image.shape[:2])
+    symbols = np.zeros(shape + (self.latent_channels,), np.int32)
+    latent_mask = np.ones(shape, np.uint8)
+    for tile in tiles:
+      pixels = tile.pixels(tile.halo, image.shape[:2])
+      inputs = dict(image=image[pixels])
+      if labels is not None:
+        inputs.update(labels=labels[pixels],
+                      synthesis_mask=synthesis_mask[pixels])
+      outputs = self._analyze(**self._tensors(inputs))
+      core = tile.core_in_halo()
+      symbols[tile.cells(tile.core)] = outputs["symbols"].numpy()[core]
+      if labels is not None:
+        latent_mask[tile.cells(tile.core)] = (
+            outputs["latent_mask"].numpy()[core])
+    from tfgc.entropy import encode_support_symbols
+    latent = encode_support_symbols(symbols[latent_mask > 0][None],
+                                    *self._latent_tables)
+    strings = dict(latent_string=latent[0].numpy(), side_string=b"")
+    if labels is not None:
+      strings.update(latent_mask=latent_mask)
+    return strings
+
+  def _synthesis(self, tiles, symbols, image_shape, seed, latent_mask=None,
+                 labels=None):
+    """G (and F) tile by tile on symbols int32 [h, w, C] (and latent_mask
+    uint8 [h, w], labels uint8 [H, W] in SC) -> uint8 [H, W, 3], the
+    export's `synthesize` output for the whole image."""
+    image = np.empty(tuple(image_shape) + (3,), np.uint8)
+    for tile in tiles:
+      pixels = tile.pixels(tile.halo, image_shape)
+      cells = tile.cells(tile.halo)
+      inputs = dict(symbols=symbols[cells],
+                    image_shape=[s.stop - s.start for s in pixels], seed=seed)
+      if labels is not None:
+        inputs.update(latent_mask=latent_mask[cells], labels=labels[pixels])
+      decoded = self._synthesize(**self._tensors(inputs))["image"].numpy()
+      image[tile.pixels(tile.core, image_shape)] = (
+          decoded[tile.core_in_halo(STRIDE)])
+    return image
 
   def label_map(self, image, labels=None):
     """The SC label map for `image`: uint8 [H, W] (see `compress`)."""
@@ -191,33 +288,31 @@ class Codec:
       raise bitstream.BitstreamError(
           f"corrupt bitstream: mode {parsed.mode.upper()}, but model "
           f"{self.model_id} codes {self.mode.upper()}")
-    tf = self._tf
     latent, side = parsed.sections[:2]
     if side and self._latent_tables is not None:
       raise TfgcError("corrupt bitstream: a side string, which this model's "
                       "factorized prior never writes")
-    latent_shape = (-(-parsed.height // STRIDE), -(-parsed.width // STRIDE))
-    inputs = dict(
-        image_shape=tf.constant([parsed.height, parsed.width], tf.int32),
-        seed=tf.constant(seed, tf.int32))
-    latent_mask = None
+    image_shape = (parsed.height, parsed.width)
+    tiles = self._tiles(image_shape, self._synthesis_halo)
+    inputs = dict(image_shape=image_shape, seed=seed)
     if self.mode == "sc":
-      labels = labelmaps.decode_label_map(
-          parsed.sections[2], (parsed.height, parsed.width), self.num_classes)
-      latent_mask = labelmaps.decode_mask(parsed.sections[3], latent_shape)
-      inputs.update(labels=tf.constant(labels),
-                    latent_mask=tf.constant(latent_mask, tf.uint8))
+      inputs.update(
+          labels=labelmaps.decode_label_map(parsed.sections[2], image_shape,
+                                            self.num_classes),
+          latent_mask=labelmaps.decode_mask(
+              parsed.sections[3], latent_shape(image_shape)).astype(np.uint8))
+    tf = self._tf
     try:
       if self._latent_tables is None:
-        image = self._decompress(latent_string=tf.constant(latent),
-                                 side_string=tf.constant(side), **inputs)
-      else:
-        symbols = self._latent_symbols(latent, latent_shape, latent_mask)
-        image = self._synthesize(symbols=tf.constant(symbols), **inputs)
+        return self._decompress(
+            latent_string=tf.constant(latent), side_string=tf.constant(side),
+            **self._tensors(inputs))["image"].numpy()
+      symbols = self._latent_symbols(latent, latent_shape(image_shape),
+                                     inputs.get("latent_mask"))
     except tf.errors.OpError:
       raise TfgcError("corrupt bitstream: the entropy-coded payload does not "
                       "decode") from None
-    return image["image"].numpy()
+    return self._synthesis(tiles, symbols, **inputs)
 
   def _latent_symbols(self, latent, latent_shape, latent_mask=None):
     """A factorized prior's latent string -> int32 [h, w, C] symbols, 0
@@ -237,6 +332,13 @@ class Codec:
     return symbols
 
 
-def load(model=None, max_pixels=DEFAULT_MAX_PIXELS):
-  """Loads a model by export directory or bundled name (None: default)."""
-  return Codec(resolve(model), max_pixels)
+def latent_shape(image_shape):
+  """(H, W) -> the latent grid (ceil(H/16), ceil(W/16))."""
+  return tuple(-(-size // STRIDE) for size in image_shape)
+
+
+def load(model=None, max_pixels=DEFAULT_MAX_PIXELS,
+         memory_budget_mib=DEFAULT_MEMORY_BUDGET_MIB):
+  """Loads a model by export directory or bundled name (None: default);
+  see `Codec` for the limits."""
+  return Codec(resolve(model), max_pixels, memory_budget_mib)

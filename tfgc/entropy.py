@@ -85,6 +85,33 @@ def support_tables(pmf, first_center):
   return tf.concat(cdfs, 0), cdf_offset
 
 
+def _strict_tables(cdf, cdf_offset):
+  """`support_tables` with the precision marker made positive (no escape
+  coding: the escape is a plain symbol) and the escape symbol's index."""
+  rows = tf.reshape(cdf, [tf.shape(cdf_offset)[0], -1])
+  return (tf.concat([tf.abs(rows[:, :1]), rows[:, 1:]], 1),
+          tf.shape(rows)[1] - 3)
+
+
+def encode_support_symbols(symbols, cdf, cdf_offset):
+  """Range-codes symbols under `support_tables`, one string per batch
+  element: the bytes TFC's coders write for them (escapes never occur).
+
+  Args:
+    symbols: int32 [B, ..., N], the centres' values; the last axis cycles
+      through the N tables (one per channel).
+    cdf, cdf_offset: tables from `support_tables`.
+
+  Returns:
+    string [B].
+  """
+  tables, _ = _strict_tables(cdf, cdf_offset)
+  symbols = tf.convert_to_tensor(symbols, tf.int32)
+  encoder = tfc.create_range_encoder(tf.shape(symbols)[:1], tables)
+  encoder = tfc.entropy_encode_channel(encoder, symbols - cdf_offset)
+  return tfc.entropy_encode_finalize(encoder)
+
+
 def decode_support_symbols(strings, cdf, cdf_offset, shape, indexes=None):
   """Range-decodes strings coded under `support_tables`, refusing any
   string that is not exactly the encoding of what it decodes to.
@@ -109,9 +136,7 @@ def decode_support_symbols(strings, cdf, cdf_offset, shape, indexes=None):
   Returns:
     int32 [B, *shape]: the symbols (the centres' values).
   """
-  rows = tf.reshape(cdf, [tf.shape(cdf_offset)[0], -1])
-  escape = tf.shape(rows)[1] - 3
-  tables = tf.concat([tf.abs(rows[:, :1]), rows[:, 1:]], 1)
+  tables, escape = _strict_tables(cdf, cdf_offset)
   decoder = tfc.create_range_decoder(strings, tables)
   encoder = tfc.create_range_encoder(tf.shape(strings), tables)
   if indexes is None:
