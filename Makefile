@@ -23,7 +23,7 @@ demo: install
 	$(PY) -m tfgc.demo --out demo-output
 
 test: install
-	$(PY) -m pytest -q --durations=10 tests
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=10 tests
 
 bench: install
 	$(PY) benchmarks/bench.py --out benchmarks/results/bench.json

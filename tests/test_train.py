@@ -14,22 +14,30 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, run_python
+from conftest import REPO
+from tfgc import codec
 
 TINY = ["--preset=tiny", "--batch_size=2", "--crop_size=32",
         "--max_short_side=0", "--warmup_steps=4", "--log_every=2",
         "--validate_every=1000"]
 
 
-def train_command(data_dir, run_dir, *flags):
+def train_flags(data_dir, run_dir, *flags, export=True):
+  """train.py's flags for a tiny run in `run_dir` (exporting to
+  RUN/export if `export`: a few seconds that most tests do not need)."""
+  return ([f"--data_dir={data_dir}", f"--checkpoint_dir={run_dir}/ckpt"]
+          + [f"--export_dir={run_dir}/export"] * export + TINY + list(flags))
+
+
+def train_command(data_dir, run_dir, *flags, export=True):
   return [sys.executable, os.path.join(REPO, "train.py"),
-          f"--data_dir={data_dir}", f"--checkpoint_dir={run_dir}/ckpt",
-          f"--export_dir={run_dir}/export", *TINY, *flags]
+          *train_flags(data_dir, run_dir, *flags, export=export)]
 
 
-def train(data_dir, run_dir, *flags):
+def train(data_dir, run_dir, *flags, export=True):
   env = dict(os.environ, PYTHONPATH=REPO)
-  result = subprocess.run(train_command(data_dir, run_dir, *flags),
+  result = subprocess.run(train_command(data_dir, run_dir, *flags,
+                                        export=export),
                           capture_output=True, text=True, env=env,
                           timeout=900)
   assert result.returncode == 0, result.stderr[-3000:]
@@ -66,42 +74,50 @@ def photos(tmp_path_factory, photo):
   return folder
 
 
-ROUND_TRIP = """
-import sys
-import numpy as np
-import tensorflow as tf
-import tensorflow_compression
-model = tf.saved_model.load(sys.argv[1])
-image = np.random.default_rng(0).integers(0, 256, (40, 24, 3), np.uint8)
-decoded = model.signatures["decompress"](
-    **model.signatures["compress"](image=tf.constant(image)))["image"]
-assert decoded.shape == (40, 24, 3), decoded.shape
-"""
+def assert_round_trips(export_dir):
+  """The export's compress and decompress signatures round-trip an odd
+  size (in this process: train.py's export, not process isolation, is
+  what these tests check; test_export.py runs exports in fresh ones)."""
+  import tensorflow as tf
+  import tensorflow_compression  # noqa: F401 (the range coding ops)
+  model = tf.saved_model.load(str(export_dir))
+  image = np.random.default_rng(0).integers(0, 256, (40, 24, 3), np.uint8)
+  decoded = model.signatures["decompress"](
+      **model.signatures["compress"](image=tf.constant(image)))["image"]
+  assert decoded.shape == (40, 24, 3), decoded.shape
 
 
-def test_a_short_run_skips_bad_files_and_exports_a_working_model(
-    photos, tmp_path):
-  flagfile = tmp_path / "run.flags"
+@pytest.fixture(scope="module")
+def short_run(photos, tmp_path_factory):
+  """A tiny run of 8 steps with validation and an export: (its directory,
+  its stdout)."""
+  run_dir = tmp_path_factory.mktemp("short_run")
+  flagfile = run_dir / "run.flags"
   flagfile.write_text("# zoomed-out crops\n--max_zoom_out=1.5\n")
-  stdout = train(photos, tmp_path, "--steps=8", f"--flagfile={flagfile}",
+  stdout = train(photos, run_dir, "--steps=8", f"--flagfile={flagfile}",
                  f"--val_dir={photos}", "--validate_every=4")
+  return run_dir, stdout
+
+
+def test_a_short_run_skips_bad_files_and_exports_a_working_model(short_run):
+  run_dir, stdout = short_run
   assert ("3 training images, 1 unreadable and 1 smaller than 32 px "
           "skipped") in stdout
-  with open(tmp_path / "export" / "training.json") as f:
+  with open(run_dir / "export" / "training.json") as f:
     command = json.load(f)["command"]
   assert "--max_zoom_out=1.5" in command
   assert not any(flag.startswith("--flagfile") for flag in command)
-  run_python(ROUND_TRIP, str(tmp_path / "export"))
+  assert_round_trips(run_dir / "export")
 
   # Validation (the 20 px photo is too small for LPIPS and left out of it)
   # keeps the checkpoint of the lowest LPIPS.
   scores = [float(v) for v in re.findall(r"lpips_alexnet (\S+),", stdout)]
   assert len(scores) == 2 and all(0 < s < 1.5 for s in scores)
-  with open(tmp_path / "ckpt" / "best" / "best.json") as f:
+  with open(run_dir / "ckpt" / "best" / "best.json") as f:
     best = json.load(f)
   assert best["lpips_alexnet"] == pytest.approx(min(scores), abs=1e-4)
   assert best["step"] == 4 * (1 + scores.index(min(scores)))
-  assert last_saved_step(tmp_path / "ckpt" / "best") == best["step"]
+  assert last_saved_step(run_dir / "ckpt" / "best") == best["step"]
 
 
 def test_set_changes_any_config_field_of_the_exported_model(photos,
@@ -112,21 +128,23 @@ def test_set_changes_any_config_field_of_the_exported_model(photos,
     config = json.load(f)["config"]
   assert config["normalization"] == "instance"
   assert config["generator_filters"] == [8, 8, 4, 4, 4]
-  run_python(ROUND_TRIP, str(tmp_path / "export"))
+  assert_round_trips(tmp_path / "export")
 
 
-def test_init_from_warm_starts_a_run_with_another_config(photos, tmp_path):
-  train(photos, tmp_path / "first", "--steps=4")
+def test_init_from_warm_starts_a_run_with_another_config(photos, short_run,
+                                                        tmp_path):
+  run_dir, _ = short_run
   for source in ("ckpt", "export"):
     stdout = train(photos, tmp_path / f"from_{source}", "--steps=4",
-                   f"--init_from={tmp_path / 'first' / source}",
-                   "--lambda_perceptual=1", "--perceptual_network=alexnet")
+                   f"--init_from={run_dir / source}",
+                   "--lambda_perceptual=1", "--perceptual_network=alexnet",
+                   export=False)
     assert "warm-started from" in stdout
     assert re.search(r"step 4: .*perceptual 0\.[0-9]*[1-9]", stdout)
 
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):
-  command = train_command(photos, tmp_path, "--steps=300",
+  command = train_command(photos, tmp_path, "--steps=100",
                           "--checkpoint_every=5")
   env = dict(os.environ, PYTHONPATH=REPO)
   process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
@@ -138,18 +156,19 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):
   process.send_signal(signal.SIGKILL)
   process.wait()
   saved = last_saved_step(tmp_path / "ckpt")
-  assert 5 <= saved < 300
+  assert 5 <= saved < 100
 
-  stdout = train(photos, tmp_path, "--steps=300", "--checkpoint_every=5")
+  stdout = train(photos, tmp_path, "--steps=100", "--checkpoint_every=5")
   resumed = int(re.search(r"resumed from .* at step (\d+)", stdout).group(1))
   assert resumed == saved
-  assert "checkpoint at step 300" in stdout
+  assert "checkpoint at step 100" in stdout
   assert "exported model" in stdout
 
 
 def test_a_fixed_seed_repeats_the_losses_exactly(photos, tmp_path):
   def losses(run):
-    stdout = train(photos, tmp_path / run, "--steps=8", "--seed=3")
+    stdout = train(photos, tmp_path / run, "--steps=8", "--seed=3",
+                   export=False)
     return [re.sub(r" \(.* s/step\)", "", line)
             for line in stdout.splitlines() if line.startswith("step ")]
   first = losses("a")
@@ -157,8 +176,8 @@ def test_a_fixed_seed_repeats_the_losses_exactly(photos, tmp_path):
   assert first == losses("b")
 
 
-def test_bad_flags_fail_before_any_work(photos, tmp_path):
-  env = dict(os.environ, PYTHONPATH=REPO)
+def test_bad_flags_fail_before_any_work(photos, tmp_path, capsys):
+  import train as train_py  # In this process: the checks need no TF run.
   for flags, message in (
       (["--crop_size=30"], "multiple of 16"),
       (["--steps=0"], "--steps"),
@@ -170,25 +189,30 @@ def test_bad_flags_fail_before_any_work(photos, tmp_path):
       (["--set=width=3"], "no config field 'width'"),
       (["--set=normalization=instance"], "not JSON"),
       (['--set=normalization="batch"'], "normalization must be one of")):
-    result = subprocess.run(train_command(photos, tmp_path, *flags),
-                            capture_output=True, text=True, env=env)
-    assert result.returncode == 1
-    assert message in result.stderr
+    train_py.FLAGS.unparse_flags()
+    train_py.FLAGS(["train.py", *train_flags(photos, tmp_path, *flags)])
+    assert train_py.main(["train.py"]) == 1
+    assert message in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "ckpt")
+  train_py.FLAGS.unparse_flags()
+  # One in a process of its own: the exit status and the one stderr line.
+  result = subprocess.run(
+      train_command(photos, tmp_path, "--crop_size=30"), capture_output=True,
+      text=True, env=dict(os.environ, PYTHONPATH=REPO))
+  assert result.returncode == 1
+  assert result.stderr.strip().endswith("multiple of 16")
 
 
-SC_ROUND_TRIP = """
-import sys
-import numpy as np
-from tfgc import codec
-model = codec.load(sys.argv[1])
-image = np.random.default_rng(0).integers(0, 256, (40, 24, 3), np.uint8)
-labels = np.random.default_rng(1).integers(0, 3, (40, 24), np.uint8)
-given = None if sys.argv[2] == "standin" else labels
-data = model.compress(image, given, synthesize=[1])
-assert model.decompress(data).shape == (40, 24, 3)
-print(codec.info(data)["label_map_bytes"])
-"""
+def sc_round_trip(export_dir, labels_given):
+  """Compresses with class 1 synthesised and decodes through the codec;
+  returns the label map's bytes in the file."""
+  model = codec.load(str(export_dir))
+  image = np.random.default_rng(0).integers(0, 256, (40, 24, 3), np.uint8)
+  labels = np.random.default_rng(1).integers(0, 3, (40, 24), np.uint8)
+  data = model.compress(image, labels if labels_given else None,
+                        synthesize=[1])
+  assert model.decompress(data).shape == (40, 24, 3)
+  return codec.info(data)["label_map_bytes"]
 
 
 def test_sc_trains_on_paired_label_maps_and_exports_a_working_model(
@@ -206,11 +230,10 @@ def test_sc_trains_on_paired_label_maps_and_exports_a_working_model(
                  f"--labels_dir={labels}", "--num_classes=3",
                  "--discriminator_labels")
   assert "2 images with label maps, 1 without a usable one skipped" in stdout
-  run_python(SC_ROUND_TRIP, str(tmp_path / "run" / "export"), "given")
+  sc_round_trip(tmp_path / "run" / "export", labels_given=True)
 
 
 def test_sc_trains_on_stand_in_labels(photos, tmp_path):
   train(photos, tmp_path, "--steps=6", "--mode=sc", "--standin_labels=3",
         f"--val_dir={photos}", "--validate_every=3")
-  result = run_python(SC_ROUND_TRIP, str(tmp_path / "export"), "standin")
-  assert int(result.stdout) > 0
+  assert sc_round_trip(tmp_path / "export", labels_given=False) > 0
