@@ -34,13 +34,16 @@ def test_feature_matching_averages_hidden_layers_and_sums_scales():
       losses.feature_matching_loss(real, fake).numpy(), [2.5])
 
 
-def test_feature_matching_gives_no_gradient_to_real_features():
+def test_feature_matching_trains_the_fake_branch_only():
   real_hidden = tf.Variable(tf.ones([1, 1, 1, 2]))
-  with tf.GradientTape() as tape:
+  fake_hidden = tf.Variable(tf.zeros([1, 1, 1, 2]))
+  with tf.GradientTape(persistent=True) as tape:
     loss = losses.feature_matching_loss(
         [[real_hidden, tf.zeros([1, 1, 1, 1])]],
-        [[tf.zeros([1, 1, 1, 2]), tf.zeros([1, 1, 1, 1])]])
+        [[fake_hidden, tf.zeros([1, 1, 1, 1])]])
   assert tape.gradient(loss, real_hidden) is None
+  # Towards the real features: the gradient of |fake - real| is negative.
+  assert np.all(tape.gradient(loss, fake_hidden).numpy() < 0)
 
 
 def test_mse_is_per_example():

@@ -55,6 +55,14 @@ def test_training_raises_psnr_and_switches_on_the_adversarial_term(
   print(f"PSNR before {before:.2f} dB, after {STEPS} steps {after:.2f} dB")
   assert after - before >= MIN_PSNR_GAIN_DB
 
+  # D learned which side is real (LSGAN: real -> 1, fake -> 0), at every
+  # scale: swapped targets in either loss would turn this around.
+  x = tf.constant(small_photo[None], tf.float32) / 255.0
+  x_hat = model(small_photo[None]).images
+  for real, fake in zip(model.discriminate(x, None),
+                        model.discriminate(x_hat, None)):
+    assert float(tf.reduce_mean(real[-1])) > float(tf.reduce_mean(fake[-1]))
+
 
 def test_optimizer_groups_cover_every_variable_once():
   model = GenerativeCompressionModel(preset("tiny").replace(
@@ -101,6 +109,20 @@ def test_sc_rate_counts_only_preserved_latents_and_trains_f(small_photo):
   model.fit(tf.data.Dataset.from_tensors(sc_batch(small_photo, 32)).repeat(),
             epochs=1, steps_per_epoch=2, verbose=0)
   assert changed(before, model.semantic_encoder.trainable_variables)
+
+
+def test_sc_distortion_has_no_gradient_in_synthesised_pixels(small_photo):
+  model = GenerativeCompressionModel(preset("tiny").replace(
+      mode="sc", num_classes=3))
+  reconstruction = model(sc_batch(small_photo, 32))
+  x = tf.constant(small_photo[None], tf.float32) / 255.0
+  x_hat = tf.Variable(reconstruction.images)
+  with tf.GradientTape() as tape:
+    terms = model._distortion_terms(  # pylint: disable=protected-access
+        x, reconstruction._replace(images=x_hat))
+  gradient = np.abs(tape.gradient(terms["mse"], x_hat).numpy()[0])
+  assert np.all(gradient[:, :32] == 0)  # The synthesised left half.
+  assert np.all(gradient[:, 32:].sum(axis=-1) > 0)
 
 
 def test_mixed_bfloat16_trains_float32_weights_close_to_float32(small_photo):
