@@ -30,10 +30,11 @@ for _name in ("tensorflow", "absl"):
   logging.getLogger(_name).setLevel(logging.ERROR)
 
 from tfgc import codec as codec_lib  # noqa: E402
-from tfgc import data, labelmaps, models  # noqa: E402
+from tfgc import labelmaps, zoo  # noqa: E402
 from tfgc.errors import TfgcError  # noqa: E402
 from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
-                         check_output, require_regular_file, save_png)
+                         check_output, list_files, require_regular_file,
+                         save_png)
 
 PROGRAM = "compress.py"
 
@@ -42,7 +43,7 @@ def _model_arguments(parser, default):
   parser.add_argument(
       "--model", default=None,
       help="export directory written by train.py, or a bundled model's "
-           f"name ({', '.join(models.names()) or 'none installed'}; "
+           f"name ({', '.join(zoo.names()) or 'none installed'}; "
            f"default: {default})")
   parser.add_argument(
       "--max_pixels", type=int, default=DEFAULT_MAX_PIXELS,
@@ -71,7 +72,7 @@ def build_parser():
                   "each INPUT (files, or folders searched recursively) is "
                   "written beside itself with the suffix .tfgc.")
   compress.add_argument("inputs", nargs="+", metavar="INPUT")
-  _model_arguments(compress, models.DEFAULT)
+  _model_arguments(compress, zoo.DEFAULT)
   selective = compress.add_argument_group(
       "selective compression (SC models)",
       "Preserved regions are coded faithfully; synthesised ones send no "
@@ -197,7 +198,7 @@ def _selection(args, jobs):
 
 
 def run_compress(args):
-  jobs = _jobs(args.inputs, data.list_files, ".tfgc")
+  jobs = _jobs(args.inputs, list_files, ".tfgc")
   selection = _selection(args, jobs)
   if len(jobs) == 1:  # Fail fast, before loading a model.
     require_regular_file(jobs[0][0])
@@ -215,7 +216,7 @@ def run_compress(args):
 
 
 def run_decompress(args):
-  jobs = _jobs(args.inputs, lambda folder: data.list_files(folder, ".tfgc"),
+  jobs = _jobs(args.inputs, lambda folder: list_files(folder, ".tfgc"),
                ".png")
   if len(jobs) == 1:  # Fail fast, before loading a model.
     codec_lib.info(_read(jobs[0][0]), args.max_pixels)
@@ -225,7 +226,7 @@ def run_decompress(args):
   def model_for(model_id):
     """--model, else the bundled model with this id (or the default,
     which then names the mismatch)."""
-    name = args.model or models.find(model_id)
+    name = args.model or zoo.find(model_id)
     if name not in loaded:
       loaded[name] = codec_lib.load(name, args.max_pixels,
                                     args.memory_budget_mib)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Bundles a checkpoint of a training run as tfgc/models/NAME, in two steps
+# Bundles a checkpoint of a training run as tfgc/zoo/NAME, in two steps
 # so that the figures are seen before the package changes:
 #
 #   scripts/release_model.sh gc-small-c8
@@ -50,16 +50,16 @@ ship() {
   fi
   sc_rates=
   [ -f "$out/sc_rates.json" ] && sc_rates="--sc_rates=$out/sc_rates.json"
-  rm -rf "tfgc/models/$name"
-  mkdir -p "tfgc/models/$name"
+  rm -rf "tfgc/zoo/$name"
+  mkdir -p "tfgc/zoo/$name"
   (cd "$out/export" && tar cf - --exclude=./serving .) |
-    (cd "tfgc/models/$name" && tar xf -)
+    (cd "tfgc/zoo/$name" && tar xf -)
   # The stages whose TensorBoard logs this machine has.
   logs=
   for stage in "$RUNS/$name/ckpt/logs" "$RUNS/$name/adversarial/ckpt/logs"; do
     [ -d "$stage" ] && logs=${logs:+$logs,}$stage
   done
-  $py -m tfgc.modelcard --model="tfgc/models/$name" \
+  $py -m tfgc.modelcard --model="tfgc/zoo/$name" \
     --summary="$out/eval/summary.json" --data_manifest="$DATA/manifest.json" \
     --logs="$logs" --history="$1" $sc_rates
 }

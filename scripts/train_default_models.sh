@@ -81,8 +81,8 @@ main() {
   init_from=$run/ckpt
   if [ -n "${TFGC_INIT:-}" ]; then
     init_from=$TFGC_INIT
-  elif [ ! -d "$run/ckpt" ] && [ -d "tfgc/models/$name" ]; then
-    init_from=tfgc/models/$name
+  elif [ ! -d "$run/ckpt" ] && [ -d "tfgc/zoo/$name" ]; then
+    init_from=tfgc/zoo/$name
   elif [ ! -f "$run/warmup/export/saved_model.pb" ]; then
     .venv/bin/python train.py $common --steps=5000 --warmup_steps=5000 \
       --checkpoint_dir="$run/ckpt" --export_dir="$run/warmup/export"

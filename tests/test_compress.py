@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 import compress
-from conftest import REPO
-from tfgc import bitstream, codec, models
+from conftest import REPO, run_python
+from tfgc import bitstream, codec, zoo
 from tfgc.errors import TfgcError
 
 SIZES = [(1, 1), (17, 300), (37, 53)]
@@ -104,6 +104,21 @@ def test_info_prints_one_json_object(valid_bitstream, tmp_path):
   assert header["file_bytes"] == len(valid_bitstream)
   assert header["bits_per_pixel"] == pytest.approx(
       8 * len(valid_bitstream) / (53 * 37))
+
+
+INFO_WITHOUT_TENSORFLOW = """
+import sys
+import compress
+status = compress.main(["info", sys.argv[1]])
+print(status, "tensorflow" in sys.modules)
+"""
+
+
+def test_info_runs_without_loading_tensorflow(valid_bitstream, tmp_path):
+  path = tmp_path / "a.tfgc"
+  path.write_bytes(valid_bitstream)
+  result = run_python(INFO_WITHOUT_TENSORFLOW, str(path))
+  assert result.stdout.split()[-2:] == ["0", "False"]
 
 
 @pytest.mark.parametrize("content", [
@@ -308,7 +323,7 @@ def test_batch_continues_past_bad_files_and_fails_at_the_end(
 
 def test_without_the_default_model_the_error_says_how_to_pass_one(
     tmp_path, capsys, monkeypatch):
-  monkeypatch.setattr(models, "DEFAULT", "not-installed")
+  monkeypatch.setattr(zoo, "DEFAULT", "not-installed")
   source = tmp_path / "a.png"
   Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(source)
   assert compress.main(["compress", str(source)]) == 1

@@ -5,7 +5,7 @@ import json
 import pytest
 import tensorflow as tf
 
-from tfgc import modelcard, models
+from tfgc import modelcard, zoo
 from tfgc.errors import TfgcError
 
 MODEL_ID = "0123456789abcdef"
@@ -69,7 +69,7 @@ def inputs(tmp_path):
 def test_card_names_the_model_id_and_the_measured_figures(inputs):
   model_dir, summary, manifest, logs = inputs
   text = modelcard.write(model_dir, summary, manifest, logs, "Lost stage.")
-  assert (model_dir / models.CARD).read_text() == text
+  assert (model_dir / zoo.CARD).read_text() == text
   assert f"**Model id:** `{MODEL_ID}`" in text.splitlines()
   assert "2 training and 1 validation images" in text
   assert ("- pkg (`licenses/pkg`): photo0.jpg, photo1.jpg, photo2.jpg"
@@ -86,8 +86,8 @@ def test_card_names_the_model_id_and_the_measured_figures(inputs):
 def test_card_id_is_what_the_registry_reads(inputs, monkeypatch):
   model_dir, summary, manifest, logs = inputs
   modelcard.write(model_dir, summary, manifest, logs)
-  monkeypatch.setattr(models, "DIR", str(model_dir.parent))
-  assert models.card_model_id("gc-test") == MODEL_ID
+  monkeypatch.setattr(zoo, "DIR", str(model_dir.parent))
+  assert zoo.card_model_id("gc-test") == MODEL_ID
 
 
 def test_a_summary_of_another_model_is_refused(inputs):
@@ -95,7 +95,7 @@ def test_a_summary_of_another_model_is_refused(inputs):
   summary["models"]["gc-test"]["model_id"] = "ffffffffffffffff"
   with pytest.raises(TfgcError, match="evaluate this export alone"):
     modelcard.write(model_dir, summary, manifest, logs)
-  assert not (model_dir / models.CARD).exists()
+  assert not (model_dir / zoo.CARD).exists()
 
 
 def test_sc_card_has_the_rate_table_of_its_own_model_only(inputs):

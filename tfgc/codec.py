@@ -22,11 +22,12 @@ import os
 
 import numpy as np
 
-from tfgc import bitstream, labelmaps, models, tiling
+from tfgc import bitstream, labelmaps, tiling
 from tfgc.config import STRIDE, Config
 from tfgc.errors import TfgcError
 from tfgc.images import DEFAULT_MAX_PIXELS, read_image
 from tfgc.labeller import cluster_labels
+from tfgc.zoo import ModelError, resolve
 
 # Activation memory of E or G per call (tiles above it): with TensorFlow
 # and the model (about 570 MiB), `small` codes any image in about 1.2 GiB
@@ -36,32 +37,6 @@ DEFAULT_MEMORY_BUDGET_MIB = 640
 SIGNATURE_DTYPES = dict(image="uint8", labels="uint8", synthesis_mask="uint8",
                         latent_mask="uint8", symbols="int32",
                         image_shape="int32", seed="int32")
-
-
-class ModelError(TfgcError):
-  """The model cannot be found, loaded, or does not fit the bitstream."""
-
-
-def resolve(model=None):
-  """A model name or export directory -> the export directory."""
-  if model is None:
-    model = models.default()
-    if model is None:
-      raise ModelError(f"the default model {models.DEFAULT!r} is not "
-                       f"installed in {models.DIR}; pass --model=DIR (an "
-                       "export_dir written by train.py)")
-  if os.path.isdir(model):
-    path = model
-  elif model in models.names():
-    path = models.path(model)
-  else:
-    known = ", ".join(models.names()) or "none bundled"
-    raise ModelError(f"no model {model!r}: give an export directory or a "
-                     f"bundled model name ({known})")
-  if not os.path.exists(os.path.join(path, "saved_model.pb")):
-    raise ModelError(f"{path} is not a tfgc export (no saved_model.pb); "
-                     "pass the export_dir written by train.py")
-  return path
 
 
 def info(data, max_pixels=None):

@@ -24,10 +24,8 @@ import tensorflow as tf
 from PIL import Image
 
 from tfgc import labelmaps
-from tfgc.images import ImageError, read_image
+from tfgc.images import ImageError, list_files, read_image
 from tfgc.labeller import cluster_labels
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,16 +41,6 @@ class ImageFolder:
   sizes: Tuple[Tuple[int, int], ...]
   unreadable: Tuple[str, ...]
   too_small: Tuple[str, ...]
-
-
-def list_files(folder, suffixes=IMAGE_SUFFIXES):
-  """Files under `folder` ending in `suffixes` (any case), recursively,
-  sorted."""
-  found = []
-  for root, _, files in os.walk(folder):
-    found.extend(os.path.join(root, name) for name in files
-                 if name.lower().endswith(suffixes))
-  return sorted(found)
 
 
 def scan_folder(folder, min_size=1):

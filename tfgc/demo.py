@@ -22,7 +22,7 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from tfgc import baselines, codec, devset, evaluate, metrics, models
+from tfgc import baselines, codec, devset, evaluate, metrics, zoo
 from tfgc.errors import TfgcError
 from tfgc.images import read_image, save_png
 
@@ -100,7 +100,7 @@ def run(photo, out, model=None):
   image = read_image(photo_path(photo))
   loaded = codec.load(model)
   data = loaded.compress(image)
-  model_name = model or models.default()
+  model_name = model or zoo.default()
   entries = [Entry(f"tfgc {model_name}", "photo.tfgc", data,
                    loaded.decompress(data))]
   save_png(os.path.join(out, "photo.tfgc.png"), entries[0].decoded)

@@ -31,9 +31,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from tfgc import baselines, bdrate, codec as codec_lib, metrics
-from tfgc.data import list_files
 from tfgc.errors import TfgcError
-from tfgc.images import ImageError, read_image, save_png
+from tfgc.images import ImageError, list_files, read_image, save_png
 from tfgc.lpips import MIN_SIDE
 
 DEFAULT_CODECS = ("jpeg", "webp", "avif", "jpeg2000", "hevc", "x265", "jxl")

@@ -39,9 +39,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_compression  # noqa: F401 (ops of the main SavedModel)
 
-from tfgc import codec
 from tfgc.config import STRIDE
 from tfgc.errors import TfgcError
+from tfgc.zoo import resolve
 from tfgc.networks import (latent_keep_mask, pad_to_stride,
                            padded_one_hot_labels, with_noise)
 
@@ -272,7 +272,7 @@ def main(argv):
                                       "models/tfgc/1 for TF Serving")
   args = parser.parse_args(argv)
   try:
-    path = codec.resolve(args.model)
+    path = resolve(args.model)
   except TfgcError as e:
     print(f"tfgc.export: {e}", file=sys.stderr)
     return 1

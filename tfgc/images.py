@@ -12,10 +12,21 @@ from PIL import Image, ImageOps
 from tfgc.errors import TfgcError
 
 DEFAULT_MAX_PIXELS = 50_000_000
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 
 
 class ImageError(TfgcError):
   """An input image cannot be read."""
+
+
+def list_files(folder, suffixes=IMAGE_SUFFIXES):
+  """Files under `folder` ending in `suffixes` (any case), recursively,
+  sorted."""
+  found = []
+  for root, _, files in os.walk(folder):
+    found.extend(os.path.join(root, name) for name in files
+                 if name.lower().endswith(suffixes))
+  return sorted(found)
 
 
 def require_regular_file(path):

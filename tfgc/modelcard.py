@@ -1,6 +1,6 @@
 """Writes a bundled model's MODEL_CARD.md from measured files only.
 
-    python -m tfgc.modelcard --model=tfgc/models/gc-small-c8 \\
+    python -m tfgc.modelcard --model=tfgc/zoo/gc-small-c8 \\
         --summary=eval/summary.json --data_manifest=~/tfgc-data/manifest.json \\
         --logs=RUN/ckpt/logs,RUN/adversarial/ckpt/logs --history="..."
 
@@ -22,7 +22,7 @@ import sys
 
 import tensorflow as tf
 
-from tfgc import models
+from tfgc import zoo
 from tfgc.errors import TfgcError
 
 METRICS = (("bpp", "bpp", "{:.4f}"), ("psnr", "PSNR (dB)", "{:.2f}"),
@@ -203,7 +203,7 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
             "copy (core ops only) with "
             f"`python -m tfgc.export {name} OUT_DIR`.", ""]
   text = "\n".join(lines)
-  with open(os.path.join(model_dir, models.CARD), "w") as f:
+  with open(os.path.join(model_dir, zoo.CARD), "w") as f:
     f.write(text)
   return text
 

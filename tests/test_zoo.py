@@ -11,7 +11,7 @@ from PIL import Image
 
 import compress
 from conftest import run_python
-from tfgc import codec, demo, metrics, models
+from tfgc import codec, demo, metrics, zoo
 
 SHIPPED = ("gc-small-c4", "gc-small-c8", "sc-small-c8")
 
@@ -25,22 +25,22 @@ def photo_file(photo, tmp_path_factory):
 
 
 def test_the_three_models_and_the_default_are_bundled():
-  assert set(SHIPPED) <= set(models.names())
-  assert models.default() == "gc-small-c8"
+  assert set(SHIPPED) <= set(zoo.names())
+  assert zoo.default() == "gc-small-c8"
 
 
 def test_bundled_models_fit_in_100_mb():
   total = sum(os.path.getsize(os.path.join(folder, name))
-              for folder, _, names in os.walk(models.DIR) for name in names)
+              for folder, _, names in os.walk(zoo.DIR) for name in names)
   assert total < 100e6
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_bundled_model_loads_and_its_card_names_its_id(name):
   loaded = codec.load(name)
-  with open(os.path.join(models.path(name), "model.json")) as f:
+  with open(os.path.join(zoo.path(name), "model.json")) as f:
     assert json.load(f)["model_id"] == loaded.model_id
-  assert models.card_model_id(name) == loaded.model_id
+  assert zoo.card_model_id(name) == loaded.model_id
 
 
 def test_default_model_round_trips_a_photo_at_most_0_1_bpp_via_the_cli(
@@ -120,7 +120,7 @@ def test_decompress_finds_the_bundled_model_that_wrote_the_file(photo,
   encoded.write_bytes(codec.load("gc-small-c4").compress(photo[:64, :96]))
   assert compress.main(["decompress", str(encoded), str(decoded)]) == 0
   assert np.asarray(Image.open(decoded)).shape == (64, 96, 3)
-  assert models.find(codec.info(encoded.read_bytes())["model_id"]) == (
+  assert zoo.find(codec.info(encoded.read_bytes())["model_id"]) == (
       "gc-small-c4")
 
 

@@ -1,4 +1,5 @@
-"""The trained models shipped inside the package, found by name.
+"""The model zoo: the trained models shipped inside the package, found by
+name, and `resolve` from a name or an export directory to a SavedModel.
 
 Each is a folder here: a SavedModel export written by train.py (without its
 `serving/1/` copy, see MODEL_CARD.md), its model.json and training.json,
@@ -11,6 +12,8 @@ first lines carry the model id:
 import json
 import os
 import re
+
+from tfgc.errors import TfgcError
 
 DIR = os.path.dirname(os.path.abspath(__file__))
 # The best GC model at or below 0.1 bpp on the dev set (see its card).
@@ -57,3 +60,29 @@ def find(identifier):
   """The bundled model with this id (a bitstream's), or None."""
   return next((name for name in names() if model_id(name) == identifier),
               None)
+
+
+class ModelError(TfgcError):
+  """The model cannot be found, loaded, or does not fit the bitstream."""
+
+
+def resolve(model=None):
+  """A model name or export directory -> the export directory."""
+  if model is None:
+    model = default()
+    if model is None:
+      raise ModelError(f"the default model {DEFAULT!r} is not installed "
+                       f"in {DIR}; pass --model=DIR (an export_dir "
+                       "written by train.py)")
+  if os.path.isdir(model):
+    directory = model
+  elif model in names():
+    directory = path(model)
+  else:
+    known = ", ".join(names()) or "none bundled"
+    raise ModelError(f"no model {model!r}: give an export directory or a "
+                     f"bundled model name ({known})")
+  if not os.path.exists(os.path.join(directory, "saved_model.pb")):
+    raise ModelError(f"{directory} is not a tfgc export (no saved_model.pb); "
+                     "pass the export_dir written by train.py")
+  return directory
