@@ -12,7 +12,7 @@ Layout (version 1), all multi-byte integers big-endian or LEB128 varints:
     ..      1     number of payload sections (GC: 2, SC: 4)
     ..            each section: length (varint, < 2^28), then its bytes
                   GC: latent string, side string
-                  SC: latent string, side string, label map, synthesis mask
+                  SC: latent string, side string, label map, latent mask
     end-4   4     CRC-32 of every byte before it
 
 A 768x512 GC file carries 26 bytes of header, section lengths and checksum

@@ -49,7 +49,7 @@ def info(data, max_pixels=None):
                 bits_per_pixel=8 * size / (parsed.width * parsed.height))
   if parsed.mode == "sc":
     header.update(zip(("latent_bytes", "side_bytes", "label_map_bytes",
-                       "synthesis_mask_bytes"),
+                       "latent_mask_bytes"),
                       (len(s) for s in parsed.sections)))
   return header
 

@@ -189,7 +189,8 @@ def decode_label_map(data, size, num_classes):
 
 
 def encode_mask(mask):
-  """bool [h, w] -> packed bits under raw DEFLATE."""
+  """The latent mask (SC's fourth section: the transmitted latent
+  positions), bool [h, w] -> packed bits under raw DEFLATE."""
   compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
   packed = np.packbits(np.asarray(mask, bool)).tobytes()
   return compressor.compress(packed) + compressor.flush()
@@ -202,11 +203,11 @@ def decode_mask(data, shape):
   try:
     packed = decompressor.decompress(data, (size + 7) // 8 + 1)
   except zlib.error:
-    raise LabelMapError("corrupt bitstream: the synthesis mask does not "
+    raise LabelMapError("corrupt bitstream: the latent mask does not "
                         "decode") from None
   if (len(packed) != (size + 7) // 8 or not decompressor.eof
       or decompressor.unused_data):
-    raise LabelMapError("corrupt bitstream: the synthesis mask has the "
+    raise LabelMapError("corrupt bitstream: the latent mask has the "
                         "wrong size")
   bits = np.unpackbits(np.frombuffer(packed, np.uint8))[:size]
   return bits.reshape(shape).astype(bool)
