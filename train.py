@@ -399,10 +399,29 @@ def run():
   if FLAGS.export_dir and not subdir:
     model_id = export.export(model, FLAGS.export_dir)
     with open(os.path.join(FLAGS.export_dir, "training.json"), "w") as f:
-      command = FLAGS.read_flags_from_files(sys.argv, force_gnu=False)
-      json.dump(dict(step=step, command=command,
+      json.dump(dict(step=step, command=portable_command(sys.argv),
                      config=json.loads(config.to_json())), f, indent=2)
     print(f"exported model {model_id} to {FLAGS.export_dir}")
+
+
+# Flags naming the training machine's files and folders.
+PATH_FLAGS = ("data_dir", "val_dir", "labels_dir", "checkpoint_dir",
+              "export_dir", "init_from")
+
+
+def portable_command(argv):
+  """The command as training.json records it: flag files expanded, the
+  program's folder dropped and absolute paths cut to their last component
+  (`--data_dir=.../train`): the training machine's folders mean nothing
+  elsewhere."""
+  def portable(argument):
+    name, separator, value = argument.partition("=")
+    if (separator and name.lstrip("-") in PATH_FLAGS
+        and os.path.isabs(value)):
+      return f"{name}=.../{os.path.basename(os.path.normpath(value))}"
+    return argument
+  program, *arguments = FLAGS.read_flags_from_files(argv, force_gnu=False)
+  return [os.path.basename(program)] + [portable(a) for a in arguments]
 
 
 def main(argv):

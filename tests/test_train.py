@@ -99,7 +99,8 @@ def short_run(photos, tmp_path_factory):
   return run_dir, stdout
 
 
-def test_a_short_run_skips_bad_files_and_exports_a_working_model(short_run):
+def test_a_short_run_skips_bad_files_and_exports_a_working_model(photos,
+                                                                short_run):
   run_dir, stdout = short_run
   assert ("3 training images, 1 unreadable and 1 smaller than 32 px "
           "skipped") in stdout
@@ -107,6 +108,8 @@ def test_a_short_run_skips_bad_files_and_exports_a_working_model(short_run):
     command = json.load(f)["command"]
   assert "--max_zoom_out=1.5" in command
   assert not any(flag.startswith("--flagfile") for flag in command)
+  assert command[0] == "train.py" and f"--data_dir=.../{photos.name}" in command
+  assert not any(str(run_dir) in flag or REPO in flag for flag in command)
   assert_round_trips(run_dir / "export")
 
   # Validation (the 20 px photo is too small for LPIPS and left out of it)
