@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from conftest import run_python
 from tfgc import bitstream, codec, export, tiling
-from tfgc.config import preset
+from tfgc.config import latent_shape, preset
 from tfgc.errors import TfgcError
 from tfgc.labeller import cluster_labels
 from tfgc.model import GenerativeCompressionModel
@@ -78,7 +78,7 @@ def whole_and_tiled(path, config, budget, image):
   """Codecs of the export at `path`: one coding `image` whole, one in
   more than four tiles."""
   assert len(tiling.tiles(
-      codec.latent_shape(image.shape[:2]), tiling.synthesis_halo(config),
+      latent_shape(image.shape[:2]), tiling.synthesis_halo(config),
       tiling.max_tile_cells(config, budget * 2 ** 20))) > 4
   return codec.load(path), codec.load(path, memory_budget_mib=budget)
 

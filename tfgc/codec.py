@@ -23,7 +23,7 @@ import os
 import numpy as np
 
 from tfgc import bitstream, labelmaps, tiling
-from tfgc.config import STRIDE, Config
+from tfgc.config import STRIDE, Config, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.images import DEFAULT_MAX_PIXELS, read_image
 from tfgc.labeller import cluster_labels
@@ -282,34 +282,29 @@ class Codec:
         return self._decompress(
             latent_string=tf.constant(latent), side_string=tf.constant(side),
             **self._tensors(inputs))["image"].numpy()
-      symbols = self._latent_symbols(latent, latent_shape(image_shape),
+      symbols = self._latent_symbols(latent, image_shape,
                                      inputs.get("latent_mask"))
     except tf.errors.OpError:
       raise TfgcError("corrupt bitstream: the entropy-coded payload does not "
                       "decode") from None
     return self._synthesis(tiles, symbols, **inputs)
 
-  def _latent_symbols(self, latent, latent_shape, latent_mask=None):
-    """A factorized prior's latent string -> int32 [h, w, C] symbols, 0
-    where `latent_mask` (uint8 [h, w]) is 0; InvalidArgumentError if the
-    string is corrupt."""
+  def _latent_symbols(self, latent, image_shape, latent_mask=None):
+    """A factorized prior's latent string -> int32 [h, w, C] symbols for
+    an image (H, W), 0 where `latent_mask` (uint8 [h, w]) is 0;
+    InvalidArgumentError if the string is corrupt."""
     from tfgc.entropy import decode_support_symbols
     strings = self._tf.constant([latent])
+    shape = latent_shape(image_shape) + (self.latent_channels,)
     if latent_mask is None:
-      shape = latent_shape + (self.latent_channels,)
       return decode_support_symbols(strings, *self._latent_tables,
                                     shape)[0].numpy()
     kept = latent_mask > 0
-    symbols = np.zeros(latent_shape + (self.latent_channels,), np.int32)
+    symbols = np.zeros(shape, np.int32)
     symbols[kept] = decode_support_symbols(
         strings, *self._latent_tables,
         (int(kept.sum()), self.latent_channels))[0].numpy()
     return symbols
-
-
-def latent_shape(image_shape):
-  """(H, W) -> the latent grid (ceil(H/16), ceil(W/16))."""
-  return tuple(-(-size // STRIDE) for size in image_shape)
 
 
 def load(model=None, max_pixels=DEFAULT_MAX_PIXELS,

@@ -21,6 +21,14 @@ MAX_CLASSES = 256
 STRIDE = 16
 
 
+def latent_shape(image_shape):
+  """Image (H, W) -> the latent grid (ceil(H/16), ceil(W/16)): a tuple of
+  ints for a tuple or list, int32 [2] for a tensor."""
+  if isinstance(image_shape, (tuple, list)):
+    return tuple((size + STRIDE - 1) // STRIDE for size in image_shape)
+  return (image_shape + STRIDE - 1) // STRIDE
+
+
 class ConfigError(ValueError):
   """A config field has a value the model cannot be built with."""
 

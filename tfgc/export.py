@@ -39,7 +39,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_compression  # noqa: F401 (ops of the main SavedModel)
 
-from tfgc.config import STRIDE
+from tfgc.config import STRIDE, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.zoo import resolve
 from tfgc.networks import (latent_keep_mask, pad_to_stride,
@@ -70,11 +70,6 @@ GC_INPUTS = {"analyze": ("image",),
              "compress": ("image",),
              "decompress": ("latent_string", "side_string", "image_shape",
                             "seed")}
-
-
-def latent_shape(image_shape):
-  """(H, W) -> (ceil(H/16), ceil(W/16)); int32 [2]."""
-  return (image_shape + STRIDE - 1) // STRIDE
 
 
 class TransformsModule(tf.Module):
