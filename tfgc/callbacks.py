@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgc.lpips import MIN_SIDE
+from tfgc.networks import to_float
 
 
 def global_step(model):
@@ -130,7 +131,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
           inputs = {k: tf.constant(v[None]) for k, v in example.items()}
         else:
           image, inputs = example, example[None]
-        x = tf.cast(image[None], tf.float32) / 255.0
+        x = to_float(image[None])
         reconstruction = model(inputs, training=False)
         x_hat = tf.clip_by_value(reconstruction.images, 0.0, 1.0)
         psnr.append(float(tf.image.psnr(x, x_hat, 1.0)[0]))

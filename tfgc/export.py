@@ -43,7 +43,7 @@ from tfgc.config import STRIDE, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.zoo import resolve
 from tfgc.networks import (latent_keep_mask, pad_to_stride,
-                           padded_one_hot_labels, with_noise)
+                           padded_one_hot_labels, to_float, with_noise)
 
 SERVING_SUBDIR = os.path.join("serving", "1")
 MODEL_JSON = "model.json"
@@ -102,7 +102,7 @@ class TransformsModule(tf.Module):
   def _latents(self, image, synthesis_mask=None):
     """uint8 [H, W, 3] -> ŵ float32 [1, h, w, C], the kept positions
     float32 [1, h, w, 1] (None in GC) and (H, W)."""
-    x = tf.cast(image[None], tf.float32) / 255.0
+    x = to_float(image[None])
     w_hat = self.quantizer(
         self.encoder(pad_to_stride(x, STRIDE), training=False))
     keep = None

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgc.lpips import LPIPS
+from tfgc.networks import to_float
 
 # MS-SSIM's standard five scales need images of at least 11 * 2^4 pixels.
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -45,14 +46,11 @@ def _lpips(net):
   return LPIPS(net)
 
 
-def _to_float(image):
-  return tf.constant(image[None], tf.float32) / 255.0
-
 
 def lpips(a, b, net="alexnet"):
   """LPIPS distance (lower is better) with the "alexnet" or "vgg16" net."""
   _check(a, b)
-  return float(_lpips(net)(_to_float(a), _to_float(b))[0])
+  return float(_lpips(net)(to_float(a[None]), to_float(b[None]))[0])
 
 
 class Reference:
@@ -71,6 +69,6 @@ class Reference:
     _check(self.image, decoded)
     metric = _lpips(net)
     if net not in self._features:
-      self._features[net] = metric.features(_to_float(self.image))
+      self._features[net] = metric.features(to_float(self.image[None]))
     return float(metric.distance(self._features[net],
-                                 metric.features(_to_float(decoded)))[0])
+                                 metric.features(to_float(decoded[None])))[0])

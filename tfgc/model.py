@@ -22,7 +22,8 @@ from tfgc.config import STRIDE
 from tfgc.lpips import LPIPS
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
                            SemanticEncoder, latent_keep_mask, one_hot_labels,
-                           pad_to_stride, padded_one_hot_labels, with_noise)
+                           pad_to_stride, padded_one_hot_labels, to_float,
+                           with_noise)
 from tfgc.quantizer import FixedCenterQuantizer
 from tfgc.weight_average import WeightAverage
 
@@ -87,13 +88,6 @@ def _to_float32(structure):
 
 METRICS = ("g_loss", "d_loss", "gan", "feature_matching", "perceptual", "mse",
            "psnr", "bpp")
-
-
-def to_float(images):
-  """uint8 [..., 3] in [0, 255] -> float32 in [0, 1]; float passes through."""
-  if images.dtype == tf.uint8:
-    return tf.cast(images, tf.float32) / 255.0
-  return tf.cast(images, tf.float32)
 
 
 def scale_gradient(x, scale):

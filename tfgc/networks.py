@@ -117,6 +117,15 @@ class MultiScaleDiscriminator(tf.keras.layers.Layer):
     return outputs
 
 
+def to_float(images):
+  """Images as E and D take them: uint8 in [0, 255] -> float32 in [0, 1];
+  float values pass through as float32. Tensors or arrays, any shape."""
+  images = tf.convert_to_tensor(images)
+  if images.dtype == tf.uint8:
+    return tf.cast(images, tf.float32) / 255.0
+  return tf.cast(images, tf.float32)
+
+
 def one_hot_labels(labels, num_classes):
   """Class ids, int [B, H, W] -> float32 [B, H, W, num_classes]."""
   return tf.one_hot(tf.cast(labels, tf.int32), num_classes, dtype=tf.float32)
