@@ -44,10 +44,9 @@ from tfgc.model import PRECISIONS, GenerativeCompressionModel  # noqa: E402
 CODEC_RUN = """
 import os
 import sys
-import time
 sys.path.insert(0, sys.argv[-1])
 sys.path.insert(0, os.path.dirname(sys.argv[-1]))
-from bench import test_image
+from bench import test_image, timed
 from tfgc import codec
 operation, model_dir, stream_file, height, width, repeats = sys.argv[1:-1]
 model = codec.load(model_dir, max_pixels=None)
@@ -58,17 +57,10 @@ else:
   with open(stream_file, "rb") as f:
     data = f.read()
   run = lambda: model.decompress(data)
-times = []
-for _ in range(1 + int(repeats)):
-  start = time.perf_counter()
-  result = run()
-  times.append(time.perf_counter() - start)
+result, seconds = timed(run, int(repeats))
 if operation == "encode":
   with open(stream_file, "wb") as f:
     f.write(result)
-# The first run alone if it is the only one, else the median of the rest.
-times = sorted(times[1:] or times)
-seconds = times[len(times) // 2]
 # VmHWM, not ru_maxrss: the latter keeps the parent's peak across exec.
 with open("/proc/self/status") as f:
   peak_kib = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
@@ -90,14 +82,18 @@ def test_image(height, width):
       (width, height), Image.BICUBIC))
 
 
-def median_seconds(run, repeats):
-  run()
-  times = []
+def timed(run, repeats):
+  """(the first run's result, seconds per run): the median of `repeats`
+  runs after that warm-up one, or the warm-up's own time if `repeats` is
+  0."""
+  start = time.perf_counter()
+  result = run()
+  times = [time.perf_counter() - start]
   for _ in range(repeats):
     start = time.perf_counter()
     run()
     times.append(time.perf_counter() - start)
-  return statistics.median(times)
+  return result, statistics.median(times[1:] or times)
 
 
 def pillow_speed(height, width, repeats):
@@ -109,12 +105,11 @@ def pillow_speed(height, width, repeats):
       buffer = io.BytesIO()
       image.save(buffer, format=name.upper(), **options)
       return buffer.getvalue()
-    encoded = encode()
-    results[name] = dict(
-        encode_seconds=median_seconds(encode, repeats),
-        decode_seconds=median_seconds(
-            lambda: Image.open(io.BytesIO(encoded)).load(), repeats),
-        bytes=len(encoded))
+    encoded, encode_seconds = timed(encode, repeats)
+    _, decode_seconds = timed(
+        lambda: Image.open(io.BytesIO(encoded)).load(), repeats)
+    results[name] = dict(encode_seconds=encode_seconds,
+                         decode_seconds=decode_seconds, bytes=len(encoded))
   return results
 
 

@@ -1,7 +1,6 @@
 """train.py end to end, in subprocesses: export, resume after SIGKILL,
 skipped files, determinism."""
 
-import glob
 import json
 import os
 import re

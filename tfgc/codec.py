@@ -127,6 +127,7 @@ class Codec:
     if max(height, width) > bitstream.MAX_SIDE:
       raise TfgcError(f"{width}x{height}: the .tfgc format holds sides of "
                       f"up to {bitstream.MAX_SIDE} pixels; crop the image")
+    # Also refuses what a model that cannot be tiled cannot code whole.
     tiles = self._tiles((height, width), self._analysis_halo)
     inputs = dict(image=image)
     if self.mode != "sc":
@@ -268,6 +269,7 @@ class Codec:
       raise TfgcError("corrupt bitstream: a side string, which this model's "
                       "factorized prior never writes")
     image_shape = (parsed.height, parsed.width)
+    # Also refuses what a model that cannot be tiled cannot code whole.
     tiles = self._tiles(image_shape, self._synthesis_halo)
     inputs = dict(image_shape=image_shape, seed=seed)
     if self.mode == "sc":

@@ -41,9 +41,9 @@ import tensorflow_compression  # noqa: F401 (ops of the main SavedModel)
 
 from tfgc.config import STRIDE, latent_shape
 from tfgc.errors import TfgcError
-from tfgc.zoo import resolve
 from tfgc.networks import (latent_keep_mask, pad_to_stride,
                            padded_one_hot_labels, to_float, with_noise)
+from tfgc.zoo import resolve
 
 SERVING_SUBDIR = os.path.join("serving", "1")
 MODEL_JSON = "model.json"

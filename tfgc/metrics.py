@@ -46,7 +46,6 @@ def _lpips(net):
   return LPIPS(net)
 
 
-
 def lpips(a, b, net="alexnet"):
   """LPIPS distance (lower is better) with the "alexnet" or "vgg16" net."""
   _check(a, b)
