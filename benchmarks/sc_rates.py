@@ -6,7 +6,7 @@
 For each image and each synthesised fraction (0, 25, 50, 75, 100 %: the
 left part of the image, so the masks are nested), compresses with the SC
 model through `tfgc.codec` and reports the whole file's bpp, the share of
-its bytes that is the label map, the synthesis mask and the latents, and
+its bytes that is the label map, the latent mask and the latents, and
 the PSNR of the preserved pixels (the user's preserved region). Label maps
 are the model's stand-in labels unless --labels_dir pairs real ones.
 """
@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tfgc import codec, data  # noqa: E402
+from tfgc import codec, data, metrics  # noqa: E402
 
 FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -29,13 +29,6 @@ def left_part(shape, fraction):
   mask = np.zeros(shape, bool)
   mask[:, :round(shape[1] * fraction)] = True
   return mask
-
-
-def psnr(a, b, mask):
-  if not mask.any():
-    return None
-  error = (a.astype(np.float64) - b)[mask]
-  return float(10 * np.log10(255.0 ** 2 / max(np.mean(error ** 2), 1e-10)))
 
 
 def measure(model, image, labels):
@@ -51,8 +44,8 @@ def measure(model, image, labels):
         file_bytes=header["file_bytes"],
         latent_bytes=header["latent_bytes"] + header["side_bytes"],
         label_map_bytes=header["label_map_bytes"],
-        mask_bytes=header["synthesis_mask_bytes"],
-        preserved_psnr=psnr(image, decoded, ~synthesised)))
+        mask_bytes=header["latent_mask_bytes"],
+        preserved_psnr=metrics.psnr(image, decoded, ~synthesised)))
   return rows
 
 

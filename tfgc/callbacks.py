@@ -11,6 +11,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from tfgc import metrics
 from tfgc.lpips import MIN_SIDE
 from tfgc.networks import to_float
 
@@ -134,7 +135,8 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         x = to_float(image[None])
         reconstruction = model(inputs, training=False)
         x_hat = tf.clip_by_value(reconstruction.images, 0.0, 1.0)
-        psnr.append(float(tf.image.psnr(x, x_hat, 1.0)[0]))
+        decoded = tf.cast(tf.round(x_hat[0] * 255.0), tf.uint8).numpy()
+        psnr.append(metrics.psnr(image, decoded))
         if min(image.shape[:2]) >= 176:  # MS-SSIM needs 5 scales of 11x11.
           ms_ssim.append(float(tf.image.ssim_multiscale(x, x_hat, 1.0)[0]))
         if (self.lpips is not None

@@ -41,8 +41,7 @@ import tensorflow_compression  # noqa: F401 (ops of the main SavedModel)
 
 from tfgc.config import STRIDE, latent_shape
 from tfgc.errors import TfgcError
-from tfgc.networks import (latent_keep_mask, pad_to_stride,
-                           padded_one_hot_labels, to_float, with_noise)
+from tfgc.networks import to_float
 from tfgc.zoo import resolve
 
 SERVING_SUBDIR = os.path.join("serving", "1")
@@ -83,12 +82,17 @@ class TransformsModule(tf.Module):
     super().__init__(name="tfgc_transforms")
     config = model.config
     self.selective = config.mode == "sc"
+    # The networks are attributes so that the SavedModel holds them (and
+    # not D or the perceptual network); model ids hash their variables in
+    # the order of these names. The graphs are the model's own `analysis`
+    # and `synthesis`, kept as bound methods, which tf.Module does not
+    # track.
     self.encoder = model.encoder
     self.quantizer = model.quantizer
     self.generator = model.generator
     self.semantic_encoder = model.semantic_encoder
-    self.num_classes = config.num_classes
-    self.noise_channels = config.noise_channels
+    self._analysis = model.analysis
+    self._synthesis = model.synthesis
     self.latent_channels = config.latent_channels
     self.model_id = tf.Variable(model_id, trainable=False, name="model_id")
     self.config_json = tf.Variable(config.to_json(), trainable=False,
@@ -102,29 +106,17 @@ class TransformsModule(tf.Module):
   def _latents(self, image, synthesis_mask=None):
     """uint8 [H, W, 3] -> ŵ float32 [1, h, w, C], the kept positions
     float32 [1, h, w, 1] (None in GC) and (H, W)."""
-    x = to_float(image[None])
-    w_hat = self.quantizer(
-        self.encoder(pad_to_stride(x, STRIDE), training=False))
-    keep = None
-    if self.selective:
-      keep = latent_keep_mask(synthesis_mask[None], STRIDE)
-      w_hat *= keep
+    mask = None if synthesis_mask is None else synthesis_mask[None]
+    w_hat, keep = self._analysis(to_float(image[None]), mask)
     return w_hat, keep, tf.shape(image)[:2]
 
   def _image(self, w_hat, image_shape, seed, labels=None):
     """ŵ [1, h, w, C] (+ labels uint8 [H, W]) -> uint8 [H, W, 3], noise
     drawn from `seed`."""
-    generator_input = w_hat
-    if self.selective:
-      labels = tf.ensure_shape(labels, [None, None])
-      one_hot = padded_one_hot_labels(labels[None], self.num_classes, STRIDE)
-      generator_input = tf.concat(
-          [w_hat, self.semantic_encoder(one_hot, training=False)], -1)
-    x_hat = self.generator(
-        with_noise(generator_input, self.noise_channels, seed),
-        training=False)
-    x_hat = x_hat[0, :image_shape[0], :image_shape[1], :]
-    return tf.saturate_cast(tf.round(x_hat * 255.0), tf.uint8)
+    if labels is not None:
+      labels = tf.ensure_shape(labels, [None, None])[None]
+    x_hat = self._synthesis(w_hat, image_shape, labels, seed)
+    return tf.saturate_cast(tf.round(x_hat[0] * 255.0), tf.uint8)
 
   @staticmethod
   def _selective_outputs(keep, labels):

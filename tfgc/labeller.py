@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from tfgc.config import STRIDE
+from tfgc.config import STRIDE, latent_shape
 
 # Regions are made of square cells of the latent grid (16 x 16 pixels from
 # the top-left corner): the labels are constant on each cell, so the
@@ -68,7 +68,7 @@ def cluster_labels(image, classes=8, seed=0):
   if not 1 <= classes <= 256:
     raise ValueError(f"classes must be in 1..256, got {classes}")
   height, width = image.shape[:2]
-  grid = (-(-width // CELL), -(-height // CELL))
+  grid = latent_shape((height, width))[::-1]  # PIL sizes are (W, H).
   small = np.asarray(Image.fromarray(image).resize(grid, Image.BOX),
                      dtype=np.float64) / 255.0
   rows, columns = np.mgrid[0:small.shape[0], 0:small.shape[1]]

@@ -21,10 +21,17 @@ def _check(a, b):
                      f"{a.shape} and {b.shape}")
 
 
-def psnr(a, b):
-  """Peak signal-to-noise ratio in dB (inf for identical images)."""
+def psnr(a, b, mask=None):
+  """Peak signal-to-noise ratio in dB (inf for identical images); with
+  `mask` (bool [H, W]) of the pixels where it is True, None if there are
+  none."""
   _check(a, b)
-  mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+  error = a.astype(np.float64) - b.astype(np.float64)
+  if mask is not None:
+    if not mask.any():
+      return None
+    error = error[mask]
+  mse = np.mean(error ** 2)
   return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
 
 

@@ -201,33 +201,69 @@ class GenerativeCompressionModel(tf.keras.Model):
       raise AssertionError(
           "optimizer groups must cover every trainable variable exactly once")
 
-  def call(self, inputs, training=False):
-    """An image batch (uint8 or float32 [B, H, W, 3]) or, with labels, a
-    dict (see the class doc) -> `Reconstruction`."""
-    inputs = unpack_inputs(inputs)
-    x = inputs.images
-    shape = tf.shape(x)
-    w = tf.cast(self.encoder(pad_to_stride(x, STRIDE), training=training),
+  def analysis(self, images, synthesis_mask=None, training=False):
+    """x -> E -> q, and in SC the latent keep mask.
+
+    Args:
+      images: float32 [B, H, W, 3] in [0, 1], any H and W.
+      synthesis_mask: [B, H, W] bool or integer, nonzero = synthesise (SC
+        only).
+      training: whether E runs in training mode.
+
+    Returns:
+      ŵ: float32 [B, ceil(H/16), ceil(W/16), C], quantizer centres, zero
+        at the positions SC does not transmit.
+      keep: float32 [B, ceil(H/16), ceil(W/16), 1] in {0, 1}, the
+        positions whose latents are transmitted; None in GC.
+    """
+    w = tf.cast(self.encoder(pad_to_stride(images, STRIDE), training=training),
                 tf.float32)
     w_hat = self.quantizer(w)
-    keep = None
-    generator_input = w_hat
+    if self.config.mode != "sc":
+      return w_hat, None
+    keep = latent_keep_mask(synthesis_mask, STRIDE)
+    return w_hat * keep, keep
+
+  def synthesis(self, latents, image_shape, labels=None, seed=None,
+                training=False):
+    """ŵ (+ F(labels) in SC, + noise) -> G -> x̂ cropped to the image.
+
+    Args:
+      latents: ŵ, float32 [B, h, w, C] with h = ceil(H/16), w = ceil(W/16).
+      image_shape: int32 [2], (H, W).
+      labels: integer class ids [B, H, W] (SC only).
+      seed: int32 [], the noise seed (decoding is then a pure function of
+        its inputs); None draws fresh noise (training).
+      training: whether F and G run in training mode.
+
+    Returns:
+      x̂: float32 [B, H, W, 3] in [0, 1].
+    """
+    generator_input = latents
     if self.config.mode == "sc":
-      keep = latent_keep_mask(inputs.synthesis_mask, STRIDE)
-      w_hat *= keep
-      labels = padded_one_hot_labels(inputs.labels, self.config.num_classes,
-                                     STRIDE)
-      semantics = tf.cast(self.semantic_encoder(labels, training=training),
+      one_hot = padded_one_hot_labels(labels, self.config.num_classes, STRIDE)
+      semantics = tf.cast(self.semantic_encoder(one_hot, training=training),
                           tf.float32)
-      generator_input = tf.concat([w_hat, semantics], -1)
+      generator_input = tf.concat([latents, semantics], -1)
+    x_hat = self.generator(
+        with_noise(generator_input, self.config.noise_channels, seed),
+        training=training)
+    return tf.cast(x_hat, tf.float32)[:, :image_shape[0], :image_shape[1], :]
+
+  def call(self, inputs, training=False):
+    """An image batch (uint8 or float32 [B, H, W, 3]) or, with labels, a
+    dict (see the class doc) -> `Reconstruction`: `analysis`, the rate of
+    ŵ, `synthesis` with fresh noise."""
+    inputs = unpack_inputs(inputs)
+    shape = tf.shape(inputs.images)
+    w_hat, keep = self.analysis(inputs.images, inputs.synthesis_mask,
+                                training=training)
     # The rate trains the entropy model at full weight but reaches E only
     # with weight β (β = 0: rate controlled by C and L alone, as the paper).
     bits = self.entropy_model(scale_gradient(w_hat, self.config.beta),
                               keep=keep, training=training)
-    x_hat = tf.cast(self.generator(
-        with_noise(generator_input, self.config.noise_channels),
-        training=training), tf.float32)
-    x_hat = x_hat[:, :shape[1], :shape[2], :]
+    x_hat = self.synthesis(w_hat, shape[1:3], inputs.labels,
+                           training=training)
     pixels = tf.cast(shape[1] * shape[2], tf.float32)
     if keep is None:
       preserved = tf.ones_like(x_hat[..., :1])

@@ -16,13 +16,13 @@ import argparse
 import collections
 import glob
 import json
-import math
 import os
 import sys
 
 import tensorflow as tf
 
 from tfgc import zoo
+from tfgc.config import Config
 from tfgc.errors import TfgcError
 
 METRICS = (("bpp", "bpp", "{:.4f}"), ("psnr", "PSNR (dB)", "{:.2f}"),
@@ -60,12 +60,6 @@ def training_time(log_dir, last_step=None):
       steps = max(steps, max(step for step, _ in times))
       seconds += (max(t for _, t in times) - min(t for _, t in times))
   return steps, seconds
-
-
-def rate_bound(config):
-  """Bits per pixel of the latents if every symbol cost log2(L) bits."""
-  return (config["latent_channels"] * math.log2(len(config["centers"]))
-          / 16 ** 2)
 
 
 def _row(name, point, note=""):
@@ -141,6 +135,7 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
   description = _load_json(os.path.join(model_dir, "model.json"))
   training = _load_json(os.path.join(model_dir, "training.json"))
   config = description["config"]
+  rate_bound = Config.from_json(json.dumps(config)).bits_per_pixel_bound
   name = os.path.basename(os.path.normpath(model_dir))
   summary_ids = {m["model_id"] for m in summary["models"].values()}
   if summary_ids != {description["model_id"]}:
@@ -162,7 +157,7 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
            f"{'Selective' if config['mode'] == 'sc' else 'Global'} "
            f"generative compression, preset `{config['name']}`, "
            f"C = {config['latent_channels']} latent channels "
-           f"(rate bound {rate_bound(config):.4f} bpp before entropy "
+           f"(rate bound {rate_bound:.4f} bpp before entropy "
            f"coding). Parameters: encoder {parameters['encoder']:,}, "
            f"generator {parameters['generator']:,}, entropy model "
            f"{parameters['entropy_model']:,} (exported); discriminator "
