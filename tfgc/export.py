@@ -39,7 +39,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_compression  # noqa: F401 (ops of the main SavedModel)
 
-from tfgc.config import STRIDE, latent_shape
+from tfgc.config import latent_shape
 from tfgc.errors import TfgcError
 from tfgc.networks import to_float
 from tfgc.zoo import resolve
