@@ -227,3 +227,33 @@ def test_model_id_depends_on_weights_not_on_layer_names():
   second = run_python(MODEL_ID).stdout.split()[-1]
   assert first == second and len(first) == 16
   assert run_python(MODEL_ID, "renamed").stdout.split()[-1] == first
+
+
+def test_export_analyses_and_synthesises_as_the_model_does(tmp_path):
+  """The export calls the model's `analysis` and `synthesis`: same symbols,
+  same pixels (SC with noise, so F, the keep mask and the seed count)."""
+  from tfgc.config import preset
+  from tfgc.model import GenerativeCompressionModel
+  tf.keras.utils.set_random_seed(3)
+  model = GenerativeCompressionModel(preset("tiny").replace(
+      mode="sc", num_classes=3))
+  export.export(model, str(tmp_path))
+  exported = load(str(tmp_path))
+  image = image_37x53()
+  labels = (np.arange(53)[None, :] * 3 // 53).repeat(37, 0).astype(np.uint8)
+  synthesis_mask = labels == 0
+  analysis = exported.signatures["analyze"](
+      image=tf.constant(image), labels=tf.constant(labels),
+      synthesis_mask=tf.constant(synthesis_mask.astype(np.uint8)))
+  decoded = exported.signatures["synthesize"](
+      **dict(analysis, seed=tf.constant(11)))["image"].numpy()
+
+  w_hat, keep = model.analysis(tf.constant(image[None], tf.float32) / 255.0,
+                               synthesis_mask[None])
+  np.testing.assert_array_equal(analysis["symbols"].numpy(),
+                                w_hat[0].numpy().astype(np.int32))
+  np.testing.assert_array_equal(analysis["latent_mask"].numpy(),
+                                keep[0, :, :, 0].numpy().astype(np.uint8))
+  x_hat = model.synthesis(w_hat, (37, 53), labels[None], seed=11).numpy()
+  expected = np.clip(np.round(x_hat[0] * 255.0), 0, 255).astype(np.uint8)
+  np.testing.assert_array_equal(decoded, expected)
