@@ -5,9 +5,9 @@
         --out=benchmarks/results/settings_comparison.json
 
 Each variant trains the warm-up stage (MSE + rate, no D) from scratch for
---steps on the training photos, with the flags of the default models
-(scripts/default_models.flags) and C = 8, and is exported. The export then
-compresses every validation photo whole (downscaled to the training's
+--steps on the training photos, with the flags of the default models'
+warm-up (scripts/default_models.flags and warmup.flags) and C = 8, and is
+exported. The export then compresses every validation photo whole (downscaled to the training's
 --max_short_side, as train.py's validation does) into a real .tfgc file;
 the figures are its bpp and the decoding's PSNR, MS-SSIM and LPIPS-AlexNet.
 A variant already trained is not trained again, so an interrupted
@@ -37,6 +37,7 @@ VARIANTS = {
     "lr-1e-4": ["--lr=1e-4"],
 }
 RECIPE = os.path.join(REPO, "scripts", "default_models.flags")
+WARMUP = os.path.join(REPO, "scripts", "warmup.flags")
 
 
 def recipe_flag(name):
@@ -56,7 +57,7 @@ def train(name, flags, data_dir, run_dir, steps):
   command = [sys.executable, os.path.join(REPO, "train.py"),
              f"--flagfile={RECIPE}", f"--data_dir={data_dir}/train",
              "--mode=gc", "--latent_channels=8", f"--steps={steps}",
-             f"--warmup_steps={steps}", "--checkpoint_every=200",
+             f"--flagfile={WARMUP}", "--checkpoint_every=200",
              "--log_every=100", f"--validate_every={steps + 1}",
              f"--checkpoint_dir={run_dir}/ckpt", f"--export_dir={export_dir}",
              *flags]

@@ -72,9 +72,9 @@ def measure(config, flags, folder, steps, rounds, precision="float32"):
       paths, flags.crop_size, flags.batch_size,
       max_short_side=flags.max_short_side, max_zoom_out=flags.max_zoom_out)
   models = {}
-  for phase, warmup in (("warmup", 10 ** 9), ("adversarial", 0)):
-    model = GenerativeCompressionModel(config.replace(warmup_steps=warmup),
-                                       precision=precision)
+  warmup = config.replace(gan_weight=0.0, lambda_feature_matching=0.0)
+  for phase, phase_config in (("warmup", warmup), ("adversarial", config)):
+    model = GenerativeCompressionModel(phase_config, precision=precision)
     model.compile()
     iterator = iter(dataset)
     time_steps(model, iterator, 2)

@@ -5,7 +5,8 @@
 #
 #   nohup scripts/train_default_models.sh gc-small-c8 > ~/tfgc-runs/gc-small-c8.log 2>&1 &
 #
-# Stage 1 (warm-up): distortion (MSE) and rate only, 5,000 steps.
+# Stage 1 (warm-up): distortion (MSE) and rate only, 5,000 steps (its flags:
+#   warmup.flags).
 # Stage 2: warm-started from stage 1; adds the adversarial terms and the
 #   perceptual term (its flags: adversarial.flags).
 #
@@ -61,7 +62,7 @@ main() {
     # left alone: the one of the lowest validation LPIPS so far (best/), or
     # with `latest` the newest.
     ckpt=$run/adversarial/ckpt flags=$stage2
-    [ -d "$ckpt" ] || { ckpt=$run/ckpt; flags="--warmup_steps=5000"; }
+    [ -d "$ckpt" ] || { ckpt=$run/ckpt; flags=--flagfile=scripts/warmup.flags; }
     source=$ckpt
     [ "$4" != latest ] && [ -f "$ckpt/best/checkpoint" ] && source=$ckpt/best
     step=$(sed -n 's/^model_checkpoint_path: "ckpt-\([0-9]*\)"/\1/p' \
@@ -84,7 +85,7 @@ main() {
   elif [ ! -d "$run/ckpt" ] && [ -d "tfgc/zoo/$name" ]; then
     init_from=tfgc/zoo/$name
   elif [ ! -f "$run/warmup/export/saved_model.pb" ]; then
-    .venv/bin/python train.py $common --steps=5000 --warmup_steps=5000 \
+    .venv/bin/python train.py $common --flagfile=scripts/warmup.flags --steps=5000 \
       --checkpoint_dir="$run/ckpt" --export_dir="$run/warmup/export"
   fi
   exec .venv/bin/python train.py $common $stage2 --steps=100000 \

@@ -58,3 +58,14 @@ def test_fields_added_later_take_the_named_presets_values():
   del values["semantic_filters"]  # As saved before SC existed.
   restored = config.Config.from_json(json.dumps(values))
   assert restored == config.preset("small").replace(latent_channels=4)
+
+
+def test_retired_warmup_steps_loads_at_zero_and_is_refused_otherwise():
+  """Runs saved with the in-run warm-up switch: the adversarial stages of
+  the default models (0) still resume, a run that would switch is told how
+  to train now."""
+  values = json.loads(config.preset("small").to_json())
+  restored = config.Config.from_json(json.dumps(dict(values, warmup_steps=0)))
+  assert restored == config.preset("small")
+  with pytest.raises(config.ConfigError, match="--init_from"):
+    config.Config.from_json(json.dumps(dict(values, warmup_steps=5000)))

@@ -25,11 +25,16 @@ def changed(before, variables):
              for b, v in zip(before, variables))
 
 
-def test_training_raises_psnr_and_switches_on_the_adversarial_term(
+def test_warmup_then_adversarial_run_raise_psnr_and_train_d_only_when_asked(
     small_photo):
+  """The default recipe's two runs in miniature: a warm-up (no adversarial
+  weight) leaves D alone, the adversarial run warm-started from it trains
+  D."""
   tf.keras.utils.set_random_seed(0)
-  model = GenerativeCompressionModel(preset("tiny").replace(
-      warmup_steps=WARMUP, learning_rate=1e-3))
+  config = preset("tiny").replace(learning_rate=1e-3)
+  warmup_config = config.replace(gan_weight=0.0, lambda_feature_matching=0.0)
+  assert config.adversarial and not warmup_config.adversarial
+  model = GenerativeCompressionModel(warmup_config)
   model.compile()
   before = psnr_of(model, small_photo)
   generator_start = weights_of(model.generator_variables)
@@ -39,16 +44,20 @@ def test_training_raises_psnr_and_switches_on_the_adversarial_term(
   warmup = model.fit(dataset, epochs=1, steps_per_epoch=WARMUP, verbose=0)
   assert warmup.history["gan"][-1] == 0.0
   assert warmup.history["d_loss"][-1] == 0.0
+  assert changed(generator_start, model.generator_variables)
   assert not changed(discriminator_start, model.discriminator_variables)
   assert int(model.discriminator_optimizer.iterations) == 0
 
+  warm = model
+  model = GenerativeCompressionModel(config)
+  model.compile()
+  model.set_weights(warm.get_weights())
   adversarial = model.fit(dataset, epochs=1, steps_per_epoch=STEPS - WARMUP,
                           verbose=0)
   assert adversarial.history["gan"][-1] > 0.0
   assert adversarial.history["d_loss"][-1] > 0.0
-  assert changed(generator_start, model.generator_variables)
   assert changed(discriminator_start, model.discriminator_variables)
-  assert int(model.generator_optimizer.iterations) == STEPS
+  assert int(model.generator_optimizer.iterations) == STEPS - WARMUP
   assert int(model.discriminator_optimizer.iterations) == STEPS - WARMUP
 
   after = psnr_of(model, small_photo)
@@ -96,7 +105,7 @@ def sc_batch(image, synthesised_columns):
 def test_sc_rate_counts_only_preserved_latents_and_trains_f(small_photo):
   tf.keras.utils.set_random_seed(0)
   model = GenerativeCompressionModel(preset("tiny").replace(
-      mode="sc", num_classes=3, discriminator_labels=True, warmup_steps=1))
+      mode="sc", num_classes=3, discriminator_labels=True))
   model.compile()
   bits = [float(model(sc_batch(small_photo, columns)).bits[0])
           for columns in (0, 32, 64)]  # Of 64: none, half, all synthesised.

@@ -175,8 +175,8 @@ def psnr_where(a, b, mask):
 def fitted(config, inputs, steps=300):
   """`config` fitted to one example on distortion and rate alone."""
   tf.keras.utils.set_random_seed(0)
-  model = GenerativeCompressionModel(config.replace(learning_rate=2e-3,
-                                                    warmup_steps=steps))
+  model = GenerativeCompressionModel(config.replace(
+      learning_rate=2e-3, gan_weight=0.0, lambda_feature_matching=0.0))
   model.compile()
   model.fit(tf.data.Dataset.from_tensors(inputs).repeat(), epochs=1,
             steps_per_epoch=steps, verbose=0)

@@ -17,7 +17,7 @@ from conftest import REPO
 from tfgc import codec
 
 TINY = ["--preset=tiny", "--batch_size=2", "--crop_size=32",
-        "--max_short_side=0", "--warmup_steps=4", "--log_every=2",
+        "--max_short_side=0", "--log_every=2",
         "--validate_every=1000"]
 
 

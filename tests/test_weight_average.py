@@ -44,7 +44,7 @@ def test_without_an_average_the_model_tracks_none_and_validates_itself():
 def test_validation_and_export_use_the_averaged_weights(small_photo,
                                                         tmp_path):
   tf.keras.utils.set_random_seed(0)
-  config = preset("tiny").replace(weight_average=DECAY, warmup_steps=2,
+  config = preset("tiny").replace(weight_average=DECAY,
                                   learning_rate=1e-3)
   model = GenerativeCompressionModel(config)
   model.compile()

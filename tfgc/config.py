@@ -78,8 +78,10 @@ class Config:
     perceptual_network: LPIPS backbone of that term: "vgg16" (the
       published perceptual loss) or "alexnet" (about 15x cheaper on a CPU).
     beta: β, weight of the rate term H(ŵ) in bits per pixel (paper: 0).
-    gan_weight: weight of the LSGAN generator term once warm-up is over.
-    warmup_steps: steps with the adversarial terms switched off.
+    gan_weight: weight of the LSGAN generator term. With it and
+      `lambda_feature_matching` both 0 the run is a warm-up (distortion and
+      rate only, D neither run nor updated); the default models warm up
+      for one run and continue adversarially in a second (`--init_from`).
     learning_rate: Adam step size of both optimizers.
     adam_beta_1: Adam β1 of both optimizers.
     weight_average: decay of an exponential moving average of the E, G, F
@@ -111,7 +113,6 @@ class Config:
   perceptual_network: str = "vgg16"
   beta: float = 0.0
   gan_weight: float = 1.0
-  warmup_steps: int = 0
   learning_rate: float = 2e-4
   adam_beta_1: float = 0.5
   weight_average: float = 0.0
@@ -164,7 +165,6 @@ class Config:
     for field in ("lambda_mse", "lambda_feature_matching",
                   "lambda_perceptual", "beta", "gan_weight"):
       need(getattr(self, field) >= 0, f"{field} must be >= 0")
-    need(self.warmup_steps >= 0, "warmup_steps must be >= 0")
     need(self.learning_rate > 0, "learning_rate must be > 0")
     need(0 <= self.adam_beta_1 < 1, "adam_beta_1 must be in [0, 1)")
     need(0 <= self.weight_average < 1, "weight_average must be in [0, 1)")
@@ -178,6 +178,11 @@ class Config:
   def uses_labels(self) -> bool:
     """Whether training or coding takes a semantic label map."""
     return self.mode == "sc" or self.discriminator_labels
+
+  @property
+  def adversarial(self) -> bool:
+    """Whether training runs and updates D (an adversarial term weighs)."""
+    return self.gan_weight > 0 or self.lambda_feature_matching > 0
 
   @property
   def bits_per_pixel_bound(self) -> float:
@@ -200,6 +205,7 @@ class Config:
     older tfgc still resumes and compares equal to its preset's config.
     """
     values = json.loads(text)
+    _drop_retired_fields(values)
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
@@ -211,6 +217,19 @@ class Config:
     if base is not None:
       values = dict(dataclasses.asdict(base), **values)
     return cls(**values)
+
+
+def _drop_retired_fields(values):
+  """Removes fields of older configs that have no effect any more, and
+  refuses those whose effect tfgc no longer has."""
+  # warmup_steps switched the adversarial terms on within a run; warm-up is
+  # its own run now (README, "Training").
+  warmup_steps = values.pop("warmup_steps", 0)
+  if warmup_steps:
+    raise ConfigError(
+        f"this run was saved with warmup_steps={warmup_steps}, which tfgc "
+        "no longer has: warm up in a run of its own (--gan_weight=0 "
+        "--lambda_feature_matching=0) and continue with --init_from")
 
 
 PRESETS = {
@@ -230,7 +249,6 @@ PRESETS = {
         discriminator_scales=3,
         normalization="channel",
         upsampling="resize",
-        warmup_steps=2000,
     ),
     # For tests: builds and trains in seconds.
     "tiny": Config(

@@ -4,12 +4,13 @@ of DESIGN.md §1.
 
     L = gan_weight·L_GAN + λ_mse·MSE + λ_fm·FM + λ_p·perceptual + β·bpp
 
-`train_step` makes one E/G (+ entropy model) update and one D update. During
-the first `warmup_steps` steps only distortion and rate are optimised and D
-is neither run nor updated. The two phases are two traced train functions
-(no `tf.cond` around the optimizer updates, which distribution strategies
-cannot synchronise); `fit` switches from one to the other at the step
-where warm-up ends, also within one call and after a resume.
+`train_step` makes one E/G (+ entropy model) update and one D update. A
+config with no adversarial weight (`Config.adversarial` false) is a warm-up:
+only distortion and rate are optimised and D is neither run nor updated.
+The default models warm up in one run and continue adversarially in a
+second (scripts/train_default_models.sh); the choice is fixed per run, so
+no optimizer update sits inside a `tf.cond`, which distribution strategies
+cannot synchronise.
 """
 
 import collections
@@ -141,7 +142,6 @@ class GenerativeCompressionModel(tf.keras.Model):
                      for name in METRICS}
     self.generator_optimizer = None
     self.discriminator_optimizer = None
-    self._traced_phase = None
     dummy = self.dummy_inputs()
     self(dummy)
     unpacked = unpack_inputs(dummy)
@@ -301,37 +301,48 @@ class GenerativeCompressionModel(tf.keras.Model):
   def metrics(self):
     return list(self.trackers.values())
 
-  @property
-  def adversarial(self):
-    """Whether warm-up is over (the step counter is E/G's optimizer's)."""
-    step = int(self.generator_optimizer.iterations.numpy())
-    return step >= self.config.warmup_steps
-
-  def make_train_function(self, force=False):
-    """Traces the train step of the current phase (again if it changed)."""
-    phase = self.adversarial
-    if phase != self._traced_phase:
-      force = True
-    self._traced_phase = phase
-    return super().make_train_function(force=force)
-
-  def fit(self, *args, callbacks=None, **kwargs):
-    callbacks = list(callbacks or []) + [_PhaseSwitch()]
-    return super().fit(*args, callbacks=callbacks, **kwargs)
-
   def train_step(self, inputs):
-    """One E/G update and, after warm-up, one D update. inputs: see
-    `call`."""
-    return self._report(self._train_step(
-        inputs, adversarial=self._traced_phase))
+    """One E/G update and, if the config is adversarial, one D update.
+    inputs: see `call`. Returns the running means of `METRICS`."""
+    x = unpack_inputs(inputs).images
+    adversarial = self.config.adversarial
+    # One forward pass serves both updates: E, G and D (on x and on x̂) run
+    # once per step, where a D step of its own would run D twice more. Each
+    # tape is differentiated only w.r.t. its own variable group.
+    with tf.GradientTape() as generator_tape, \
+        tf.GradientTape() as discriminator_tape:
+      reconstruction = self(inputs, training=True)
+      terms = self._distortion_terms(x, reconstruction)
+      terms.update(self._adversarial_terms(inputs, reconstruction)
+                   if adversarial else self._no_adversarial_terms(terms))
+      objective = self._generator_loss(terms)
+      terms["g_loss"] = objective + self.config.beta * terms["bpp"]
+      # The rate's gradient is already scaled by β on its way to E (see
+      # `call`); at weight 1 here it trains the entropy model fully.
+      generator_loss = tf.nn.compute_average_loss(objective + terms["bpp"])
+      discriminator_loss = tf.nn.compute_average_loss(terms["d_loss"])
+
+    variables = self.generator_variables
+    self.generator_optimizer.apply_gradients(
+        zip(generator_tape.gradient(generator_loss, variables), variables))
+    if self.weight_average is not None:
+      self.weight_average.update()
+
+    if adversarial:
+      # Differentiated w.r.t. D's variables alone, D's loss takes x̂ as a
+      # constant: the update on stop_gradient(x̂), without a third D pass.
+      variables = self.discriminator_variables
+      self.discriminator_optimizer.apply_gradients(zip(
+          discriminator_tape.gradient(discriminator_loss, variables),
+          variables))
+    return self._report(terms)
 
   def test_step(self, inputs):
     x = unpack_inputs(inputs).images
     reconstruction = self(inputs, training=False)
-    zeros = tf.zeros_like(reconstruction.bits)
-    terms = dict(self._distortion_terms(x, reconstruction), gan=zeros,
-                 feature_matching=zeros, d_loss=zeros)
-    terms["g_loss"] = (self._generator_loss(terms, adversarial=False)
+    terms = self._distortion_terms(x, reconstruction)
+    terms.update(self._no_adversarial_terms(terms))
+    terms["g_loss"] = (self._generator_loss(terms)
                        + self.config.beta * terms["bpp"])
     return self._report(terms)
 
@@ -355,61 +366,33 @@ class GenerativeCompressionModel(tf.keras.Model):
                 psnr_weight=tf.cast(fraction > 0, tf.float32),
                 bpp=reconstruction.bits_per_pixel)
 
-  def _generator_loss(self, terms, adversarial):
+  def _generator_loss(self, terms):
     """Per-example E/G objective without the rate term, float32 [B]."""
     c = self.config
-    loss = c.lambda_mse * terms["mse"] + c.lambda_perceptual * terms["perceptual"]
-    if adversarial:
-      loss += (c.gan_weight * terms["gan"]
-               + c.lambda_feature_matching * terms["feature_matching"])
-    return loss
+    distortion = (c.lambda_mse * terms["mse"]
+                  + c.lambda_perceptual * terms["perceptual"])
+    return distortion + (c.gan_weight * terms["gan"]
+                         + c.lambda_feature_matching
+                         * terms["feature_matching"])
 
-  def _train_step(self, inputs, adversarial):
-    """Builds one phase's update; returns per-example terms, [B] each."""
+  def _adversarial_terms(self, inputs, reconstruction):
+    """E/G's LSGAN and feature-matching terms and D's LSGAN loss, from one
+    D pass on x and one on x̂; float32 [B] each."""
     unpacked = unpack_inputs(inputs)
-    x = unpacked.images
-    with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-      reconstruction = self(inputs, training=True)
-      terms = self._distortion_terms(x, reconstruction)
-      zeros = tf.zeros_like(terms["mse"])
-      if adversarial:
-        real = self.discriminate(x, unpacked.labels)
-        fake = self.discriminate(reconstruction.images, unpacked.labels)
-        terms.update(
-            gan=losses.lsgan_generator_loss(fake),
-            feature_matching=losses.feature_matching_loss(real, fake),
-            d_loss=losses.lsgan_discriminator_loss(real, fake))
-      else:
-        terms.update(gan=zeros, feature_matching=zeros, d_loss=zeros)
-      objective = self._generator_loss(terms, adversarial)
-      terms["g_loss"] = objective + self.config.beta * terms["bpp"]
-      # The rate's gradient is already scaled by β on its way to E (see
-      # `call`); at weight 1 here it trains the entropy model fully.
-      g_loss = tf.nn.compute_average_loss(objective + terms["bpp"])
-      d_loss = tf.nn.compute_average_loss(terms["d_loss"])
-    variables = self.generator_variables
-    self.generator_optimizer.apply_gradients(
-        zip(g_tape.gradient(g_loss, variables), variables))
-    if self.weight_average is not None:
-      self.weight_average.update()
-    if adversarial:
-      # d_tape differentiates only w.r.t. D's variables, so x̂ acts as the
-      # stop_gradient'ed input of the discriminator update.
-      variables = self.discriminator_variables
-      self.discriminator_optimizer.apply_gradients(
-          zip(d_tape.gradient(d_loss, variables), variables))
-    return terms
+    real = self.discriminate(unpacked.images, unpacked.labels)
+    fake = self.discriminate(reconstruction.images, unpacked.labels)
+    return dict(gan=losses.lsgan_generator_loss(fake),
+                feature_matching=losses.feature_matching_loss(real, fake),
+                d_loss=losses.lsgan_discriminator_loss(real, fake))
+
+  @staticmethod
+  def _no_adversarial_terms(terms):
+    """Zeros [B] for the terms a warm-up (or evaluation) does not compute."""
+    zeros = tf.zeros_like(terms["mse"])
+    return dict(gan=zeros, feature_matching=zeros, d_loss=zeros)
 
   def _report(self, terms):
     for name, tracker in self.trackers.items():
       tracker.update_state(terms[name],
                            sample_weight=terms.get(f"{name}_weight"))
     return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-
-class _PhaseSwitch(tf.keras.callbacks.Callback):
-  """Retraces the train function when warm-up ends during `fit`."""
-
-  def on_train_batch_begin(self, batch, logs=None):
-    if self.model.adversarial != self.model._traced_phase:
-      self.model.train_function = self.model.make_train_function()

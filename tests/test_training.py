@@ -1,0 +1,61 @@
+"""tfgc.training from Python: a run without absl or train.py, resumed by a
+second call; options it cannot train with are refused before any work
+(train.py's own flag handling: test_train.py)."""
+
+import json
+
+import pytest
+from PIL import Image
+
+from tfgc import training
+from tfgc.config import preset
+
+TINY = preset("tiny")
+
+
+def options(tmp_path, **changes):
+  values = dict(data_dir=str(tmp_path / "photos"),
+                checkpoint_dir=str(tmp_path / "ckpt"), batch_size=2,
+                crop_size=32, max_short_side=0, log_every=1)
+  return training.RunOptions(**dict(values, **changes))
+
+
+@pytest.fixture
+def photos(tmp_path, small_photo):
+  (tmp_path / "photos").mkdir()
+  Image.fromarray(small_photo).save(tmp_path / "photos" / "face.png")
+  return tmp_path / "photos"
+
+
+def test_a_run_from_python_resumes_and_exports(photos, tmp_path):
+  first = training.train(TINY, options(tmp_path, steps=2))
+  assert first.step == 2 and first.model_id is None
+  second = training.train(TINY, options(
+      tmp_path, steps=3, export_dir=str(tmp_path / "export")))
+  assert second.step == 3 and len(second.model_id) == 16
+  with open(tmp_path / "export" / "training.json") as f:
+    record = json.load(f)
+  assert record["step"] == 3 and record["command"] == []
+  assert record["options"]["data_dir"] == ".../photos"
+  assert str(tmp_path) not in json.dumps(record)
+
+  with pytest.raises(training.TrainingError, match="another config"):
+    training.train(TINY.replace(latent_channels=2), options(tmp_path,
+                                                            steps=4))
+
+
+@pytest.mark.parametrize("config, changes, message", [
+    (TINY, dict(crop_size=40), "multiple of 16"),
+    (TINY, dict(steps=0), "steps must be >= 1"),
+    (TINY, dict(precision="float16"), "precision must be one of"),
+    (TINY.replace(mode="sc", num_classes=3), {}, "takes label maps"),
+    (TINY, dict(labels_dir="."), "needs a config with num_classes"),
+    (TINY.replace(mode="sc", num_classes=3, standin_labels=True),
+     dict(synthesis_box_fraction=0.8), "sum to <= 1"),
+])
+def test_options_that_cannot_train_are_refused_before_any_work(
+    tmp_path, config, changes, message):
+  (tmp_path / "photos").mkdir()
+  with pytest.raises(training.TrainingError, match=message):
+    training.train(config, options(tmp_path, **changes))
+  assert not (tmp_path / "ckpt").exists()

@@ -1,0 +1,391 @@
+"""Training from Python: one run of `GenerativeCompressionModel` on a folder
+of photos, resumable from its checkpoint folder, validated on whole photos
+and exported. train.py turns its flags into `RunOptions` and calls `train`.
+
+    from tfgc import config, training
+    warmup = config.preset("small").replace(gan_weight=0.0,
+                                            lambda_feature_matching=0.0)
+    training.train(warmup, training.RunOptions(
+        data_dir="photos", val_dir="val", checkpoint_dir="run/warmup",
+        steps=5000))
+    training.train(config.preset("small"), training.RunOptions(
+        data_dir="photos", val_dir="val", checkpoint_dir="run/ckpt",
+        init_from="run/warmup", export_dir="run/export", steps=100000))
+
+Calling `train` again with the same arguments resumes from the last
+checkpoint in `checkpoint_dir` (step counter, both optimizers, all
+networks); Ctrl-C ends a run with a checkpoint.
+"""
+
+import dataclasses
+import json
+import logging
+import os
+import sys
+from typing import NamedTuple, Optional, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from tfgc import callbacks, data, export
+from tfgc.config import Config
+from tfgc.errors import TfgcError
+from tfgc.lpips import LPIPS, WeightsError
+from tfgc.model import PRECISIONS, GenerativeCompressionModel
+
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+
+# Options naming the training machine's files and folders.
+PATH_OPTIONS = ("data_dir", "val_dir", "labels_dir", "checkpoint_dir",
+                "export_dir", "log_dir", "init_from")
+
+
+
+class Trained(NamedTuple):
+  """What `train` did."""
+  step: int  # The step the run ended at (its last checkpoint's).
+  weights_digest: str  # `export.model_id` of the weights.
+  model_id: Optional[str]  # The exported model's id; None without export.
+
+
+class TrainingError(TfgcError):
+  """A run that cannot start with the options given."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+  """Everything of a run but the model's config.
+
+  Attributes:
+    data_dir: folder of training images, searched recursively.
+    checkpoint_dir: checkpoints and config.json; a run there is resumed.
+    val_dir: folder of validation images, decoded whole every
+      `validate_every` steps (None: no validation).
+    labels_dir: label maps paired with the images by name (see
+      `data.find_label_map`); configs with `standin_labels` need none.
+    export_dir: where the trained SavedModel goes (None: no export).
+    log_dir: TensorBoard folder (default CHECKPOINT_DIR/logs).
+    init_from: checkpoint folder or exported model to warm-start the
+      networks from when `checkpoint_dir` holds no run yet.
+    steps: total E/G updates of the run.
+    batch_size: global batch size.
+    crop_size: side of the random square crops, a multiple of 16.
+    max_zoom_out: crops cover crop_size·s source pixels, s uniform in
+      [1, this], downscaled to crop_size.
+    max_short_side: downscale larger images to this short side (0: never).
+    synthesis_instance_fraction: SC, share of crops that synthesise one
+      whole class.
+    synthesis_box_fraction: SC, share of crops that synthesise a box.
+    checkpoint_every, log_every, validate_every: steps between each.
+    seed: random seed; also makes ops deterministic (slower).
+    precision: compute precision of the networks in training, one of
+      `model.PRECISIONS`.
+    strategy: tf.distribute strategy, one of `STRATEGIES`.
+    cpu_devices: split the CPU into this many logical devices (before TF
+      starts; with strategy "mirrored": data parallelism without GPUs).
+    command: the command line that started the run, for training.json
+      (train.py gives its own, with paths cut to their last component).
+  """
+
+  data_dir: str
+  checkpoint_dir: str
+  val_dir: Optional[str] = None
+  labels_dir: Optional[str] = None
+  export_dir: Optional[str] = None
+  log_dir: Optional[str] = None
+  init_from: Optional[str] = None
+  steps: int = 100000
+  batch_size: int = 8
+  crop_size: int = 128
+  max_zoom_out: float = 1.0
+  max_short_side: int = 768
+  synthesis_instance_fraction: float = 0.4
+  synthesis_box_fraction: float = 0.4
+  checkpoint_every: int = 500
+  log_every: int = 100
+  validate_every: int = 1000
+  seed: Optional[int] = None
+  precision: str = "float32"
+  strategy: str = "default"
+  cpu_devices: int = 0
+  command: Tuple[str, ...] = ()
+
+  def check(self, config):
+    """Raises TrainingError naming the first option `config` cannot train
+    with; touches no file."""
+    def need(condition, message):
+      if not condition:
+        raise TrainingError(message)
+    for name in ("steps", "batch_size", "crop_size", "checkpoint_every",
+                 "log_every", "validate_every"):
+      need(getattr(self, name) >= 1, f"--{name} must be >= 1")
+    need(self.crop_size % 16 == 0, "--crop_size must be a multiple of 16")
+    need(self.max_zoom_out >= 1,
+         "--max_zoom_out must be >= 1 (1: no zooming out)")
+    for name in ("data_dir", "val_dir", "labels_dir"):
+      folder = getattr(self, name)
+      need(not folder or os.path.isdir(folder),
+           f"--{name}={folder} is not a directory")
+    need(not self.init_from or os.path.exists(self.init_from),
+         f"--init_from={self.init_from} does not exist")
+    need(self.precision in PRECISIONS,
+         f"--precision must be one of {', '.join(PRECISIONS)}")
+    need(self.strategy in STRATEGIES,
+         f"--strategy must be one of {', '.join(STRATEGIES)}")
+    need(not (self.labels_dir and config.standin_labels),
+         "give --labels_dir or --standin_labels, not both")
+    need(not self.labels_dir or config.num_classes >= 1,
+         "--labels_dir needs a config with num_classes (the maps' classes)")
+    need(not config.uses_labels or self.labels_dir or config.standin_labels,
+         "the config takes label maps (mode 'sc' or discriminator_labels): "
+         "give --labels_dir, or use standin_labels")
+    fractions = (self.synthesis_instance_fraction,
+                 self.synthesis_box_fraction)
+    need(min(fractions) >= 0 and sum(fractions) <= 1,
+         "--synthesis_instance_fraction and --synthesis_box_fraction must "
+         "be >= 0 and sum to <= 1")
+
+  def portable(self):
+    """The options as training.json records them: absolute paths cut to
+    their last component (`.../train`), meaningless elsewhere otherwise."""
+    values = dataclasses.asdict(self)
+    for name in PATH_OPTIONS:
+      values[name] = portable_path(values[name])
+    values["command"] = list(self.command)
+    return values
+
+
+def portable_path(path):
+  """`path` if relative (or None), else `.../` and its last component."""
+  if not path or not os.path.isabs(path):
+    return path
+  return f".../{os.path.basename(os.path.normpath(path))}"
+
+
+def make_strategy(name, cpu_devices=0):
+  """The tf.distribute strategy `name` (see `STRATEGIES`); with
+  `cpu_devices` > 1 the CPU is split into that many logical devices first
+  (only possible before TensorFlow has started its devices)."""
+  if cpu_devices > 1:
+    tf.config.set_logical_device_configuration(
+        tf.config.list_physical_devices("CPU")[0],
+        [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
+  if name == "mirrored":
+    devices = (tf.config.list_logical_devices("GPU")
+               or tf.config.list_logical_devices("CPU"))
+    return tf.distribute.MirroredStrategy([d.name for d in devices])
+  if name == "multi_worker":
+    return tf.distribute.MultiWorkerMirroredStrategy()
+  if name == "tpu":
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+  return tf.distribute.get_strategy()
+
+
+def worker_subdir(strategy):
+  """None on the chief; a private folder name on other multi-host workers.
+
+  Every MultiWorkerMirroredStrategy worker must take part in saving; only
+  the chief's checkpoints, logs and export are kept in the shared folders.
+  """
+  resolver = getattr(strategy, "cluster_resolver", None)
+  if resolver is None or not resolver.task_type:
+    return None
+  has_chief = "chief" in resolver.cluster_spec().as_dict()
+  if resolver.task_type == "chief" or (
+      not has_chief and resolver.task_type == "worker"
+      and resolver.task_id == 0):
+    return None
+  return f".{resolver.task_type}_{resolver.task_id}"
+
+
+def check_run_config(checkpoint_dir, config):
+  """Saves the config beside the checkpoints, or checks it matches."""
+  path = os.path.join(checkpoint_dir, "config.json")
+  if os.path.exists(path):
+    with open(path) as f:
+      saved = Config.from_json(f.read())
+    if saved != config:  # Fields added since then take their defaults.
+      raise TrainingError(f"{checkpoint_dir} holds a run with another "
+                          "config; use the same flags to resume, or a new "
+                          "--checkpoint_dir")
+  else:
+    with open(path, "w") as f:
+      f.write(config.to_json())
+
+
+def labelled_images(folder, data_dir, config, labels_dir):
+  """The images of `folder` (an `ImageFolder` of `data_dir`) with their
+  label source: (paths, `data.LabelSource` or None without labels,
+  messages of images skipped for want of a usable `labels_dir` map)."""
+  if labels_dir:
+    paths, label_paths, skipped = data.pair_label_maps(
+        folder, data_dir, labels_dir, config.num_classes)
+    return paths, data.LabelSource(config.num_classes, label_paths), skipped
+  if config.standin_labels:
+    return folder.paths, data.LabelSource(config.num_classes), []
+  return folder.paths, None, []
+
+
+def validation_examples(config, options):
+  """`options.val_dir`'s images as the model takes them: uint8 [H, W, 3]
+  arrays, or with labels dicts of "image" and "labels" (SC: everything
+  preserved, so the figures compare with GC's). Label maps: paired from
+  `labels_dir` (val images without one are skipped), or stand-in ones."""
+  folder = data.scan_folder(options.val_dir)
+  if not config.uses_labels:
+    return [data.load_rgb(p, options.max_short_side) for p in folder.paths]
+  paths, source, _ = labelled_images(folder, options.val_dir, config,
+                                     options.labels_dir)
+  examples = []
+  for i, path in enumerate(paths):
+    image, labels = source.load(i, path, options.max_short_side)
+    example = dict(image=image, labels=labels)
+    if config.mode == "sc":
+      example["synthesis_mask"] = np.zeros(labels.shape, bool)
+    examples.append(example)
+  return examples
+
+
+def validation_lpips(checkpoint, best_dir):
+  """FullImageValidation's `lpips` and `best` arguments; without the LPIPS
+  weights validation goes on without them (and keeps no best model)."""
+  try:
+    metric = LPIPS("alexnet")
+  except WeightsError as e:
+    logging.warning("validation without LPIPS and best checkpoint: %s", e)
+    return {}
+  return dict(lpips=metric, best=callbacks.BestCheckpoint(checkpoint,
+                                                          best_dir))
+
+
+def warm_start(model, source):
+  """Loads E and G (from a checkpoint also D and the entropy model)."""
+  networks = dict(encoder=model.encoder, generator=model.generator)
+  if model.semantic_encoder is not None:
+    networks["semantic_encoder"] = model.semantic_encoder
+  if os.path.exists(os.path.join(source, "saved_model.pb")):
+    checkpoint = tf.train.Checkpoint(**networks)
+    path = os.path.join(source, "variables", "variables")
+  else:
+    # The networks only: not the optimizers and their step counter.
+    checkpoint = tf.train.Checkpoint(model=tf.train.Checkpoint(
+        entropy_model=model.entropy_model,
+        discriminator=model.discriminator, **networks))
+    path = tf.train.latest_checkpoint(source)
+    if path is None:
+      raise TrainingError(f"--init_from={source} holds no checkpoint or "
+                          "SavedModel")
+  status = checkpoint.read(path)
+  status.expect_partial().assert_existing_objects_matched()
+  print(f"warm-started from {path}")
+
+
+def training_images(config, options):
+  """(paths, label source or None) of the usable training images; prints
+  what was skipped and raises TrainingError if nothing is left."""
+  folder = data.scan_folder(options.data_dir, min_size=options.crop_size)
+  print(f"{options.data_dir}: {len(folder.paths)} training images, "
+        f"{len(folder.unreadable)} unreadable and {len(folder.too_small)} "
+        f"smaller than {options.crop_size} px skipped")
+  if not folder.paths:
+    raise TrainingError(f"no usable training images in {options.data_dir}")
+  paths, labels, skipped = labelled_images(folder, options.data_dir, config,
+                                           options.labels_dir)
+  if options.labels_dir:
+    for message in skipped:
+      logging.warning("skipping %s", message)
+    print(f"{options.labels_dir}: {len(paths)} images with label maps, "
+          f"{len(skipped)} without a usable one skipped")
+    if not paths:
+      raise TrainingError(f"no image in {options.data_dir} has a usable "
+                          f"label map in {options.labels_dir}")
+  return paths, labels
+
+
+def train(config, options):
+  """Trains `config` as `options` say, resuming the run in
+  `options.checkpoint_dir` if there is one; returns `Trained`.
+
+  Raises TrainingError before any work if the options cannot work, or if
+  the checkpoint folder holds a run of another config.
+  """
+  options.check(config)
+  strategy = make_strategy(options.strategy, options.cpu_devices)
+  if options.seed is not None:
+    tf.keras.utils.set_random_seed(options.seed)
+    tf.config.experimental.enable_op_determinism()
+  paths, labels = training_images(config, options)
+  synthesis = None
+  if config.mode == "sc":
+    synthesis = (options.synthesis_instance_fraction,
+                 options.synthesis_box_fraction)
+  dataset = data.training_dataset(
+      paths, options.crop_size, options.batch_size, seed=options.seed,
+      max_short_side=options.max_short_side, labels=labels,
+      synthesis=synthesis, max_zoom_out=options.max_zoom_out)
+
+  os.makedirs(options.checkpoint_dir, exist_ok=True)
+  check_run_config(options.checkpoint_dir, config)
+  with strategy.scope():
+    model = GenerativeCompressionModel(config, precision=options.precision)
+    model.compile()
+  checkpoint = tf.train.Checkpoint(
+      model=model, generator_optimizer=model.generator_optimizer,
+      discriminator_optimizer=model.discriminator_optimizer)
+  subdir = worker_subdir(strategy)
+  own_dir = (os.path.join(options.checkpoint_dir, subdir) if subdir
+             else options.checkpoint_dir)
+  manager = tf.train.CheckpointManager(checkpoint, own_dir, max_to_keep=3)
+  latest = tf.train.latest_checkpoint(options.checkpoint_dir)
+  if latest:
+    checkpoint.restore(latest).assert_consumed()
+    print(f"resumed from {latest} at step {callbacks.global_step(model)}")
+  elif options.init_from:
+    warm_start(model, options.init_from)
+
+  run_callbacks = _callbacks(config, options, checkpoint, manager, own_dir,
+                             subdir)
+  step = callbacks.global_step(model)
+  try:
+    if step < options.steps:
+      model.fit(dataset, epochs=1, steps_per_epoch=options.steps - step,
+                callbacks=run_callbacks,
+                verbose=1 if sys.stdout.isatty() else 2)
+  finally:
+    step = callbacks.global_step(model)
+    if manager.latest_checkpoint != os.path.join(own_dir, f"ckpt-{step}"):
+      manager.save(checkpoint_number=step)
+    print(f"checkpoint at step {step} in {own_dir}")
+  digest = export.model_id(config, model.weights)
+  print(f"weights digest {digest}")
+  model_id = None
+  if options.export_dir and not subdir:
+    model_id = export.export(model, options.export_dir)
+    with open(os.path.join(options.export_dir, "training.json"), "w") as f:
+      json.dump(dict(step=step, command=list(options.command),
+                     options=options.portable(),
+                     config=json.loads(config.to_json())), f, indent=2)
+    print(f"exported model {model_id} to {options.export_dir}")
+  return Trained(step, digest, model_id)
+
+
+def _callbacks(config, options, checkpoint, manager, own_dir, subdir):
+  """Checkpoints, TensorBoard log and (with `val_dir`) validation."""
+  log_dir = options.log_dir or os.path.join(options.checkpoint_dir, "logs")
+  if subdir:
+    log_dir = os.path.join(log_dir, subdir)
+  writer = tf.summary.create_file_writer(log_dir)
+  run_callbacks = [
+      callbacks.PeriodicCheckpoint(manager, options.checkpoint_every),
+      callbacks.TrainingLog(writer, options.log_every)]
+  examples = validation_examples(config, options) if options.val_dir else []
+  if examples:
+    run_callbacks.append(callbacks.FullImageValidation(
+        examples, writer, options.validate_every,
+        **validation_lpips(checkpoint, os.path.join(own_dir, "best"))))
+  elif options.val_dir:
+    logging.warning("no usable validation images in %s", options.val_dir)
+  return run_callbacks
