@@ -9,9 +9,13 @@ user with real label maps (Cityscapes `*_labelIds.png`, or any uint8 PNG of
 class ids) passes those instead.
 """
 
+import warnings
+
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 
 from tfgc.config import STRIDE, latent_shape
 
@@ -28,26 +32,15 @@ POSITION_WEIGHT = 0.5
 SMOOTHING_PASSES = 2
 
 
-def _kmeans(features, k, rng, iterations=25):
-  """Lloyd's k-means with k-means++ seeding; returns labels [N]."""
-  centres = [features[rng.integers(len(features))]]
-  for _ in range(1, k):
-    distances = np.min([np.sum((features - c) ** 2, axis=1)
-                        for c in centres], axis=0)
-    total = distances.sum()
-    if total == 0:
-      break
-    centres.append(features[rng.choice(len(features), p=distances / total)])
-  centres = np.array(centres)
-  for _ in range(iterations):
-    distances = ((features[:, None, :] - centres[None]) ** 2).sum(-1)
-    labels = distances.argmin(1)
-    moved = np.array([features[labels == j].mean(0) if np.any(labels == j)
-                      else centres[j] for j in range(len(centres))])
-    if np.allclose(moved, centres):
-      break
-    centres = moved
-  return labels
+def _kmeans(features, k, seed):
+  """k-means (k-means++ seeding, one run) of features [N, D]: labels [N].
+
+  Identical points can leave fewer than k clusters; that is expected here
+  (a flat image has one region), so scikit-learn's warning is silenced.
+  """
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    return KMeans(k, n_init=1, random_state=seed).fit_predict(features)
 
 
 def _majority(labels, classes):
@@ -78,7 +71,7 @@ def cluster_labels(image, classes=8, seed=0):
        POSITION_WEIGHT * np.stack([rows.ravel(), columns.ravel()], 1) / side],
       axis=1)
   labels = _kmeans(features, min(classes, len(features)),
-                   np.random.default_rng(seed)).reshape(small.shape[:2])
+                   seed).reshape(small.shape[:2])
   for _ in range(SMOOTHING_PASSES):
     labels = _majority(labels, labels.max() + 1)
   present = np.unique(labels)
