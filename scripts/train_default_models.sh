@@ -25,6 +25,8 @@
 #     TFGC_INIT=~/tfgc-runs/v4/gc-small-c8/adversarial/ckpt/best \
 #     scripts/train_default_models.sh gc-small-c8
 #
+# Stage 2 ends at 100,000 steps; TFGC_STEPS=N continues a run to N.
+#
 # Export a checkpoint of a run (its current stage) while it trains: the one
 # of the lowest LPIPS on the validation photos so far, or the newest:
 #
@@ -88,7 +90,7 @@ main() {
     .venv/bin/python train.py $common --flagfile=scripts/warmup.flags --steps=5000 \
       --checkpoint_dir="$run/ckpt" --export_dir="$run/warmup/export"
   fi
-  exec .venv/bin/python train.py $common $stage2 --steps=100000 \
+  exec .venv/bin/python train.py $common $stage2 --steps="${TFGC_STEPS:-100000}" \
     --init_from="$init_from" --checkpoint_dir="$run/adversarial/ckpt" \
     --export_dir="$run/export"
 }

@@ -9,24 +9,20 @@ import subprocess
 import sys
 
 from conftest import REPO, run_python
-from test_train import photos, train, train_command  # noqa: F401 (fixture)
+from test_train import photos, train_command  # noqa: F401 (fixture)
 
 REPLICAS_STAY_IDENTICAL = """
+import sys
 import numpy as np
-import tensorflow as tf
-tf.config.set_logical_device_configuration(
-    tf.config.list_physical_devices("CPU")[0],
-    [tf.config.LogicalDeviceConfiguration()] * 2)
+from tfgc import training
 from tfgc.config import preset
-from tfgc.model import GenerativeCompressionModel
-strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-with strategy.scope():
-  model = GenerativeCompressionModel(preset("tiny").replace(
-      weight_average=0.9))
-  model.compile()
-images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), np.uint8)
-model.fit(tf.data.Dataset.from_tensors(images).repeat(), epochs=1,
-          steps_per_epoch=4, verbose=0)
+trained = training.train(
+    preset("tiny").replace(weight_average=0.9),
+    training.RunOptions(data_dir=sys.argv[1], checkpoint_dir=sys.argv[2],
+                        export_dir=sys.argv[3], steps=4, batch_size=4,
+                        crop_size=32, max_short_side=0, log_every=2,
+                        strategy="mirrored", cpu_devices=2))
+model = trained.model
 variables = model.trainable_variables + model.weight_average.averages
 assert all(len(v.values) == 2 for v in variables)
 assert all(np.array_equal(v.values[0].numpy(), v.values[1].numpy())
@@ -34,18 +30,17 @@ assert all(np.array_equal(v.values[0].numpy(), v.values[1].numpy())
 assert model.generator_optimizer.iterations.numpy() == 4
 assert model.discriminator_optimizer.iterations.numpy() == 4
 assert model.weight_average.updates.numpy() == 4
+assert trained.step == 4 and trained.model_id is not None
 """
 
 
-def test_replicas_and_their_weight_averages_stay_identical_in_training():
-  run_python(REPLICAS_STAY_IDENTICAL)
-
-
-def test_train_py_runs_mirrored_over_two_logical_cpus(photos, tmp_path):  # noqa: F811
-  stdout = train(photos, tmp_path, "--steps=4", "--strategy=mirrored",
-                 "--cpu_devices=2")
-  assert "checkpoint at step 4" in stdout
-  assert "exported model" in stdout
+def test_mirrored_training_over_two_logical_cpus_keeps_replicas_identical(
+    photos, tmp_path):  # noqa: F811
+  """tfgc.training with MirroredStrategy: both replicas' weights and
+  weight averages equal after training, checkpoint and export."""
+  run_python(REPLICAS_STAY_IDENTICAL, str(photos), str(tmp_path / "ckpt"),
+             str(tmp_path / "export"))
+  assert (tmp_path / "export" / "saved_model.pb").exists()
 
 
 def free_port():

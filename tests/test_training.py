@@ -1,6 +1,6 @@
-"""tfgc.training from Python: a run without absl or train.py, resumed by a
-second call; options it cannot train with are refused before any work
-(train.py's own flag handling: test_train.py)."""
+"""tfgc.training from Python: a run without absl or train.py; options it
+cannot train with are refused before any work. Resuming, validation and
+warm starts go through the same code from train.py (test_train.py)."""
 
 import json
 
@@ -27,15 +27,14 @@ def photos(tmp_path, small_photo):
   return tmp_path / "photos"
 
 
-def test_a_run_from_python_resumes_and_exports(photos, tmp_path):
-  first = training.train(TINY, options(tmp_path, steps=2))
-  assert first.step == 2 and first.model_id is None
-  second = training.train(TINY, options(
-      tmp_path, steps=3, export_dir=str(tmp_path / "export")))
-  assert second.step == 3 and len(second.model_id) == 16
+def test_a_run_from_python_exports_and_keeps_its_config(photos, tmp_path):
+  trained = training.train(TINY, options(
+      tmp_path, steps=2, export_dir=str(tmp_path / "export")))
+  assert trained.step == 2 and len(trained.model_id) == 16
+  assert int(trained.model.generator_optimizer.iterations) == 2
   with open(tmp_path / "export" / "training.json") as f:
     record = json.load(f)
-  assert record["step"] == 3 and record["command"] == []
+  assert record["step"] == 2 and record["command"] == []
   assert record["options"]["data_dir"] == ".../photos"
   assert str(tmp_path) not in json.dumps(record)
 

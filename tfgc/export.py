@@ -38,6 +38,9 @@ import sys
 import numpy as np
 import tensorflow as tf
 import tensorflow_compression  # noqa: F401 (ops of the main SavedModel)
+# Private to Keras 2.14 (pinned; BUILD.md, pitfalls): the switch that
+# Model.save(save_traces=False) sets, for tf.saved_model.save.
+from keras.src.saving.legacy.saved_model.utils import keras_option_scope
 
 from tfgc.config import latent_shape
 from tfgc.errors import TfgcError
@@ -214,10 +217,10 @@ def export(model, export_dir):
   weights = [v for v in codec.variables if v.dtype != tf.string]
   identifier = model_id(model.config, weights)
   codec.model_id.assign(identifier)
-  tf.saved_model.save(codec, export_dir, signatures=codec.signatures())
+  save(codec, export_dir, codec.signatures())
   transforms = TransformsModule(model, identifier)
-  tf.saved_model.save(transforms, os.path.join(export_dir, SERVING_SUBDIR),
-                      signatures=transforms.signatures())
+  save(transforms, os.path.join(export_dir, SERVING_SUBDIR),
+       transforms.signatures())
   description = dict(model_id=identifier,
                      config=json.loads(model.config.to_json()),
                      parameters=parameter_counts(model))
@@ -244,7 +247,17 @@ def write_serving_copy(export_dir, out_dir):
                                 name="model_id")
   module.config_json = tf.Variable(loaded.config_json.numpy(),
                                    trainable=False, name="config_json")
-  tf.saved_model.save(module, out_dir, signatures=signatures)
+  save(module, out_dir, signatures)
+
+
+def save(module, path, signatures):
+  """tf.saved_model.save without the Keras layers' own call traces: the
+  signatures are the SavedModel's interface, and tracing every layer's
+  `call` as well more than doubled the time of an export. The layers keep
+  their variables and checkpoint keys (`--init_from` an export reads
+  them)."""
+  with keras_option_scope(save_traces=False):
+    tf.saved_model.save(module, path, signatures=signatures)
 
 
 def main(argv):

@@ -301,6 +301,10 @@ class GenerativeCompressionModel(tf.keras.Model):
   def metrics(self):
     return list(self.trackers.values())
 
+  # The steps have no tensor-dependent Python control flow, so AutoGraph
+  # has nothing to convert: without it the first step of a run traces in
+  # about two thirds of the CPU time (measured on the tiny preset).
+  @tf.autograph.experimental.do_not_convert
   def train_step(self, inputs):
     """One E/G update and, if the config is adversarial, one D update.
     inputs: see `call`. Returns the running means of `METRICS`."""
@@ -337,6 +341,7 @@ class GenerativeCompressionModel(tf.keras.Model):
           variables))
     return self._report(terms)
 
+  @tf.autograph.experimental.do_not_convert
   def test_step(self, inputs):
     x = unpack_inputs(inputs).images
     reconstruction = self(inputs, training=False)

@@ -46,6 +46,7 @@ class Trained(NamedTuple):
   step: int  # The step the run ended at (its last checkpoint's).
   weights_digest: str  # `export.model_id` of the weights.
   model_id: Optional[str]  # The exported model's id; None without export.
+  model: GenerativeCompressionModel  # The trained model, ready to export.
 
 
 class TrainingError(TfgcError):
@@ -369,7 +370,7 @@ def train(config, options):
                      options=options.portable(),
                      config=json.loads(config.to_json())), f, indent=2)
     print(f"exported model {model_id} to {options.export_dir}")
-  return Trained(step, digest, model_id)
+  return Trained(step, digest, model_id, model)
 
 
 def _callbacks(config, options, checkpoint, manager, own_dir, subdir):
