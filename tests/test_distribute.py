@@ -6,7 +6,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 
 from conftest import REPO, run_python
 from test_train import photos, train_command  # noqa: F401 (fixture)
