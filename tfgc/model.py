@@ -308,7 +308,8 @@ class GenerativeCompressionModel(tf.keras.Model):
   def train_step(self, inputs):
     """One E/G update and, if the config is adversarial, one D update.
     inputs: see `call`. Returns the running means of `METRICS`."""
-    x = unpack_inputs(inputs).images
+    unpacked = unpack_inputs(inputs)
+    x = unpacked.images
     adversarial = self.config.adversarial
     # One forward pass serves both updates: E, G and D (on x and on x̂) run
     # once per step, where a D step of its own would run D twice more. Each
@@ -317,7 +318,7 @@ class GenerativeCompressionModel(tf.keras.Model):
         tf.GradientTape() as discriminator_tape:
       reconstruction = self(inputs, training=True)
       terms = self._distortion_terms(x, reconstruction)
-      terms.update(self._adversarial_terms(inputs, reconstruction)
+      terms.update(self._adversarial_terms(unpacked, reconstruction)
                    if adversarial else self._no_adversarial_terms(terms))
       objective = self._generator_loss(terms)
       terms["g_loss"] = objective + self.config.beta * terms["bpp"]
@@ -380,10 +381,10 @@ class GenerativeCompressionModel(tf.keras.Model):
                          + c.lambda_feature_matching
                          * terms["feature_matching"])
 
-  def _adversarial_terms(self, inputs, reconstruction):
+  def _adversarial_terms(self, unpacked, reconstruction):
     """E/G's LSGAN and feature-matching terms and D's LSGAN loss, from one
-    D pass on x and one on x̂; float32 [B] each."""
-    unpacked = unpack_inputs(inputs)
+    D pass on x and one on x̂ (`unpacked`: `unpack_inputs`' result);
+    float32 [B] each."""
     real = self.discriminate(unpacked.images, unpacked.labels)
     fake = self.discriminate(reconstruction.images, unpacked.labels)
     return dict(gan=losses.lsgan_generator_loss(fake),
