@@ -30,6 +30,13 @@ def cli(*args):
   return result.returncode, result.stdout, result.stderr
 
 
+def cli_here(capsys, *args):
+  """compress.py's `main` in this process: (exit status, stdout, stderr)."""
+  status = compress.main(list(args))
+  stdout, stderr = capsys.readouterr()
+  return status, stdout, stderr
+
+
 def assert_clean_failure(status, stderr):
   assert status == 1
   assert "Traceback" not in stderr
@@ -123,8 +130,8 @@ def test_info_runs_without_loading_tensorflow(valid_bitstream, tmp_path):
 
 @pytest.mark.parametrize("content", [
     b"", b"not a bitstream at all", "truncated", "foreign"])
-def test_bad_bitstreams_fail_cleanly_in_a_subprocess(
-    tiny_export, valid_bitstream, tmp_path, content):
+def test_bad_bitstreams_fail_cleanly(tiny_export, valid_bitstream, tmp_path,
+                                     capsys, content):
   if content == "truncated":
     content = valid_bitstream[:len(valid_bitstream) // 2]
   elif content == "foreign":
@@ -134,10 +141,14 @@ def test_bad_bitstreams_fail_cleanly_in_a_subprocess(
         parsed.sections))
   source = tmp_path / "bad.tfgc"
   source.write_bytes(content)
-  status, _, stderr = cli("decompress", str(source), str(tmp_path / "o.png"),
-                          "--model", tiny_export)
+  arguments = ("decompress", str(source), str(tmp_path / "o.png"), "--model",
+               tiny_export)
+  status, _, stderr = cli_here(capsys, *arguments)
   assert_clean_failure(status, stderr)
   assert sorted(os.listdir(tmp_path)) == ["bad.tfgc"]
+  if content == b"":  # Once as a process: its exit status and stderr.
+    status, _, stderr = cli(*arguments)
+    assert_clean_failure(status, stderr)
 
 
 def test_every_prefix_of_a_bitstream_is_a_clean_error(tiny_codec,

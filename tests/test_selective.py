@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 import compress
-from test_compress import assert_clean_failure, cli, with_sections
+from test_compress import assert_clean_failure, cli_here, with_sections
 from tfgc import bitstream, codec, export
 from tfgc.config import preset
 from tfgc.errors import TfgcError
@@ -237,7 +237,7 @@ def test_cli_round_trips_sc_with_labels_and_class_names(sc_export, scene,
     ("none", [], "needs the image's label map"),
 ])
 def test_bad_sc_inputs_fail_with_one_line_and_no_output(
-    sc_export, scene, tmp_path, labels_kind, flags, message):
+    sc_export, scene, tmp_path, capsys, labels_kind, flags, message):
   from PIL import Image
   image, labels = scene
   Image.fromarray(image).save(tmp_path / "photo.png")
@@ -248,7 +248,7 @@ def test_bad_sc_inputs_fail_with_one_line_and_no_output(
   if labels_kind in maps:
     Image.fromarray(maps[labels_kind]).save(tmp_path / "labels.png")
     args.append(f"--labels={tmp_path / 'labels.png'}")
-  status, _, stderr = cli(*args)
+  status, _, stderr = cli_here(capsys, *args)
   assert_clean_failure(status, stderr)
   assert message in stderr
   assert not (tmp_path / "o.tfgc").exists()

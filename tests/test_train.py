@@ -1,6 +1,11 @@
-"""train.py end to end, in subprocesses: export, resume after SIGKILL,
-skipped files, determinism."""
+"""train.py end to end: export, resume after SIGKILL, skipped files,
+determinism across processes, warm starts, SC label sources. Runs that
+test the process (its exit, its kill, its recorded command, a second
+process repeating the first) are subprocesses; the others call train.py's
+`main` in this process and spare a TensorFlow start."""
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -41,6 +46,32 @@ def train(data_dir, run_dir, *flags, export=True):
                           timeout=900)
   assert result.returncode == 0, result.stderr[-3000:]
   return result.stdout
+
+
+def main_here(argv):
+  """train.py's `main` on `argv` in this process: (exit status, stdout).
+  sys.argv, the flags and the SIGTERM handler are put back afterwards."""
+  import train as train_py
+  saved_argv, sigterm = sys.argv, signal.getsignal(signal.SIGTERM)
+  output = io.StringIO()
+  try:
+    sys.argv = argv
+    train_py.FLAGS(argv)
+    with contextlib.redirect_stdout(output):
+      status = train_py.main(argv[:1])
+  finally:
+    sys.argv = saved_argv
+    train_py.FLAGS.unparse_flags()
+    signal.signal(signal.SIGTERM, sigterm)
+  return status, output.getvalue()
+
+
+def train_here(data_dir, run_dir, *flags, export=True):
+  """Like `train`, in this process: its stdout."""
+  status, stdout = main_here(
+      train_command(data_dir, run_dir, *flags, export=export)[1:])
+  assert status == 0
+  return stdout
 
 
 def last_saved_step(checkpoint_dir):
@@ -139,10 +170,10 @@ def test_init_from_warm_starts_a_run_with_another_config(photos, short_run,
                                                         tmp_path):
   run_dir, _ = short_run
   for source in ("ckpt", "export"):
-    stdout = train(photos, tmp_path / f"from_{source}", "--steps=2",
-                   f"--init_from={run_dir / source}", *SET,
-                   "--lambda_perceptual=1", "--perceptual_network=alexnet",
-                   export=False)
+    stdout = train_here(photos, tmp_path / f"from_{source}", "--steps=2",
+                        f"--init_from={run_dir / source}", *SET,
+                        "--lambda_perceptual=1",
+                        "--perceptual_network=alexnet", export=False)
     assert "warm-started from" in stdout
     assert re.search(r"step 2: .*perceptual 0\.[0-9]*[1-9]", stdout)
 
@@ -171,18 +202,18 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):
 
 
 def test_a_fixed_seed_repeats_the_losses_exactly(photos, tmp_path):
-  def losses(run):
-    stdout = train(photos, tmp_path / run, "--steps=4", "--seed=3",
-                   "--log_every=1", export=False)
+  """In a fresh process and in this one, after whatever ran here before."""
+  def losses(run_with, run):
+    stdout = run_with(photos, tmp_path / run, "--steps=4", "--seed=3",
+                      "--log_every=1", export=False)
     return [re.sub(r" \(.* s/step\)", "", line)
             for line in stdout.splitlines() if line.startswith("step ")]
-  first = losses("a")
+  first = losses(train, "a")
   assert len(first) == 4
-  assert first == losses("b")
+  assert first == losses(train_here, "b")
 
 
 def test_bad_flags_fail_before_any_work(photos, tmp_path, capsys):
-  import train as train_py  # In this process: the checks need no TF run.
   for flags, message in (
       (["--crop_size=30"], "multiple of 16"),
       (["--steps=0"], "--steps"),
@@ -194,12 +225,11 @@ def test_bad_flags_fail_before_any_work(photos, tmp_path, capsys):
       (["--set=width=3"], "no config field 'width'"),
       (["--set=normalization=instance"], "not JSON"),
       (['--set=normalization="batch"'], "normalization must be one of")):
-    train_py.FLAGS.unparse_flags()
-    train_py.FLAGS(["train.py", *train_flags(photos, tmp_path, *flags)])
-    assert train_py.main(["train.py"]) == 1
+    status, _ = main_here(["train.py", *train_flags(photos, tmp_path,
+                                                    *flags)])
+    assert status == 1
     assert message in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "ckpt")
-  train_py.FLAGS.unparse_flags()
   # One in a process of its own: the exit status and the one stderr line.
   result = subprocess.run(
       train_command(photos, tmp_path, "--crop_size=30"), capture_output=True,
@@ -231,14 +261,14 @@ def test_sc_trains_on_paired_label_maps_and_exports_a_working_model(
       labels / "nested" / "b.png")
   Image.fromarray(np.full((48, 64), 7, np.uint8)).save(
       labels / "gradient.png")  # Ids out of range: skipped.
-  stdout = train(photos, tmp_path / "run", "--steps=6", "--mode=sc",
-                 f"--labels_dir={labels}", "--num_classes=3",
-                 "--discriminator_labels")
+  stdout = train_here(photos, tmp_path / "run", "--steps=6", "--mode=sc",
+                      f"--labels_dir={labels}", "--num_classes=3",
+                      "--discriminator_labels")
   assert "2 images with label maps, 1 without a usable one skipped" in stdout
   sc_round_trip(tmp_path / "run" / "export", labels_given=True)
 
 
 def test_sc_trains_on_stand_in_labels(photos, tmp_path):
-  train(photos, tmp_path, "--steps=6", "--mode=sc", "--standin_labels=3",
-        f"--val_dir={photos}", "--validate_every=3")
+  train_here(photos, tmp_path, "--steps=6", "--mode=sc",
+             "--standin_labels=3", f"--val_dir={photos}", "--validate_every=3")
   assert sc_round_trip(tmp_path / "export", labels_given=False) > 0
