@@ -193,8 +193,10 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):
   saved = last_saved_step(tmp_path / "ckpt")
   assert 5 <= saved < 40
 
-  # Checkpoints only at the end this time: the resume is what is tested.
-  stdout = train(photos, tmp_path, "--steps=40", "--checkpoint_every=1000")
+  # Checkpoints only at the end this time: the resume is what is tested
+  # (in this process: the killed one was the fresh process).
+  stdout = train_here(photos, tmp_path, "--steps=40",
+                      "--checkpoint_every=1000")
   resumed = int(re.search(r"resumed from .* at step (\d+)", stdout).group(1))
   assert resumed == saved
   assert "checkpoint at step 40" in stdout

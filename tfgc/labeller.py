@@ -14,8 +14,6 @@ import warnings
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
 
 from tfgc.config import STRIDE, latent_shape
 
@@ -37,7 +35,12 @@ def _kmeans(features, k, seed):
 
   Identical points can leave fewer than k clusters; that is expected here
   (a flat image has one region), so scikit-learn's warning is silenced.
+  scikit-learn is imported here, not with the module: tfgc.data imports
+  this module and half a second per process is paid by every run that
+  never labels.
   """
+  from sklearn.cluster import KMeans
+  from sklearn.exceptions import ConvergenceWarning
   with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
     return KMeans(k, n_init=1, random_state=seed).fit_predict(features)
