@@ -51,7 +51,7 @@ flags.DEFINE_integer("num_classes", None, "Classes of --labels_dir's maps "
                      "(ids 0..N-1; Cityscapes labelIds: 34).")
 flags.DEFINE_integer("standin_labels", 0, "Instead of --labels_dir: label "
                      "each image with this many colour/position regions "
-                     "(tfgc/labeller.py). NOT semantic segmentation: a "
+                     "(tfgc/labellers/standin.py). NOT semantic segmentation: a "
                      "stand-in to train and try SC on any photos.")
 flags.DEFINE_bool("discriminator_labels", None, "D also sees the label map "
                   "(the paper's D+; needs label maps, in GC too).")

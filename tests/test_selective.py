@@ -13,7 +13,7 @@ from test_compress import assert_clean_failure, cli_here, with_sections
 from tfgc import bitstream, codec, export
 from tfgc.config import preset
 from tfgc.errors import TfgcError
-from tfgc.labeller import cluster_labels
+from tfgc.labellers.standin import cluster_labels
 from tfgc.model import GenerativeCompressionModel
 from tfgc.networks import latent_keep_mask
 

@@ -8,7 +8,7 @@ from conftest import run_python
 from tfgc import bitstream, codec, export, tiling
 from tfgc.config import latent_shape, preset
 from tfgc.errors import TfgcError
-from tfgc.labeller import cluster_labels
+from tfgc.labellers.standin import cluster_labels
 from tfgc.model import GenerativeCompressionModel
 
 # Noise drawn for the whole latent is not tileable: these models have none.

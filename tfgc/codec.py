@@ -26,7 +26,7 @@ from tfgc import bitstream, labelmaps, tiling
 from tfgc.config import STRIDE, Config, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.images import DEFAULT_MAX_PIXELS, read_image
-from tfgc.labeller import cluster_labels
+from tfgc.labellers.standin import cluster_labels
 from tfgc.zoo import ModelError, resolve
 
 # Activation memory of E or G per call (tiles above it): with TensorFlow

@@ -58,7 +58,7 @@ class Config:
     discriminator_labels: D also sees the one-hot label map ("D+"; GC or
       SC, training only).
     standin_labels: the label maps are the stand-in labeller's
-      `num_classes` colour/position regions (tfgc/labeller.py, not
+      `num_classes` colour/position regions (tfgc/labellers/standin.py, not
       semantic); compressing without a label map then computes them.
     noise_channels: channels of the noise r ~ N(0, 1) concatenated to ŵ
       (0 disables it).

@@ -25,7 +25,7 @@ from PIL import Image
 
 from tfgc import labelmaps
 from tfgc.images import ImageError, list_files, read_image
-from tfgc.labeller import cluster_labels
+from tfgc.labellers.standin import cluster_labels
 
 
 @dataclasses.dataclass(frozen=True)

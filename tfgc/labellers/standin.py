@@ -15,13 +15,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from tfgc.config import STRIDE, latent_shape
+from tfgc.config import latent_shape
+from tfgc.labellers.cells import cells_to_pixels
 
-# Regions are made of square cells of the latent grid (16 x 16 pixels from
-# the top-left corner): the labels are constant on each cell, so the
-# container codes them at 1/16 resolution (labelmaps.encode_label_map), and
-# a synthesised region is whole latent positions.
-CELL = STRIDE
 # Weight of position against colour (both scaled to [0, 1]): larger gives
 # rounder, more compact regions.
 POSITION_WEIGHT = 0.5
@@ -81,5 +77,4 @@ def cluster_labels(image, classes=8, seed=0):
   brightness = [small[labels == j].mean() for j in present]
   order = np.zeros(labels.max() + 1, np.uint8)
   order[present] = np.argsort(np.argsort(brightness))
-  regions = order[labels]
-  return regions.repeat(CELL, 0).repeat(CELL, 1)[:height, :width]
+  return cells_to_pixels(order[labels], (height, width))

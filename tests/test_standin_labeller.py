@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tfgc import labeller
+from tfgc.labellers import standin
 
 
 def test_flat_patches_come_back_as_one_region_each_ordered_by_brightness():
@@ -9,7 +9,7 @@ def test_flat_patches_come_back_as_one_region_each_ordered_by_brightness():
   image[:, :32] = (200, 40, 40)
   image[:, 32:64] = (20, 20, 20)
   image[:, 64:] = (250, 250, 250)
-  labels = labeller.cluster_labels(image, classes=3)
+  labels = standin.cluster_labels(image, classes=3)
   assert labels.shape == (64, 96) and labels.dtype == np.uint8
   assert np.all(labels[:, :32] == 1)
   assert np.all(labels[:, 32:64] == 0)
@@ -17,8 +17,8 @@ def test_flat_patches_come_back_as_one_region_each_ordered_by_brightness():
 
 
 def test_labels_are_deterministic_and_within_the_class_count(photo):
-  first = labeller.cluster_labels(photo, classes=6, seed=3)
-  second = labeller.cluster_labels(photo, classes=6, seed=3)
+  first = standin.cluster_labels(photo, classes=6, seed=3)
+  second = standin.cluster_labels(photo, classes=6, seed=3)
   np.testing.assert_array_equal(first, second)
   assert first.shape == photo.shape[:2]
   present = np.unique(first)
@@ -26,17 +26,17 @@ def test_labels_are_deterministic_and_within_the_class_count(photo):
 
 
 def test_regions_are_whole_latent_cells(photo):
-  labels = labeller.cluster_labels(photo[:100, :70], classes=5)
+  labels = standin.cluster_labels(photo[:100, :70], classes=5)
   cells = labels[::16, ::16]
   np.testing.assert_array_equal(
       cells.repeat(16, 0).repeat(16, 1)[:100, :70], labels)
 
 
 def test_tiny_images_get_at_most_one_class_per_pixel():
-  labels = labeller.cluster_labels(np.full((1, 2, 3), 7, np.uint8), classes=8)
+  labels = standin.cluster_labels(np.full((1, 2, 3), 7, np.uint8), classes=8)
   assert labels.shape == (1, 2) and labels.max() < 2
 
 
 def test_class_count_outside_a_byte_is_refused(photo):
   with pytest.raises(ValueError, match="1..256"):
-    labeller.cluster_labels(photo, classes=300)
+    standin.cluster_labels(photo, classes=300)

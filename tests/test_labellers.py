@@ -1,0 +1,68 @@
+"""The labeller interface and the person labeller (Selfie Segmentation
+gated by MoveNet, from tfgc's vendored weights): a real person is found
+and a cat is not, any size is labelled on the latent grid, damaged
+weights give one clear error."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from tfgc import labellers
+from tfgc.errors import TfgcError
+from tfgc.labellers import person, tfjs_graph
+
+
+@pytest.fixture(scope="module")
+def person_labeller():
+  return labellers.get("person")
+
+
+def test_the_astronaut_is_a_person_and_the_flag_and_wall_are_not(
+    person_labeller, photo):
+  labels = person_labeller.label(photo)
+  assert labels.shape == photo.shape[:2] and labels.dtype == np.uint8
+  assert set(np.unique(labels)) == {0, 1}
+  assert labels[60:120, 190:250].mean() == 1  # Her face.
+  assert labels[300:400, 60:250].mean() == 1  # Her suit.
+  assert labels[0:200, 0:40].mean() == 0  # The flag.
+  assert labels[0:60, 400:512].mean() == 0  # The wall by the shuttle.
+  assert 0.3 < labels.mean() < 0.8
+
+
+def test_a_cat_is_not_a_person(person_labeller):
+  """Selfie Segmentation alone marks 93 % of this cat: MoveNet's gate."""
+  import skimage.data
+  assert person_labeller.label(skimage.data.chelsea()).max() == 0
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (17, 300), (333, 129)])
+def test_any_size_is_labelled_constant_on_latent_cells(person_labeller, photo,
+                                                       shape):
+  image = np.ascontiguousarray(photo[:shape[0], :shape[1]])
+  labels = person_labeller.label(image)
+  assert labels.shape == shape
+  cells = labels[::16, ::16].repeat(16, 0).repeat(16, 1)[:shape[0], :shape[1]]
+  np.testing.assert_array_equal(labels, cells)
+
+
+def test_labellers_share_one_interface(photo):
+  standin = labellers.get("standin", classes=3)
+  assert standin.class_names == ("region 0", "region 1", "region 2")
+  assert standin.label(photo).max() < 3
+  assert person.CLASS_NAMES == ("background", "person")
+  with pytest.raises(TfgcError, match="use one of standin, person"):
+    labellers.get("sky")
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_damaged_weights_are_refused_naming_the_fix(tmp_path, damage):
+  folder = tmp_path / "weights"
+  shutil.copytree(person.WEIGHTS, folder)
+  if damage == "missing":
+    (folder / "selfie.bin").unlink()
+  else:
+    (folder / "selfie.bin").write_bytes(
+        (folder / "selfie.bin").read_bytes()[:-1])
+  with pytest.raises(tfjs_graph.WeightsError, match="make install"):
+    tfjs_graph.check_files(folder, person.SHA256, person.FIX)

@@ -1,0 +1,45 @@
+"""Labellers: an image's SC label map from the image alone.
+
+Every labeller has a `name`, `class_names` (class id i is
+`class_names[i]`) and `label(image)`: uint8 [H, W, 3] of any size ->
+uint8 [H, W] class ids, constant on the 16 x 16 cells of the latent grid
+(tfgc/labellers/cells.py).
+
+    standin  k colour/position regions per image, `region 0` ... (k-means;
+             NOT semantic: region ids mean nothing across images)
+    person   0 background, 1 person (MediaPipe Selfie Segmentation)
+"""
+
+from tfgc.errors import TfgcError
+from tfgc.labellers.standin import cluster_labels
+
+
+class StandinLabeller:
+  """`cluster_labels` behind the labeller interface: `classes` regions."""
+
+  name = "standin"
+
+  def __init__(self, classes=8, seed=0):
+    self.classes, self.seed = classes, seed
+    self.class_names = tuple(f"region {i}" for i in range(classes))
+
+  def label(self, image):
+    return cluster_labels(image, self.classes, self.seed)
+
+
+def _person():
+  from tfgc.labellers.person import PersonLabeller  # Loads TensorFlow.
+  return PersonLabeller()
+
+
+NAMES = ("standin", "person")
+
+
+def get(name, **options):
+  """The labeller called `name` (one of NAMES); `options` go to its
+  constructor (standin: classes, seed)."""
+  if name == "standin":
+    return StandinLabeller(**options)
+  if name == "person":
+    return _person(**options)
+  raise TfgcError(f"unknown labeller {name!r}: use one of {', '.join(NAMES)}")

@@ -1,0 +1,139 @@
+"""TensorFlow.js graph models run in TensorFlow, without `tensorflowjs`.
+
+A TFJS graph model is a JSON file (`modelTopology`: a GraphDef whose
+weights are empty `Const` nodes; `weightsManifest`: where each weight's
+bytes are) and one or more binary shards. Each weight is put back into its
+`Const` node (float16 and uint8/uint16-quantised weights are expanded to
+float32), the graph is imported and pruned to the signature's input and
+output: a concrete function of the same graph TFJS runs.
+
+Every file is checked against its SHA-256 before it is read, so a labeller
+is always the network its name promises.
+"""
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from tfgc.errors import TfgcError
+
+
+class WeightsError(TfgcError):
+  """A labeller's weight files are missing or not the pinned ones."""
+
+
+def check_files(folder, sha256, fix):
+  """Raises WeightsError unless each `name: digest` of `sha256` is a file
+  in `folder` with that SHA-256; `fix` says what restores them."""
+  for name, digest in sha256.items():
+    path = os.path.join(folder, name)
+    try:
+      with open(path, "rb") as f:
+        actual = hashlib.sha256(f.read()).hexdigest()
+    except FileNotFoundError:
+      raise WeightsError(f"missing labeller weights {path}: {fix}") from None
+    if actual != digest:
+      raise WeightsError(f"labeller weights {path} are damaged or not the "
+                         f"pinned version (SHA-256 {actual[:12]}…, expected "
+                         f"{digest[:12]}…): {fix}")
+
+
+def _weight_values(spec, data, offset):
+  """One weight of the manifest from the shards' bytes at `offset`:
+  (float32 or int32 array of its shape, bytes it took)."""
+  count = int(np.prod(spec["shape"], dtype=np.int64))
+  quantization = spec.get("quantization")
+  dtype = np.dtype(quantization["dtype"] if quantization else spec["dtype"])
+  raw = np.frombuffer(data, dtype, count, offset)
+  if not quantization:
+    values = raw
+  elif quantization["dtype"] == "float16":
+    values = raw.astype(np.float32)
+  else:  # uint8 / uint16 affine quantisation.
+    values = (raw.astype(np.float32) * quantization["scale"]
+              + quantization["min"])
+  return values.reshape(spec["shape"]), count * dtype.itemsize
+
+
+# TFJS's fused convolutions and the plain ops they stand for.
+FUSED_CONVOLUTIONS = {"_FusedConv2D": "Conv2D",
+                      "FusedDepthwiseConv2dNative": "DepthwiseConv2dNative"}
+ACTIVATIONS = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh")
+CONVOLUTION_ATTRS = {"Conv2D": ("T", "strides", "padding", "data_format",
+                                "dilations", "explicit_paddings"),
+                     "DepthwiseConv2dNative": ("T", "strides", "padding",
+                                               "data_format", "dilations",
+                                               "explicit_paddings")}
+
+
+def _unfused(graph):
+  """`graph` with each TFJS fused convolution (convolution, BiasAdd, an
+  optional activation) as the three TF ops; the last keeps the node's
+  name, so its consumers are unchanged."""
+  from tensorflow.core.framework import graph_pb2
+  result = graph_pb2.GraphDef()
+  result.versions.CopyFrom(graph.versions)
+  for node in graph.node:
+    if node.op not in FUSED_CONVOLUTIONS:
+      result.node.add().CopyFrom(node)
+      continue
+    fused = [op.decode() for op in node.attr["fused_ops"].list.s]
+    if fused[:1] != ["BiasAdd"] or len(fused) > 2 or (
+        fused[1:] and fused[1] not in ACTIVATIONS):
+      raise ValueError(f"{node.name}: unsupported fused ops {fused}")
+    op = FUSED_CONVOLUTIONS[node.op]
+    convolution = result.node.add(name=f"{node.name}/convolution", op=op,
+                                  input=node.input[:2], device=node.device)
+    for attr in CONVOLUTION_ATTRS[op]:
+      if attr in node.attr:
+        convolution.attr[attr].CopyFrom(node.attr[attr])
+    steps = [("BiasAdd", [convolution.name, node.input[2]])] + [
+        (activation, []) for activation in fused[1:]]
+    previous = convolution.name
+    for index, (step_op, inputs) in enumerate(steps):
+      last = index == len(steps) - 1
+      step = result.node.add(
+          name=node.name if last else f"{node.name}/{step_op.lower()}",
+          op=step_op, input=inputs or [previous], device=node.device)
+      step.attr["T"].CopyFrom(node.attr["T"])
+      previous = step.name
+  return result
+
+
+def load(json_path):
+  """The TFJS graph model at `json_path` (shards beside it) as a concrete
+  function of its signature's single input and output, float32."""
+  import tensorflow as tf
+  from google.protobuf import json_format
+  from tensorflow.core.framework import graph_pb2
+
+  with open(json_path) as f:
+    model = json.load(f)
+  graph = json_format.ParseDict(model["modelTopology"], graph_pb2.GraphDef(),
+                                ignore_unknown_fields=True)
+  folder = os.path.dirname(json_path)
+  weights = {}
+  for group in model["weightsManifest"]:
+    data = b"".join(open(os.path.join(folder, p), "rb").read()
+                    for p in group["paths"])
+    offset = 0
+    for spec in group["weights"]:
+      weights[spec["name"]], size = _weight_values(spec, data, offset)
+      offset += size
+  graph = _unfused(graph)
+  for node in graph.node:
+    if node.name in weights:
+      node.attr["value"].tensor.CopyFrom(
+          tf.make_tensor_proto(weights[node.name]))
+      node.attr["dtype"].type = tf.as_dtype(
+          weights[node.name].dtype).as_datatype_enum
+
+  (input_name,), (output_name,) = (
+      [spec["name"] for spec in model["signature"][side].values()]
+      for side in ("inputs", "outputs"))
+  imported = tf.compat.v1.wrap_function(
+      lambda: tf.compat.v1.import_graph_def(graph, name=""), [])
+  return imported.prune(imported.graph.get_tensor_by_name(input_name),
+                        imported.graph.get_tensor_by_name(output_name))
