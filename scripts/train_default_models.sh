@@ -32,11 +32,16 @@
 #
 #   scripts/train_default_models.sh gc-small-c8 export OUT_DIR [latest]
 #
+# Runs at the lowest CPU priority (TFGC_NICE, default 19): training gets
+# every cycle that nothing else wants, and tests, benchmarks and
+# evaluations beside it run as fast as on idle cores.
+#
 # The whole script is one function, read before it runs: editing this file
 # does not derail a run in progress.
 main() {
   set -e
   cd "$(dirname "$0")/.."
+  renice -n "${TFGC_NICE:-19}" -p $$ > /dev/null
   DATA=${TFGC_DATA:-$HOME/tfgc-data}
   RUNS=${TFGC_RUNS:-$HOME/tfgc-runs}
   name=$1
