@@ -66,3 +66,26 @@ def test_damaged_weights_are_refused_naming_the_fix(tmp_path, damage):
         (folder / "selfie.bin").read_bytes()[:-1])
   with pytest.raises(tfjs_graph.WeightsError, match="make install"):
     tfjs_graph.check_files(folder, person.SHA256, person.FIX)
+
+
+def test_a_folder_is_labelled_as_train_py_pairs_it(person_labeller, photo,
+                                                   tmp_path):
+  import skimage.data
+  from PIL import Image
+  from tfgc import data
+  from tfgc.labellers.__main__ import label_folder
+  images = tmp_path / "photos"
+  (images / "pets").mkdir(parents=True)
+  Image.fromarray(photo[::2, ::2]).save(images / "astronaut.jpg")
+  Image.fromarray(skimage.data.chelsea()).save(images / "pets" / "cat.png")
+  out = tmp_path / "labels"
+  written, kept, pixels = label_folder(person_labeller, images, out)
+  assert (written, kept) == (2, 0) and pixels[1] > 0
+  assert (out / "classes.txt").read_text() == "background\nperson\n"
+  astronaut = data.find_label_map(str(images / "astronaut.jpg"), images, out)
+  cat = data.find_label_map(str(images / "pets" / "cat.png"), images, out)
+  assert np.asarray(Image.open(astronaut)).shape == (256, 256)
+  assert np.asarray(Image.open(astronaut)).max() == 1
+  assert np.asarray(Image.open(cat)).max() == 0
+  # A second run keeps what the first wrote.
+  assert label_folder(person_labeller, images, out)[:2] == (0, 2)
