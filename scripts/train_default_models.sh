@@ -53,7 +53,13 @@ main() {
     # SC on the stand-in labeller's 8 colour/position regions (no semantic
     # label maps can be had here; see README, "Selective compression").
     sc-small-c8) channels=8; mode="--mode=sc --standin_labels=8" ;;
-    *) echo "usage: $0 gc-small-c8|gc-small-c4|sc-small-c8" \
+    # SC on the person labeller's maps (background / person) of the
+    # training and validation photos, with D+ (the paper's SC recipe):
+    #   python -m tfgc.labellers --labeller=person --images=DATA/train \
+    #     --out=DATA/labels-person   (and the same for DATA/val)
+    sc-person-c8) channels=8; mode="--mode=sc --num_classes=2
+      --labels_dir=$DATA/labels-person --discriminator_labels" ;;
+    *) echo "usage: $0 gc-small-c8|gc-small-c4|sc-small-c8|sc-person-c8" \
          "[export OUT_DIR [latest]]" >&2; exit 2 ;;
   esac
   run=$RUNS/$name
