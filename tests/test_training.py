@@ -58,3 +58,57 @@ def test_options_that_cannot_train_are_refused_before_any_work(
   with pytest.raises(training.TrainingError, match=message):
     training.train(config, options(tmp_path, **changes))
   assert not (tmp_path / "ckpt").exists()
+
+
+@pytest.mark.parametrize("source_kind", ["checkpoint", "export"])
+def test_an_sc_model_warm_started_from_gc_is_that_gc_model(tmp_path,
+                                                           source_kind):
+  """E, G (with noise: F's inputs sit between ŵ and the noise), the
+  entropy model and, from a checkpoint, D with D+'s labels."""
+  import numpy as np
+  import tensorflow as tf
+  from tfgc import export
+  from tfgc.model import GenerativeCompressionModel
+  tf.keras.utils.set_random_seed(4)
+  gc = GenerativeCompressionModel(TINY)
+  source = str(tmp_path / "source")
+  if source_kind == "export":
+    export.export(gc, source)
+  else:
+    tf.train.Checkpoint(model=gc).save(f"{source}/ckpt")
+    (tmp_path / "source" / "config.json").write_text(TINY.to_json())
+  sc = GenerativeCompressionModel(TINY.replace(
+      mode="sc", num_classes=3, discriminator_labels=True))
+  training.warm_start(sc, source)
+
+  rng = np.random.default_rng(0)
+  image = tf.constant(rng.random((1, 32, 48, 3)), tf.float32)
+  labels = tf.constant(rng.integers(0, 3, (1, 32, 48)), tf.uint8)
+  w_hat, _ = gc.analysis(image)
+  sc_w_hat, _ = sc.analysis(image, tf.zeros((1, 32, 48), tf.bool))
+  np.testing.assert_array_equal(sc_w_hat.numpy(), w_hat.numpy())
+  seed = tf.constant(7)
+  np.testing.assert_allclose(
+      sc.synthesis(w_hat, [32, 48], labels, seed=seed).numpy(),
+      gc.synthesis(w_hat, [32, 48], seed=seed).numpy(), atol=1e-6)
+  if source_kind == "checkpoint":
+    for sc_out, gc_out in zip(sc.discriminate(image, labels),
+                              gc.discriminate(image, None)):
+      np.testing.assert_allclose(sc_out[-1].numpy(), gc_out[-1].numpy(),
+                                 atol=1e-5)
+    np.testing.assert_allclose(sc.entropy_model(w_hat).numpy(),
+                               gc.entropy_model(w_hat).numpy(), rtol=1e-6)
+  # F untrained but not ignored later: its weights are not zero.
+  assert any(np.abs(w).max() > 0 for w in sc.semantic_encoder.get_weights())
+
+
+def test_a_gc_model_that_does_not_fit_the_sc_config_is_refused(tmp_path):
+  import tensorflow as tf
+  from tfgc.model import GenerativeCompressionModel
+  gc = GenerativeCompressionModel(TINY)
+  tf.train.Checkpoint(model=gc).save(f"{tmp_path}/ckpt")
+  (tmp_path / "config.json").write_text(TINY.to_json())
+  sc = GenerativeCompressionModel(TINY.replace(
+      mode="sc", num_classes=3, latent_channels=2))
+  with pytest.raises(training.TrainingError, match="does not fit"):
+    training.warm_start(sc, str(tmp_path))

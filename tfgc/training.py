@@ -263,7 +263,18 @@ def validation_lpips(checkpoint, best_dir):
 
 
 def warm_start(model, source):
-  """Loads E and G (from a checkpoint also D and the entropy model)."""
+  """Loads E and G (from a checkpoint also D and the entropy model).
+
+  An SC model started from a GC run or export becomes that GC model
+  exactly (see `_widened`): E, G, D and the entropy model are the GC
+  model's, G's and D's first convolutions get zero weights for the inputs
+  GC has not got (F's features, D+'s labels), and F starts untrained.
+  """
+  source_config = saved_config(source)
+  if (model.config.mode == "sc" and source_config is not None
+      and source_config.mode == "gc"):
+    _warm_start_sc_from_gc(model, source, source_config)
+    return
   networks = dict(encoder=model.encoder, generator=model.generator)
   if model.semantic_encoder is not None:
     networks["semantic_encoder"] = model.semantic_encoder
@@ -282,6 +293,61 @@ def warm_start(model, source):
   status = checkpoint.read(path)
   status.expect_partial().assert_existing_objects_matched()
   print(f"warm-started from {path}")
+
+
+def saved_config(source):
+  """The config of an export (model.json) or of a run's checkpoint folder
+  (config.json in it or, for a run's best/, beside it), or None."""
+  candidates = [(os.path.join(source, "model.json"), "config"),
+                (os.path.join(source, "config.json"), None),
+                (os.path.join(os.path.dirname(os.path.normpath(source)),
+                              "config.json"), None)]
+  for path, key in candidates:
+    if os.path.exists(path):
+      with open(path) as f:
+        saved = json.load(f)
+      return Config.from_json(json.dumps(saved[key] if key else saved))
+  return None
+
+
+def _warm_start_sc_from_gc(model, source, gc_config):
+  """`warm_start` of the SC `model` from the GC run or export `source`."""
+  gc_model = GenerativeCompressionModel(gc_config.replace(
+      lambda_perceptual=0.0))  # Its loss is never computed.
+  warm_start(gc_model, source)
+  config = model.config
+  pairs = [(gc_model.encoder, model.encoder, None),
+           # G's input is [ŵ, F's features, noise]; GC's [ŵ, noise].
+           (gc_model.generator, model.generator, config.latent_channels)]
+  if not os.path.exists(os.path.join(source, "saved_model.pb")):
+    # D's input is [image, D+'s one-hot labels]; GC's the image.
+    pairs += [(gc_model.entropy_model, model.entropy_model, None),
+              (gc_model.discriminator, model.discriminator, 3)]
+  for gc_layer, sc_layer, insert_at in pairs:
+    try:
+      sc_layer.set_weights([
+          _widened(value, variable.shape, insert_at)
+          for value, variable in zip(gc_layer.get_weights(),
+                                     sc_layer.weights, strict=True)])
+    except ValueError as e:
+      raise TrainingError(f"--init_from={source}: its GC model does not fit "
+                          f"this SC config ({sc_layer.name}: {e})") from None
+  print(f"warm-started SC from the GC model in {source} (F untrained)")
+
+
+def _widened(value, shape, insert_at):
+  """`value` as a variable of `shape`: the same, or a convolution kernel
+  [kh, kw, in, out] given zero weights for new inputs at `insert_at`."""
+  if tuple(value.shape) == tuple(shape):
+    return value
+  if (insert_at is None or value.ndim != 4 or len(shape) != 4
+      or tuple(value.shape[:2]) + tuple(value.shape[3:])
+      != tuple(shape[:2]) + tuple(shape[3:]) or shape[2] < value.shape[2]):
+    raise ValueError(f"shape {list(value.shape)} against {list(shape)}")
+  zeros = np.zeros(tuple(shape[:2]) + (shape[2] - value.shape[2], shape[3]),
+                   value.dtype)
+  return np.concatenate([value[:, :, :insert_at], zeros,
+                         value[:, :, insert_at:]], axis=2)
 
 
 def training_images(config, options):
