@@ -172,3 +172,17 @@ def test_a_mixed_precision_model_validates_and_exports_in_float32(
                                 expected)
   assert not np.array_equal(mixed(small_photo[None]).images.numpy(),
                             expected)
+
+
+def test_mixed_bfloat16_sc_with_d_plus_trains(small_photo):
+  """F's and D+'s label inputs are cast to bfloat16 with the images."""
+  config = preset("tiny").replace(mode="sc", num_classes=3,
+                                  discriminator_labels=True)
+  model = GenerativeCompressionModel(config, precision="mixed_bfloat16")
+  model.compile()
+  labels = (np.arange(64)[None, :, None] // 22).repeat(64, 0)[..., 0]
+  inputs = dict(image=small_photo[None], labels=labels[None].astype(np.uint8),
+                synthesis_mask=np.zeros((1, 64, 64), bool))
+  history = model.fit(tf.data.Dataset.from_tensors(inputs).repeat(),
+                      epochs=1, steps_per_epoch=1, verbose=0)
+  assert history.history["d_loss"][0] > 0

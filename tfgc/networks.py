@@ -108,7 +108,9 @@ class MultiScaleDiscriminator(tf.keras.layers.Layer):
   def call(self, images, labels=None):
     x = images * 2.0 - 1.0
     if labels is not None:
-      x = tf.concat([x, labels], axis=-1)
+      # Keras casts only the first argument to the compute dtype (bfloat16
+      # under mixed precision).
+      x = tf.concat([x, tf.cast(labels, x.dtype)], axis=-1)
     outputs = []
     for i, discriminator in enumerate(self.scales):
       if i:
