@@ -271,6 +271,15 @@ def test_sc_trains_on_paired_label_maps_and_exports_a_working_model(
 
 
 def test_sc_trains_on_stand_in_labels(photos, tmp_path):
-  train_here(photos, tmp_path, "--steps=6", "--mode=sc",
-             "--standin_labels=3", f"--val_dir={photos}", "--validate_every=3")
+  stdout = train_here(photos, tmp_path, "--steps=6", "--mode=sc",
+                      "--standin_labels=3", f"--val_dir={photos}",
+                      "--validate_every=3")
   assert sc_round_trip(tmp_path / "export", labels_given=False) > 0
+  # Validation also decodes with class 0 synthesised: fewer bits.
+  figures = [dict(re.findall(r"(\w+) ([0-9.]+)", line.split(":", 2)[2]))
+             for line in stdout.splitlines() if "validation on" in line]
+  assert len(figures) == 2
+  for values in figures:
+    assert 0 < float(values["synth0_bpp_estimate"]) < float(
+        values["bpp_estimate"])
+    assert 0 < float(values["synth0_lpips_alexnet"]) < 1.5

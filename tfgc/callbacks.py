@@ -100,6 +100,12 @@ class FullImageValidation(tf.keras.callbacks.Callback):
   Whole images are where normalisation and padding problems show. With a
   `BestCheckpoint` (and `lpips`) the model of the lowest LPIPS is kept.
 
+  SC examples (everything preserved, comparable with GC) are decoded a
+  second time with class 0 synthesised (the person labeller's background,
+  the stand-in's darkest region): `synth0_bpp_estimate` and
+  `synth0_lpips_alexnet` (the whole image's) show what synthesis saves and
+  what it costs. They do not choose the best checkpoint.
+
   Args:
     examples: list of uint8 [H, W, 3] arrays, or of dicts of "image" and
       the model's other inputs (labels, synthesis mask), unbatched.
@@ -124,7 +130,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
 
   def validate(self, step):
     model = self.model.inference_model()
-    psnr, ms_ssim, lpips, bpp = [], [], [], []
+    psnr, ms_ssim, lpips, bpp, synth_bpp, synth_lpips = [], [], [], [], [], []
     with self.writer.as_default(step=step):
       for i, example in enumerate(self.examples):
         if isinstance(example, dict):
@@ -146,12 +152,24 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         if i < self.max_images_shown:
           tf.summary.image(f"val/original|decoded/{i}",
                            tf.concat([x, x_hat], axis=2))
+        if "synthesis_mask" in inputs:
+          synthesised = model(dict(inputs, synthesis_mask=tf.constant(
+              example["labels"][None] == 0)), training=False)
+          synth_bpp.append(float(synthesised.bits_per_pixel[0]))
+          if (self.lpips is not None
+              and min(image.shape[:2]) >= MIN_SIDE[self.lpips.net]):
+            synth_lpips.append(float(self.lpips(
+                x, tf.clip_by_value(synthesised.images, 0.0, 1.0))[0]))
       figures = dict(psnr=np.mean(psnr))
       if ms_ssim:
         figures["ms_ssim"] = np.mean(ms_ssim)
       if lpips:
         figures["lpips_alexnet"] = np.mean(lpips)
       figures["bpp_estimate"] = np.mean(bpp)
+      if synth_bpp:
+        figures["synth0_bpp_estimate"] = np.mean(synth_bpp)
+      if synth_lpips:
+        figures["synth0_lpips_alexnet"] = np.mean(synth_lpips)
       for name, value in figures.items():
         tf.summary.scalar(f"val/{name}", value)
     self.writer.flush()

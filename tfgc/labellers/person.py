@@ -41,7 +41,8 @@ SHA256 = {
     "movenet-multipose.bin":
         "19828492d4a69c2e08915916c70f4d22c421c3b59152dfa5601834fc54f54118",
 }
-FIX = "reinstall tfgc (`make install`), or `git checkout tfgc/labellers/weights`"
+FIX = ("reinstall tfgc (`make install`), or "
+       "`git checkout tfgc/labellers/weights`")
 
 
 class PersonLabeller:
