@@ -30,13 +30,16 @@ for _name in ("tensorflow", "absl"):
   logging.getLogger(_name).setLevel(logging.ERROR)
 
 from tfgc import codec as codec_lib  # noqa: E402
-from tfgc import labelmaps, zoo  # noqa: E402
+from tfgc import labellers, labelmaps, zoo  # noqa: E402
 from tfgc.errors import TfgcError  # noqa: E402
 from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
-                         check_output, list_files, require_regular_file,
-                         save_png)
+                         check_output, list_files, read_image,
+                         require_regular_file, save_png)
 
 PROGRAM = "compress.py"
+# Labellers of fixed classes (the stand-in's regions are per image: models
+# trained on them compute them themselves).
+LABELLERS = ("person",)
 
 
 def _model_arguments(parser, default):
@@ -84,6 +87,11 @@ def build_parser():
            "PNG (e.g. Cityscapes *_labelIds.png). Models trained on "
            "stand-in labels compute their own regions without it (colour "
            "and position clusters, NOT semantic segmentation)")
+  selective.add_argument(
+      "--labeller", choices=LABELLERS,
+      help="label each image with this labeller instead of --labels "
+           "(person: 0 background, 1 person; its class names work in "
+           "--synthesize, e.g. --synthesize=background)")
   selective.add_argument(
       "--synthesize", metavar="CLASS,...",
       help="class ids (or names, with --classes) to synthesise")
@@ -189,6 +197,8 @@ def _selection(args, jobs):
   if len(jobs) > 1 and (args.labels or args.preserve):
     raise TfgcError("--labels and --preserve belong to one image; give one "
                     "input with them")
+  if args.labels and args.labeller:
+    raise TfgcError("give --labels or --labeller, not both")
   return dict(
       labels=args.labels, preserve=args.preserve,
       synthesize=(args.synthesize.split(",") if args.synthesize is not None
@@ -204,10 +214,18 @@ def run_compress(args):
     require_regular_file(jobs[0][0])
     check_output(jobs[0][1], args.overwrite)
   codec = codec_lib.load(args.model, args.max_pixels, args.memory_budget_mib)
+  labeller = labellers.get(args.labeller) if args.labeller else None
+  if labeller is not None and selection["class_names"] is None:
+    selection["class_names"] = labeller.class_names
 
   def work(source, target):
     check_output(target, args.overwrite)
-    encoded = codec.compress(source, **selection)
+    if labeller is None:
+      encoded = codec.compress(source, **selection)
+    else:
+      image = read_image(source, args.max_pixels)
+      encoded = codec.compress(image, **dict(selection,
+                                             labels=labeller.label(image)))
     with atomic_output(target, args.overwrite) as temporary:
       with open(temporary, "wb") as f:
         f.write(encoded)

@@ -294,3 +294,30 @@ def test_sc_signatures_run_without_tfgc_and_serving_without_tfc(sc_export,
              "serving", str(tmp_path / "serving.npy"))
   np.testing.assert_array_equal(np.load(tmp_path / "full.npy"),
                                 np.load(tmp_path / "serving.npy"))
+
+
+def test_cli_labels_each_photo_with_the_person_labeller(sc_export, photo,
+                                                        tmp_path, capsys):
+  from PIL import Image
+  Image.fromarray(photo[::2, ::2]).save(tmp_path / "astronaut.png")
+  sizes = {}
+  for name, flags in (("all", []), ("background", ["--synthesize=background"])):
+    out = tmp_path / f"{name}.tfgc"
+    assert compress.main(["compress", str(tmp_path / "astronaut.png"),
+                          str(out), f"--model={sc_export}",
+                          "--labeller=person", *flags]) == 0
+    sizes[name] = codec.info(out.read_bytes())
+  assert sizes["all"]["label_map_bytes"] > 0
+  # She is about half the picture: the background's latents are not sent.
+  assert sizes["background"]["latent_bytes"] < 0.8 * sizes["all"][
+      "latent_bytes"]
+  assert compress.main(["decompress", str(tmp_path / "background.tfgc"),
+                        str(tmp_path / "b.png"), f"--model={sc_export}"]) == 0
+  assert np.asarray(Image.open(tmp_path / "b.png")).shape == (256, 256, 3)
+  capsys.readouterr()
+  status, _, stderr = cli_here(
+      capsys, "compress", str(tmp_path / "astronaut.png"),
+      str(tmp_path / "x.tfgc"), f"--model={sc_export}", "--labeller=person",
+      f"--labels={tmp_path / 'b.png'}")
+  assert_clean_failure(status, stderr)
+  assert "not both" in stderr
