@@ -61,17 +61,14 @@ def _weight_values(spec, data, offset):
 FUSED_CONVOLUTIONS = {"_FusedConv2D": "Conv2D",
                       "FusedDepthwiseConv2dNative": "DepthwiseConv2dNative"}
 ACTIVATIONS = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh")
-CONVOLUTION_ATTRS = {"Conv2D": ("T", "strides", "padding", "data_format",
-                                "dilations", "explicit_paddings"),
-                     "DepthwiseConv2dNative": ("T", "strides", "padding",
-                                               "data_format", "dilations",
-                                               "explicit_paddings")}
+CONVOLUTION_ATTRS = ("T", "strides", "padding", "data_format", "dilations",
+                     "explicit_paddings")
 
 
 def _unfused(graph):
   """`graph` with each TFJS fused convolution (convolution, BiasAdd, an
-  optional activation) as the three TF ops; the last keeps the node's
-  name, so its consumers are unchanged."""
+  optional activation) as the two or three TF ops; the last keeps the
+  node's name, so its consumers are unchanged."""
   from tensorflow.core.framework import graph_pb2
   result = graph_pb2.GraphDef()
   result.versions.CopyFrom(graph.versions)
@@ -83,22 +80,22 @@ def _unfused(graph):
     if fused[:1] != ["BiasAdd"] or len(fused) > 2 or (
         fused[1:] and fused[1] not in ACTIVATIONS):
       raise ValueError(f"{node.name}: unsupported fused ops {fused}")
-    op = FUSED_CONVOLUTIONS[node.op]
-    convolution = result.node.add(name=f"{node.name}/convolution", op=op,
-                                  input=node.input[:2], device=node.device)
-    for attr in CONVOLUTION_ATTRS[op]:
+    activation = fused[1] if len(fused) == 2 else None
+    convolution = result.node.add(
+        name=f"{node.name}/convolution", op=FUSED_CONVOLUTIONS[node.op],
+        input=node.input[:2], device=node.device)
+    for attr in CONVOLUTION_ATTRS:
       if attr in node.attr:
         convolution.attr[attr].CopyFrom(node.attr[attr])
-    steps = [("BiasAdd", [convolution.name, node.input[2]])] + [
-        (activation, []) for activation in fused[1:]]
-    previous = convolution.name
-    for index, (step_op, inputs) in enumerate(steps):
-      last = index == len(steps) - 1
-      step = result.node.add(
-          name=node.name if last else f"{node.name}/{step_op.lower()}",
-          op=step_op, input=inputs or [previous], device=node.device)
-      step.attr["T"].CopyFrom(node.attr["T"])
-      previous = step.name
+    bias_add = result.node.add(
+        name=f"{node.name}/bias_add" if activation else node.name,
+        op="BiasAdd", input=[convolution.name, node.input[2]],
+        device=node.device)
+    bias_add.attr["T"].CopyFrom(node.attr["T"])
+    if activation:
+      output = result.node.add(name=node.name, op=activation,
+                               input=[bias_add.name], device=node.device)
+      output.attr["T"].CopyFrom(node.attr["T"])
   return result
 
 
