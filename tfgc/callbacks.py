@@ -145,8 +145,9 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         psnr.append(metrics.psnr(image, decoded))
         if min(image.shape[:2]) >= 176:  # MS-SSIM needs 5 scales of 11x11.
           ms_ssim.append(float(tf.image.ssim_multiscale(x, x_hat, 1.0)[0]))
-        if (self.lpips is not None
-            and min(image.shape[:2]) >= MIN_SIDE[self.lpips.net]):
+        scored = (self.lpips is not None
+                  and min(image.shape[:2]) >= MIN_SIDE[self.lpips.net])
+        if scored:
           lpips.append(float(self.lpips(x, x_hat)[0]))
         bpp.append(float(reconstruction.bits_per_pixel[0]))
         if i < self.max_images_shown:
@@ -156,8 +157,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
           synthesised = model(dict(inputs, synthesis_mask=tf.constant(
               example["labels"][None] == 0)), training=False)
           synth_bpp.append(float(synthesised.bits_per_pixel[0]))
-          if (self.lpips is not None
-              and min(image.shape[:2]) >= MIN_SIDE[self.lpips.net]):
+          if scored:
             synth_lpips.append(float(self.lpips(
                 x, tf.clip_by_value(synthesised.images, 0.0, 1.0))[0]))
       figures = dict(psnr=np.mean(psnr))

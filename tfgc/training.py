@@ -278,7 +278,7 @@ def warm_start(model, source):
   networks = dict(encoder=model.encoder, generator=model.generator)
   if model.semantic_encoder is not None:
     networks["semantic_encoder"] = model.semantic_encoder
-  if os.path.exists(os.path.join(source, "saved_model.pb")):
+  if _is_export(source):
     checkpoint = tf.train.Checkpoint(**networks)
     path = os.path.join(source, "variables", "variables")
   else:
@@ -295,10 +295,15 @@ def warm_start(model, source):
   print(f"warm-started from {path}")
 
 
+def _is_export(source):
+  """Whether `source` is an exported model (else a checkpoint folder)."""
+  return os.path.exists(os.path.join(source, "saved_model.pb"))
+
+
 def saved_config(source):
   """The config of an export (model.json) or of a run's checkpoint folder
   (config.json in it or, for a run's best/, beside it), or None."""
-  candidates = [(os.path.join(source, "model.json"), "config"),
+  candidates = [(os.path.join(source, export.MODEL_JSON), "config"),
                 (os.path.join(source, "config.json"), None),
                 (os.path.join(os.path.dirname(os.path.normpath(source)),
                               "config.json"), None)]
@@ -319,7 +324,7 @@ def _warm_start_sc_from_gc(model, source, gc_config):
   pairs = [(gc_model.encoder, model.encoder, None),
            # G's input is [ŵ, F's features, noise]; GC's [ŵ, noise].
            (gc_model.generator, model.generator, config.latent_channels)]
-  if not os.path.exists(os.path.join(source, "saved_model.pb")):
+  if not _is_export(source):
     # D's input is [image, D+'s one-hot labels]; GC's the image.
     pairs += [(gc_model.entropy_model, model.entropy_model, None),
               (gc_model.discriminator, model.discriminator, 3)]

@@ -7,7 +7,8 @@ uint8 [H, W] class ids, constant on the 16 x 16 cells of the latent grid
 
     standin  k colour/position regions per image, `region 0` ... (k-means;
              NOT semantic: region ids mean nothing across images)
-    person   0 background, 1 person (MediaPipe Selfie Segmentation)
+    person   0 background, 1 person (MediaPipe Selfie Segmentation inside
+             MoveNet's person boxes)
 """
 
 from tfgc.errors import TfgcError

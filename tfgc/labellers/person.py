@@ -58,25 +58,16 @@ class PersonLabeller:
     self._detector = tfjs_graph.load(
         os.path.join(WEIGHTS, "movenet-multipose.json"))
 
-  def people(self, image):
-    """uint8 [H, W, 3] -> float32 [N, 5]: MoveNet's people, each (top,
-    left, bottom, right, score), coordinates in [0, 1] of the image."""
-    import tensorflow as tf
-    pixels = tf.image.resize(image[None], (INPUT_SIDE, INPUT_SIDE),
-                             antialias=True)
-    detections = self._detector(tf.cast(tf.round(pixels), tf.int32))
-    return detections.numpy()[0, :, -5:]
-
   def probabilities(self, image):
     """uint8 [H, W, 3] -> float32 [256, 256]: the probability of a person
     over the image squeezed to the networks' input (0 outside the boxes of
     the people found)."""
     import tensorflow as tf
-    pixels = tf.image.resize(tf.constant(image[None], tf.float32) / 255.0,
-                             (INPUT_SIDE, INPUT_SIDE), antialias=True)
-    segmentation = self._segmenter(pixels).numpy()[0, ..., 0]
+    pixels = tf.image.resize(image[None], (INPUT_SIDE, INPUT_SIDE),
+                             antialias=True)  # float32 in [0, 255].
+    segmentation = self._segmenter(pixels / 255.0).numpy()[0, ..., 0]
     inside = np.zeros_like(segmentation, dtype=bool)
-    for top, left, bottom, right, score in self.people(image):
+    for top, left, bottom, right, score in self._people(pixels):
       if score < PERSON_SCORE:
         continue
       margin_y, margin_x = (BOX_MARGIN * (bottom - top),
@@ -87,6 +78,14 @@ class PersonLabeller:
                       int(np.ceil(min(right + margin_x, 1) * INPUT_SIDE)))
       inside[rows, columns] = True
     return np.where(inside, segmentation, 0.0).astype(np.float32)
+
+  def _people(self, pixels):
+    """The image resized to the input, float32 [1, 256, 256, 3] in
+    [0, 255] -> float32 [N, 5]: MoveNet's people, each (top, left, bottom,
+    right, score), coordinates in [0, 1] of the image."""
+    import tensorflow as tf
+    detections = self._detector(tf.cast(tf.round(pixels), tf.int32))
+    return detections.numpy()[0, :, -5:]
 
   def label(self, image):
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
