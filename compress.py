@@ -30,10 +30,10 @@ for _name in ("tensorflow", "absl"):
   logging.getLogger(_name).setLevel(logging.ERROR)
 
 from tfgc import codec as codec_lib  # noqa: E402
-from tfgc import labellers, labelmaps, zoo  # noqa: E402
+from tfgc import labelmaps, zoo  # noqa: E402
 from tfgc.errors import TfgcError  # noqa: E402
 from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
-                         check_output, list_files, read_image,
+                         check_output, list_files,
                          require_regular_file, save_png)
 
 PROGRAM = "compress.py"
@@ -91,7 +91,8 @@ def build_parser():
       "--labeller", choices=LABELLERS,
       help="label each image with this labeller instead of --labels "
            "(person: 0 background, 1 person; its class names work in "
-           "--synthesize, e.g. --synthesize=background)")
+           "--synthesize, e.g. --synthesize=background). Models that "
+           "record their labeller (see `info`) run it without this flag")
   selective.add_argument(
       "--synthesize", metavar="CLASS,...",
       help="class ids (or names, with --classes) to synthesise")
@@ -118,8 +119,14 @@ def build_parser():
   info = commands.add_parser(
       "info", help="print a .tfgc file's header as JSON",
       description="Print format version, model id, mode, size, payload "
-                  "bytes and bits per pixel as one JSON object.")
+                  "bytes and bits per pixel as one JSON object; with the "
+                  "model that wrote the file (--model, or the bundled one "
+                  "of its id) also the model's name and, for SC, its "
+                  "labeller and classes.")
   info.add_argument("input", metavar="INPUT.tfgc")
+  info.add_argument("--model", help="the model that wrote the file (name "
+                    "or export directory; default: the bundled one of the "
+                    "file's model id, if any)")
   return parser
 
 
@@ -197,10 +204,8 @@ def _selection(args, jobs):
   if len(jobs) > 1 and (args.labels or args.preserve):
     raise TfgcError("--labels and --preserve belong to one image; give one "
                     "input with them")
-  if args.labels and args.labeller:
-    raise TfgcError("give --labels or --labeller, not both")
   return dict(
-      labels=args.labels, preserve=args.preserve,
+      labels=args.labels, labeller=args.labeller, preserve=args.preserve,
       synthesize=(args.synthesize.split(",") if args.synthesize is not None
                   else None),
       class_names=(labelmaps.read_class_names(args.classes) if args.classes
@@ -214,18 +219,10 @@ def run_compress(args):
     require_regular_file(jobs[0][0])
     check_output(jobs[0][1], args.overwrite)
   codec = codec_lib.load(args.model, args.max_pixels, args.memory_budget_mib)
-  labeller = labellers.get(args.labeller) if args.labeller else None
-  if labeller is not None and selection["class_names"] is None:
-    selection["class_names"] = labeller.class_names
 
   def work(source, target):
     check_output(target, args.overwrite)
-    if labeller is None:
-      encoded = codec.compress(source, **selection)
-    else:
-      image = read_image(source, args.max_pixels)
-      encoded = codec.compress(image, **dict(selection,
-                                             labels=labeller.label(image)))
+    encoded = codec.compress(source, **selection)
     with atomic_output(target, args.overwrite) as temporary:
       with open(temporary, "wb") as f:
         f.write(encoded)
@@ -262,7 +259,11 @@ def run_decompress(args):
 
 
 def run_info(args):
-  print(json.dumps(codec_lib.info(_read(args.input))))
+  header = codec_lib.info(_read(args.input))
+  model = args.model or zoo.find(header["model_id"])
+  if model is not None:
+    header.update(codec_lib.model_info(model, header["model_id"]))
+  print(json.dumps(header))
   return 0
 
 

@@ -13,7 +13,11 @@ Selective compression (SC) trains on images with label maps:
 
   python train.py --mode=sc --data_dir=PHOTOS --labels_dir=LABELS
       --num_classes=34 ...          # label maps paired by file name
-  python train.py --mode=sc --data_dir=PHOTOS --standin_labels=8 ...
+  python -m tfgc.labellers --labeller=person --images=PHOTOS --out=LABELS
+  python train.py --mode=sc --data_dir=PHOTOS --labels_dir=LABELS
+      --labeller=person ...         # a labeller's maps; the model runs it
+  python train.py --mode=sc --data_dir=PHOTOS --labeller=standin
+      --num_classes=8 ...
       # no label maps: 8 colour/position regions per image from the
       # stand-in labeller, which is NOT semantic segmentation
 """
@@ -40,7 +44,7 @@ flags.DEFINE_string("val_dir", None, "Folder of validation images; decoded "
 flags.DEFINE_string("preset", "small", "Model preset: tiny, small or paper.")
 flags.DEFINE_enum("mode", "gc", ["gc", "sc"],
                   "gc: global generative compression; sc: selective (needs "
-                  "--labels_dir or --standin_labels).")
+                  "--labels_dir or --labeller=standin).")
 flags.DEFINE_string("labels_dir", None, "Folder of label maps (one class id "
                     "per pixel, single-channel PNG) paired with the images "
                     "by name: DATA_DIR/sub/NAME.ext -> LABELS_DIR/sub/"
@@ -48,11 +52,16 @@ flags.DEFINE_string("labels_dir", None, "Folder of label maps (one class id "
                     "NAME_leftImg8bit, NAME_gtFine_labelIds.png. Images "
                     "without one are skipped and counted.")
 flags.DEFINE_integer("num_classes", None, "Classes of --labels_dir's maps "
-                     "(ids 0..N-1; Cityscapes labelIds: 34).")
-flags.DEFINE_integer("standin_labels", 0, "Instead of --labels_dir: label "
-                     "each image with this many colour/position regions "
-                     "(tfgc/labellers/standin.py). NOT semantic segmentation: a "
-                     "stand-in to train and try SC on any photos.")
+                     "(ids 0..N-1; Cityscapes labelIds: 34), or the stand-in "
+                     "labeller's regions per image.")
+flags.DEFINE_enum("labeller", None, config_lib.LABELLERS, "The labeller of "
+                  "the label maps, recorded in the model, which runs it when "
+                  "compressing without a label map. person: --labels_dir "
+                  "as `python -m tfgc.labellers --labeller=person` wrote it "
+                  "(2 classes). standin: no --labels_dir, --num_classes "
+                  "colour/position regions computed per image (NOT "
+                  "semantic segmentation: a stand-in to try SC on any "
+                  "photos).")
 flags.DEFINE_bool("discriminator_labels", None, "D also sees the label map "
                   "(the paper's D+; needs label maps, in GC too).")
 flags.DEFINE_float("synthesis_instance_fraction", 0.4, "SC: share of "
@@ -152,10 +161,12 @@ def build_config():
   overrides = {field: getattr(FLAGS, name)
                for name, field in CONFIG_FLAGS.items()
                if getattr(FLAGS, name) is not None}
-  if FLAGS.standin_labels:
-    overrides.update(num_classes=FLAGS.standin_labels, standin_labels=True)
-  elif FLAGS.num_classes is not None:
+  if FLAGS.labeller:
+    overrides["labeller"] = FLAGS.labeller
+  if FLAGS.num_classes is not None:
     overrides["num_classes"] = FLAGS.num_classes
+  elif FLAGS.labeller == "person":
+    overrides["num_classes"] = 2
   overrides.update(parse_settings(FLAGS.set))
   try:
     return config_lib.preset(FLAGS.preset).replace(**overrides)
@@ -175,13 +186,20 @@ def check_label_flags():
   """Label flags missing for the config they ask for: refused here, where
   the fix can name the flags, before building the config fails less
   helpfully."""
-  if FLAGS.labels_dir and not FLAGS.num_classes:
-    raise UsageError("--labels_dir needs --num_classes")
+  if FLAGS.labels_dir and not (FLAGS.num_classes or FLAGS.labeller):
+    raise UsageError("--labels_dir needs --num_classes (or --labeller)")
+  if FLAGS.labeller == "standin" and not FLAGS.num_classes:
+    raise UsageError("--labeller=standin needs --num_classes=K (regions "
+                     "per image)")
+  if FLAGS.labeller == "person" and not FLAGS.labels_dir:
+    raise UsageError("--labeller=person trains on its maps: write them with "
+                     "`python -m tfgc.labellers --labeller=person --images="
+                     "DATA_DIR --out=LABELS`, then pass --labels_dir=LABELS")
   if (FLAGS.mode == "sc" or FLAGS.discriminator_labels) and not (
-      FLAGS.labels_dir or FLAGS.standin_labels):
+      FLAGS.labels_dir or FLAGS.labeller == "standin"):
     raise UsageError("--mode=sc and --discriminator_labels need label maps: "
-                     "--labels_dir=DIR (with --num_classes) or "
-                     "--standin_labels=K")
+                     "--labels_dir=DIR (with --num_classes or --labeller) "
+                     "or --labeller=standin --num_classes=K")
 
 
 def run():

@@ -52,12 +52,12 @@ main() {
     gc-small-c4) channels=4 ;;
     # SC on the stand-in labeller's 8 colour/position regions (no semantic
     # label maps can be had here; see README, "Selective compression").
-    sc-small-c8) channels=8; mode="--mode=sc --standin_labels=8" ;;
+    sc-small-c8) channels=8; mode="--mode=sc --labeller=standin --num_classes=8" ;;
     # SC on the person labeller's maps (background / person) of the
     # training and validation photos, with D+ (the paper's SC recipe):
     #   python -m tfgc.labellers --labeller=person --images=DATA/train \
     #     --out=DATA/labels-person   (and the same for DATA/val)
-    sc-person-c8) channels=8; mode="--mode=sc --num_classes=2
+    sc-person-c8) channels=8; mode="--mode=sc --labeller=person
       --labels_dir=$DATA/labels-person --discriminator_labels" ;;
     *) echo "usage: $0 gc-small-c8|gc-small-c4|sc-small-c8|sc-person-c8" \
          "[export OUT_DIR [latest]]" >&2; exit 2 ;;

@@ -34,6 +34,9 @@ def test_unknown_json_field_is_an_error():
     (dict(num_classes=300), "num_classes"),
     (dict(mode="sc", num_classes=3, semantic_filters=(4,)),
      "semantic_filters"),
+    (dict(mode="sc", num_classes=3, labeller="sky"), "labeller"),
+    (dict(labeller="standin"), "labeller needs mode 'sc'"),
+    (dict(mode="sc", num_classes=3, labeller="person"), "num_classes 2"),
 ])
 def test_bad_fields_raise_config_error_naming_the_field(changes, field):
   with pytest.raises(config.ConfigError, match=field):
@@ -69,3 +72,15 @@ def test_retired_warmup_steps_loads_at_zero_and_is_refused_otherwise():
   assert restored == config.preset("small")
   with pytest.raises(config.ConfigError, match="--init_from"):
     config.Config.from_json(json.dumps(dict(values, warmup_steps=5000)))
+
+
+def test_retired_standin_labels_becomes_the_standin_labeller():
+  """Models exported before configs named their labeller (the bundled
+  sc-small-c8): standin_labels=true is labeller "standin"."""
+  sc = config.preset("small").replace(mode="sc", num_classes=8)
+  values = json.loads(sc.to_json())
+  del values["labeller"]
+  for old, labeller in ((True, "standin"), (False, "")):
+    restored = config.Config.from_json(json.dumps(
+        dict(values, standin_labels=old)))
+    assert restored == sc.replace(labeller=labeller)

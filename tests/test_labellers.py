@@ -50,9 +50,12 @@ def test_labellers_share_one_interface(photo):
   standin = labellers.get("standin", classes=3)
   assert standin.class_names == ("region 0", "region 1", "region 2")
   assert standin.label(photo).max() < 3
-  assert person.CLASS_NAMES == ("background", "person")
-  with pytest.raises(TfgcError, match="use one of standin, person"):
-    labellers.get("sky")
+  assert person.PersonLabeller.class_names == ("background", "person")
+  assert labellers.class_names("person", 2) == ("background", "person")
+  assert labellers.class_names("standin", 2) == ("region 0", "region 1")
+  for name_only in (labellers.get, lambda name: labellers.class_names(name, 2)):
+    with pytest.raises(TfgcError, match="use one of standin, person"):
+      name_only("sky")
 
 
 @pytest.mark.parametrize("damage", ["missing", "truncated"])

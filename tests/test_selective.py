@@ -2,6 +2,7 @@
 transmitted, label maps in the bitstream, quality of preserved regions."""
 
 import dataclasses
+import json
 import os
 
 import numpy as np
@@ -321,3 +322,38 @@ def test_cli_labels_each_photo_with_the_person_labeller(sc_export, photo,
       f"--labels={tmp_path / 'b.png'}")
   assert_clean_failure(status, stderr)
   assert "not both" in stderr
+
+
+def test_a_model_of_the_person_labeller_runs_it_and_refuses_others(
+    photo, tmp_path, capsys):
+  """The config's labeller: compress.py labels each photo with it and
+  takes its class names, `info` names it, another labeller is refused, a
+  user's own person mask is taken."""
+  from PIL import Image
+  tf.keras.utils.set_random_seed(3)
+  export_dir = str(tmp_path / "person_export")
+  export.export(GenerativeCompressionModel(
+      SC_TINY.replace(num_classes=2, labeller="person")), export_dir)
+  Image.fromarray(photo[::2, ::2]).save(tmp_path / "astronaut.png")
+  headers = {}
+  for name, flags in (("all", []), ("background", ["--synthesize=background"])):
+    out = tmp_path / f"{name}.tfgc"
+    assert compress.main(["compress", str(tmp_path / "astronaut.png"),
+                          str(out), f"--model={export_dir}", *flags]) == 0
+    capsys.readouterr()
+    assert compress.main(["info", str(out), f"--model={export_dir}"]) == 0
+    headers[name] = json.loads(capsys.readouterr().out)
+  assert headers["all"]["labeller"] == "person"
+  assert headers["all"]["classes"] == ["background", "person"]
+  assert headers["background"]["latent_bytes"] < 0.8 * headers["all"][
+      "latent_bytes"]
+  model = codec.load(export_dir)
+  image = np.asarray(Image.open(tmp_path / "astronaut.png"))
+  with pytest.raises(TfgcError, match="drop --labeller=standin"):
+    model.compress(image, labeller="standin")
+  own = model.compress(image, labels=np.ones(image.shape[:2], np.uint8),
+                       synthesize=["person"])
+  assert codec.info(own)["latent_bytes"] == 0
+  status, _, stderr = cli_here(capsys, "info", str(tmp_path / "all.tfgc"),
+                               f"--model={tmp_path / 'missing'}")
+  assert_clean_failure(status, stderr)

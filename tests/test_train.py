@@ -222,7 +222,9 @@ def test_bad_flags_fail_before_any_work(photos, tmp_path, capsys):
       (["--latent_channels=0"], "latent_channels"),
       (["--mode=sc"], "need label maps"),
       ([f"--labels_dir={photos}"], "needs --num_classes"),
-      (["--mode=sc", "--standin_labels=4",
+      (["--mode=sc", "--labeller=standin"], "needs --num_classes=K"),
+      (["--mode=sc", "--labeller=person"], "--labeller=person --images="),
+      (["--mode=sc", "--labeller=standin", "--num_classes=4",
         "--synthesis_box_fraction=0.9"], "sum to <= 1"),
       (["--set=width=3"], "no config field 'width'"),
       (["--set=normalization=instance"], "not JSON"),
@@ -272,7 +274,8 @@ def test_sc_trains_on_paired_label_maps_and_exports_a_working_model(
 
 def test_sc_trains_on_stand_in_labels(photos, tmp_path):
   stdout = train_here(photos, tmp_path, "--steps=6", "--mode=sc",
-                      "--standin_labels=3", f"--val_dir={photos}",
+                      "--labeller=standin", "--num_classes=3",
+                      f"--val_dir={photos}",
                       "--validate_every=3")
   assert sc_round_trip(tmp_path / "export", labels_given=False) > 0
   # Validation also decodes with class 0 synthesised: fewer bits.

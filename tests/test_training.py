@@ -49,8 +49,12 @@ def test_a_run_from_python_exports_and_keeps_its_config(photos, tmp_path):
     (TINY, dict(precision="float16"), "precision must be one of"),
     (TINY.replace(mode="sc", num_classes=3), {}, "takes label maps"),
     (TINY, dict(labels_dir="."), "needs a config with num_classes"),
-    (TINY.replace(mode="sc", num_classes=3, standin_labels=True),
+    (TINY.replace(mode="sc", num_classes=3, labeller="standin"),
      dict(synthesis_box_fraction=0.8), "sum to <= 1"),
+    (TINY.replace(mode="sc", num_classes=3, labeller="standin"),
+     dict(labels_dir="."), "drop --labels_dir"),
+    (TINY.replace(mode="sc", num_classes=2, labeller="person"),
+     dict(labels_dir="."), "holds no maps of the person labeller"),
 ])
 def test_options_that_cannot_train_are_refused_before_any_work(
     tmp_path, config, changes, message):

@@ -22,11 +22,10 @@ import os
 
 import numpy as np
 
-from tfgc import bitstream, labelmaps, tiling
+from tfgc import bitstream, labellers, labelmaps, tiling
 from tfgc.config import STRIDE, Config, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.images import DEFAULT_MAX_PIXELS, read_image
-from tfgc.labellers.standin import cluster_labels
 from tfgc.zoo import ModelError, resolve
 
 # Activation memory of E or G per call (tiles above it): with TensorFlow
@@ -54,6 +53,30 @@ def info(data, max_pixels=None):
   return header
 
 
+def _read_description(path):
+  """An export's model.json as a dict, and its config."""
+  with open(os.path.join(path, "model.json")) as f:
+    description = json.load(f)
+  return description, Config.from_json(json.dumps(description["config"]))
+
+
+def model_info(model, model_id):
+  """What a model (name or export directory) tells of the files it wrote,
+  from its model.json, without loading it: its name, and for SC models its
+  labeller ("" = the user's label maps) and class names (None unless the
+  labeller names them). ModelError unless it is the model `model_id`."""
+  description, config = _read_description(resolve(model))
+  if description["model_id"] != model_id:
+    raise ModelError(f"the file was written by model {model_id}, not by "
+                     f"{model} ({description['model_id']})")
+  found = dict(model=model)
+  if config.mode == "sc":
+    found.update(labeller=config.labeller, classes=(
+        list(labellers.class_names(config.labeller, config.num_classes))
+        if config.labeller else None))
+  return found
+
+
 class Codec:
   """A loaded exported model. Create with `load`.
 
@@ -70,13 +93,16 @@ class Codec:
     self._tf = tf
     self.path = path
     self.max_pixels = max_pixels
-    with open(os.path.join(path, "model.json")) as f:
-      self.description = json.load(f)
+    self.description, config = _read_description(path)
     self.model_id = self.description["model_id"]
-    config = Config.from_json(json.dumps(self.description["config"]))
     self.mode = config.mode
     self.num_classes = config.num_classes
-    self.standin_labels = config.standin_labels
+    # The labeller of the maps the model was trained on ("" = the user's).
+    self.labeller = config.labeller
+    self.class_names = (labellers.class_names(config.labeller,
+                                              config.num_classes)
+                        if config.labeller else None)
+    self._labellers = {}
     self.latent_channels = config.latent_channels
     self.memory_budget_mib = memory_budget_mib
     self._bytes_per_pixel = tiling.activation_bytes_per_pixel(config)
@@ -101,16 +127,19 @@ class Codec:
       self._latent_tables = (latent_model._cdf, latent_model._cdf_offset)  # pylint: disable=protected-access
 
   def compress(self, image, labels=None, synthesize=None, preserve=None,
-               class_names=None):
+               class_names=None, labeller=None):
     """An image -> .tfgc bytes.
 
     image: uint8 [H, W, 3] array or an image file path.
     SC models only:
-      labels: class ids, uint8 [H, W] or a label-map file. Models trained
-        on stand-in labels take none: they use the stand-in labeller's
-        regions.
+      labels: class ids, uint8 [H, W] or a label-map file. Without it the
+        image is labelled by `labeller`, else by the model's own
+        (`self.labeller`); models of the stand-in labeller refuse it.
+      labeller: a labeller's name (`tfgc.labellers.NAMES`): the model's
+        own, or any whose classes a model without one takes.
       synthesize: classes whose pixels are synthesised: ids, or names
-        listed in `class_names` (name of class 0 first), or
+        listed in `class_names` (name of class 0 first; default the
+        labeller's class names), or
       preserve: bool [H, W] (True = keep faithful) or a mask image file
         (nonzero = preserve). Neither: everything is preserved.
     """
@@ -131,11 +160,16 @@ class Codec:
     tiles = self._tiles((height, width), self._analysis_halo)
     inputs = dict(image=image)
     if self.mode != "sc":
-      if any(a is not None for a in (labels, synthesize, preserve)):
-        raise TfgcError("this is a GC model: label maps, --synthesize and "
-                        "--preserve need an SC model (--mode=sc)")
+      if any(a is not None for a in (labels, synthesize, preserve,
+                                     labeller)):
+        raise TfgcError("this is a GC model: label maps, labellers, "
+                        "--synthesize and --preserve need an SC model "
+                        "(--mode=sc)")
     else:
-      labels = self.label_map(image, labels)
+      labels = self.label_map(image, labels, labeller)
+      if class_names is None:
+        class_names = (labellers.class_names(labeller, self.num_classes)
+                       if labeller else self.class_names)
       mask = self.synthesis_mask(labels, synthesize, preserve, class_names)
       inputs.update(labels=labels, synthesis_mask=mask.astype(np.uint8))
     if self._latent_tables is None:
@@ -217,22 +251,43 @@ class Codec:
           decoded[tile.core_in_halo(STRIDE)])
     return image
 
-  def label_map(self, image, labels=None):
+  def label_map(self, image, labels=None, labeller=None):
     """The SC label map for `image`: uint8 [H, W] (see `compress`)."""
     size = image.shape[:2]
-    if self.standin_labels:
-      if labels is not None:
-        raise TfgcError("this SC model was trained on the stand-in "
-                        "labeller's regions and computes them itself: drop "
-                        "--labels, or use an SC model trained on your label "
-                        "maps (train.py --mode=sc --labels_dir=DIR)")
-      return cluster_labels(image, self.num_classes)
+    if labels is not None and labeller is not None:
+      raise TfgcError("give --labels or --labeller, not both")
+    if labeller and self.labeller and labeller != self.labeller:
+      raise TfgcError(f"this SC model was trained on the {self.labeller} "
+                      f"labeller's maps, whose classes another labeller's "
+                      f"do not share: drop --labeller={labeller} (the "
+                      f"model runs {self.labeller} itself)")
     if labels is None:
-      raise TfgcError("this SC model needs the image's label map: pass "
-                      "--labels=LABELS.png")
+      name = labeller or self.labeller
+      if not name:
+        raise TfgcError("this SC model needs the image's label map: pass "
+                        "--labels=LABELS.png, or --labeller=NAME")
+      return self._labeller(name).label(image)
+    if self.labeller == "standin":
+      raise TfgcError("this SC model was trained on the stand-in "
+                      "labeller's regions and computes them itself: drop "
+                      "--labels, or use an SC model trained on your label "
+                      "maps (train.py --mode=sc --labels_dir=DIR)")
     if isinstance(labels, (str, os.PathLike)):
       return labelmaps.read_label_map(labels, self.num_classes, size)
     return labelmaps.check_label_map(labels, self.num_classes, size)
+
+  def _labeller(self, name):
+    """The labeller `name`, loaded once; refused if its classes exceed
+    the model's."""
+    if name not in self._labellers:
+      classes = len(labellers.class_names(name, self.num_classes))
+      if classes > self.num_classes:
+        raise TfgcError(f"the {name} labeller's {classes} classes do not "
+                        f"fit this model's {self.num_classes}: pass "
+                        "--labels=LABELS.png")
+      options = dict(classes=self.num_classes) if name == "standin" else {}
+      self._labellers[name] = labellers.get(name, **options)
+    return self._labellers[name]
 
   def synthesis_mask(self, labels, synthesize=None, preserve=None,
                      class_names=None):

@@ -15,6 +15,8 @@ UPSAMPLINGS = ("transpose", "resize")
 ENTROPY_MODELS = ("factorized", "hyperprior")
 PERCEPTUAL_NETWORKS = ("vgg16", "alexnet")
 MODES = ("gc", "sc")
+# The labellers of tfgc.labellers, by name.
+LABELLERS = ("standin", "person")
 MAX_CLASSES = 256
 
 # The encoder downsamples four times by 2: latents are at 1/16 resolution.
@@ -57,9 +59,11 @@ class Config:
       then d-k1 ... d-k4, down to latent resolution.
     discriminator_labels: D also sees the one-hot label map ("D+"; GC or
       SC, training only).
-    standin_labels: the label maps are the stand-in labeller's
-      `num_classes` colour/position regions (tfgc/labellers/standin.py, not
-      semantic); compressing without a label map then computes them.
+    labeller: the labeller whose maps the model was trained on (one of
+      `tfgc.labellers.NAMES`; "" = the user's own label maps): compressing
+      without a label map runs it, and its class names name the classes.
+      "standin" (`num_classes` colour/position regions, not semantic) also
+      refuses the user's maps; "person" has 2 classes.
     noise_channels: channels of the noise r ~ N(0, 1) concatenated to ŵ
       (0 disables it).
     discriminator_filters: widths of each patch discriminator (Ck layers).
@@ -99,7 +103,7 @@ class Config:
   num_classes: int = 0
   semantic_filters: Tuple[int, ...] = (60, 120, 240, 480, 960)
   discriminator_labels: bool = False
-  standin_labels: bool = False
+  labeller: str = ""
   noise_channels: int = 0
   discriminator_filters: Tuple[int, ...] = (64, 128, 256, 512)
   discriminator_scales: int = 3
@@ -145,8 +149,15 @@ class Config:
          "mode 'sc' needs num_classes >= 1 (the label maps' classes)")
     need(not self.discriminator_labels or self.num_classes >= 1,
          "discriminator_labels needs num_classes >= 1")
-    need(not self.standin_labels or self.num_classes >= 1,
-         "standin_labels needs num_classes >= 1 (the number of regions)")
+    need(not self.labeller or self.labeller in LABELLERS,
+         f"labeller must be one of {', '.join(LABELLERS)}, or empty")
+    need(not self.labeller or self.uses_labels,
+         "a labeller needs mode 'sc' or discriminator_labels")
+    need(self.labeller != "standin" or self.num_classes >= 1,
+         "the standin labeller needs num_classes >= 1 (the number of "
+         "regions)")
+    need(self.labeller != "person" or self.num_classes == 2,
+         "the person labeller has num_classes 2 (background, person)")
     need(len(self.semantic_filters) == 5 and min(self.semantic_filters) >= 1,
          "semantic_filters needs 5 widths >= 1 (c7s1 then 4 downsamplings)")
     need(self.noise_channels >= 0, "noise_channels must be >= 0")
@@ -220,8 +231,12 @@ class Config:
 
 
 def _drop_retired_fields(values):
-  """Removes fields of older configs that have no effect any more, and
-  refuses those whose effect tfgc no longer has."""
+  """Removes fields of older configs that have no effect any more, renames
+  those that another field now holds, and refuses those whose effect tfgc
+  no longer has."""
+  # standin_labels (a bool) became labeller="standin".
+  if values.pop("standin_labels", False):
+    values["labeller"] = "standin"
   # warmup_steps switched the adversarial terms on within a run; warm-up is
   # its own run now (README, "Training").
   warmup_steps = values.pop("warmup_steps", 0)

@@ -27,7 +27,7 @@ from typing import NamedTuple, Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
-from tfgc import callbacks, data, export
+from tfgc import callbacks, data, export, labellers, labelmaps
 from tfgc.config import Config
 from tfgc.errors import TfgcError
 from tfgc.lpips import LPIPS, WeightsError
@@ -63,7 +63,9 @@ class RunOptions:
     val_dir: folder of validation images, decoded whole every
       `validate_every` steps (None: no validation).
     labels_dir: label maps paired with the images by name (see
-      `data.find_label_map`); configs with `standin_labels` need none.
+      `data.find_label_map`); with the config's `labeller`, the maps that
+      `python -m tfgc.labellers` wrote (its classes.txt is checked). The
+      stand-in labeller's configs need none: it runs on every crop.
     export_dir: where the trained SavedModel goes (None: no export).
     log_dir: TensorBoard folder (default CHECKPOINT_DIR/logs).
     init_from: checkpoint folder or exported model to warm-start the
@@ -113,7 +115,7 @@ class RunOptions:
 
   def check(self, config):
     """Raises TrainingError naming the first option `config` cannot train
-    with; touches no file."""
+    with; writes no file."""
     def need(condition, message):
       if not condition:
         raise TrainingError(message)
@@ -133,13 +135,19 @@ class RunOptions:
          f"--precision must be one of {', '.join(PRECISIONS)}")
     need(self.strategy in STRATEGIES,
          f"--strategy must be one of {', '.join(STRATEGIES)}")
-    need(not (self.labels_dir and config.standin_labels),
-         "give --labels_dir or --standin_labels, not both")
+    standin = config.labeller == "standin"
+    need(not (self.labels_dir and standin),
+         "the standin labeller labels every crop itself: drop --labels_dir")
     need(not self.labels_dir or config.num_classes >= 1,
          "--labels_dir needs a config with num_classes (the maps' classes)")
-    need(not config.uses_labels or self.labels_dir or config.standin_labels,
+    need(not config.uses_labels or self.labels_dir or standin,
          "the config takes label maps (mode 'sc' or discriminator_labels): "
-         "give --labels_dir, or use standin_labels")
+         "give --labels_dir" + (
+             f", labelled by `python -m tfgc.labellers --labeller="
+             f"{config.labeller} --images=DATA_DIR --out=LABELS_DIR`"
+             if config.labeller else ", or use --labeller=standin"))
+    if self.labels_dir and config.labeller:
+      check_labeller_maps(self.labels_dir, config)
     fractions = (self.synthesis_instance_fraction,
                  self.synthesis_box_fraction)
     need(min(fractions) >= 0 and sum(fractions) <= 1,
@@ -217,6 +225,21 @@ def check_run_config(checkpoint_dir, config):
       f.write(config.to_json())
 
 
+def check_labeller_maps(labels_dir, config):
+  """Refuses a `labels_dir` that the config's labeller did not write: its
+  classes.txt must list that labeller's classes."""
+  expected = list(labellers.class_names(config.labeller, config.num_classes))
+  path = os.path.join(labels_dir, "classes.txt")
+  found = (labelmaps.read_class_names(path) if os.path.exists(path)
+           else None)
+  if found != expected:
+    raise TrainingError(
+        f"{labels_dir} holds no maps of the {config.labeller} labeller "
+        f"(its classes.txt lists {found or 'nothing'}, not {expected}): "
+        f"label the photos with `python -m tfgc.labellers --labeller="
+        f"{config.labeller} --images=DATA_DIR --out={labels_dir}`")
+
+
 def labelled_images(folder, data_dir, config, labels_dir):
   """The images of `folder` (an `ImageFolder` of `data_dir`) with their
   label source: (paths, `data.LabelSource` or None without labels,
@@ -225,7 +248,7 @@ def labelled_images(folder, data_dir, config, labels_dir):
     paths, label_paths, skipped = data.pair_label_maps(
         folder, data_dir, labels_dir, config.num_classes)
     return paths, data.LabelSource(config.num_classes, label_paths), skipped
-  if config.standin_labels:
+  if config.labeller == "standin":
     return folder.paths, data.LabelSource(config.num_classes), []
   return folder.paths, None, []
 

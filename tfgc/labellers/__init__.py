@@ -11,8 +11,11 @@ uint8 [H, W] class ids, constant on the 16 x 16 cells of the latent grid
              MoveNet's person boxes)
 """
 
+from tfgc.config import LABELLERS as NAMES
 from tfgc.errors import TfgcError
 from tfgc.labellers.standin import cluster_labels
+
+PERSON_CLASSES = ("background", "person")
 
 
 class StandinLabeller:
@@ -22,7 +25,7 @@ class StandinLabeller:
 
   def __init__(self, classes=8, seed=0):
     self.classes, self.seed = classes, seed
-    self.class_names = tuple(f"region {i}" for i in range(classes))
+    self.class_names = class_names("standin", classes)
 
   def label(self, image):
     return cluster_labels(image, self.classes, self.seed)
@@ -33,14 +36,25 @@ def _person():
   return PersonLabeller()
 
 
-NAMES = ("standin", "person")
+def _check_name(name):
+  if name not in NAMES:
+    raise TfgcError(f"unknown labeller {name!r}: use one of "
+                    f"{', '.join(NAMES)}")
+
+
+def class_names(name, classes):
+  """The class names of labeller `name` with `classes` classes (only the
+  stand-in's number varies), without loading its networks."""
+  _check_name(name)
+  if name == "standin":
+    return tuple(f"region {i}" for i in range(classes))
+  return PERSON_CLASSES
 
 
 def get(name, **options):
   """The labeller called `name` (one of NAMES); `options` go to its
   constructor (standin: classes, seed)."""
+  _check_name(name)
   if name == "standin":
     return StandinLabeller(**options)
-  if name == "person":
-    return _person(**options)
-  raise TfgcError(f"unknown labeller {name!r}: use one of {', '.join(NAMES)}")
+  return _person(**options)

@@ -18,10 +18,9 @@ import os
 
 import numpy as np
 
-from tfgc.labellers import tfjs_graph
+from tfgc.labellers import PERSON_CLASSES, tfjs_graph
 from tfgc.labellers.cells import cell_means, cells_to_pixels
 
-CLASS_NAMES = ("background", "person")
 INPUT_SIDE = 256
 # Dev set: astronaut 0.47, Grace Hopper 0.60, at most 0.14 (the coffee
 # cup) on the five photos without a person. In the training corpus people
@@ -50,7 +49,7 @@ class PersonLabeller:
   1 person, constant on the 16 x 16 cells of the latent grid."""
 
   name = "person"
-  class_names = CLASS_NAMES
+  class_names = PERSON_CLASSES
 
   def __init__(self):
     tfjs_graph.check_files(WEIGHTS, SHA256, FIX)
