@@ -137,3 +137,47 @@ def test_a_score_cache_spares_rescoring_the_same_codec_files(
   def scores(text):
     return [line.split(",")[-3:] for line in text.splitlines()]
   assert scores(first) == scores(second)
+
+
+def test_sc_models_are_also_measured_with_classes_synthesised(
+    tmp_path, photo, capsys):
+  """--synthesize: a second point per image on the model's own label map,
+  the preserved and synthesised pixels scored apart, the bits saved."""
+  import tensorflow as tf
+  from tfgc import export
+  from tfgc.config import preset
+  from tfgc.model import GenerativeCompressionModel
+  tf.keras.utils.set_random_seed(3)
+  sc = preset("tiny").replace(mode="sc", num_classes=3, labeller="standin")
+  export.export(GenerativeCompressionModel(sc), str(tmp_path / "sc"))
+  (tmp_path / "images").mkdir()
+  save_png(str(tmp_path / "images" / "face.png"), photo[60:188, 150:278])
+  out = tmp_path / "out"
+  assert evaluate.main([f"--images={tmp_path / 'images'}",
+                        f"--models={tmp_path / 'sc'}", "--codecs=jpeg",
+                        "--bpps=0.5", "--lpips=alexnet",
+                        "--synthesize=region 0", f"--out={out}"]) == 0
+  with open(out / "summary.json") as f:
+    summary = json.load(f)
+  entry = summary["selective"]["sc"]
+  assert entry["images"] == ["face.png"] and entry["classes"] == "region 0"
+  synthesised = entry["synthesised"]
+  assert 0 < synthesised["synthesised_fraction"] < 1
+  assert synthesised["bpp"] < entry["all_preserved"]["bpp"]
+  assert entry["bpp_saved_percent"] > 0
+  for name in ("psnr_preserved", "psnr_preserved_all", "psnr_synthesised",
+               "lpips_alexnet"):
+    assert synthesised[name] > 0
+  assert summary["matched"]["sc synthesised"]["jpeg"]["images"] == 1
+  assert "region 0 synthesised" in (out / "report.html").read_text()
+  with open(out / "results.csv") as f:
+    roles = {row["role"] for row in csv.DictReader(f)}
+  assert {"operating point", "synthesised:region 0"} <= roles
+  # An SC model that cannot label photos itself cannot be evaluated.
+  export.export(GenerativeCompressionModel(sc.replace(labeller="")),
+                str(tmp_path / "own_maps"))
+  capsys.readouterr()
+  assert evaluate.main([f"--images={tmp_path / 'images'}",
+                        f"--models={tmp_path / 'own_maps'}", "--codecs=jpeg",
+                        f"--out={tmp_path / 'out2'}"]) == 1
+  assert "without a labeller" in capsys.readouterr().err

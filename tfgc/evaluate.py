@@ -30,7 +30,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from tfgc import baselines, bdrate, codec as codec_lib, metrics
+from tfgc import (baselines, bdrate, bitstream, codec as codec_lib,
+                  labelmaps, metrics)
 from tfgc.errors import TfgcError
 from tfgc.images import ImageError, list_files, read_image, save_png
 from tfgc.lpips import MIN_SIDE
@@ -95,23 +96,64 @@ def score(original, decoded, lpips_nets):
   return scores
 
 
-def evaluate_model(name, model, image_name, reference, lpips_nets):
-  """Compresses and decodes `reference.image` with a loaded
-  `tfgc.codec.Codec`."""
-  image = reference.image
+def _coded(model, image, **selection):
+  """(file bytes, decoded uint8 [H, W, 3], encode and decode seconds)."""
   start = time.perf_counter()
-  data = model.compress(image)
+  data = model.compress(image, **selection)
   encode_seconds = time.perf_counter() - start
   start = time.perf_counter()
   decoded = model.decompress(data)
-  decode_seconds = time.perf_counter() - start
+  return data, decoded, encode_seconds, time.perf_counter() - start
+
+
+def _point(image_name, method, role, data, scores, seconds):
   header = codec_lib.info(data)
-  height, width = image.shape[:2]
-  point = Point(image_name, width, height, name, "model", "operating point",
-                None, header["bits_per_pixel"], True, None, len(data),
-                len(data) - header["payload_bytes"],
-                score(reference, decoded, lpips_nets), encode_seconds,
-                decode_seconds)
+  return Point(image_name, header["width"], header["height"], method,
+               "model", role, None, header["bits_per_pixel"], True, None,
+               len(data), len(data) - header["payload_bytes"], scores,
+               *seconds)
+
+
+def evaluate_model(name, model, image_name, reference, lpips_nets):
+  """Compresses and decodes `reference.image` with a loaded
+  `tfgc.codec.Codec` (SC models: everything preserved, on their
+  labeller's map)."""
+  data, decoded, *seconds = _coded(model, reference.image)
+  point = _point(image_name, name, "operating point", data,
+                 score(reference, decoded, lpips_nets), seconds)
+  return Decoded(point, decoded)
+
+
+def synthesised_method(name):
+  """The method name of SC model `name` with classes synthesised."""
+  return f"{name} synthesised"
+
+
+def evaluate_selective(name, model, image_name, reference, lpips_nets,
+                       synthesize, preserved):
+  """SC `model` with the classes `synthesize` (ids or its labeller's
+  names) synthesised, on the label map it makes itself: the whole image's
+  scores, plus the PSNR of the preserved and of the synthesised pixels,
+  the preserved pixels' PSNR in `preserved` (the all-preserved `Decoded`)
+  and the synthesised share of the pixels. None if the image has nothing
+  to synthesise or nothing to preserve."""
+  image = reference.image
+  data, decoded, *seconds = _coded(model, image, synthesize=synthesize)
+  labels = labelmaps.decode_label_map(bitstream.parse(data).sections[2],
+                                      image.shape[:2], model.num_classes)
+  synthesised = labelmaps.synthesis_mask(labels, labelmaps.class_ids(
+      synthesize, model.num_classes, model.class_names))
+  if synthesised.all() or not synthesised.any():
+    return None
+  scores = score(reference, decoded, lpips_nets)
+  scores.update(
+      synthesised_fraction=float(synthesised.mean()),
+      psnr_preserved=metrics.psnr(image, decoded, ~synthesised),
+      psnr_preserved_all=metrics.psnr(image, preserved.pixels, ~synthesised),
+      psnr_synthesised=metrics.psnr(image, decoded, synthesised))
+  point = _point(image_name, synthesised_method(name),
+                 "synthesised:" + ",".join(map(str, synthesize)), data,
+                 scores, seconds)
   return Decoded(point, decoded)
 
 
@@ -200,10 +242,13 @@ def model_names(paths):
 
 
 def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
-        lpips_nets=LPIPS_NETS, crop=256, score_cache=None, log=print):
+        lpips_nets=LPIPS_NETS, crop=256, score_cache=None, synthesize=(),
+        log=print):
   """Evaluates everything; writes the outputs to `out`; returns the summary.
 
   score_cache: path of a `ScoreCache` file to reuse and update, or None.
+  synthesize: classes (ids or labeller class names) that SC models also
+    compress synthesised (`evaluate_selective`), beside all-preserved.
   """
   from tfgc import report  # matplotlib is needed only from here on.
   for name in codec_names:
@@ -214,7 +259,14 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
   names = model_names(model_paths)
   models = {name: codec_lib.load(path)
             for name, path in zip(names, model_paths)}
-  for model in models.values():  # Traces once, outside the timings.
+  for name, model in models.items():
+    if model.mode == "sc":
+      if not model.labeller:
+        raise TfgcError(f"{name} is an SC model without a labeller of its "
+                        "own, so it cannot label the photos: evaluate SC "
+                        "models trained with train.py --labeller")
+      labelmaps.class_ids(synthesize, model.num_classes, model.class_names)
+    # Traces once, outside the timings.
     model.decompress(model.compress(np.zeros((16, 16, 3), np.uint8)))
   os.makedirs(os.path.join(out, "crops"), exist_ok=True)
   cache = ScoreCache(score_cache)
@@ -236,6 +288,16 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
     reference = metrics.Reference(image)
     decoded = [evaluate_model(name, model, image_name, reference, lpips_nets)
                for name, model in models.items()]
+    for preserved, (name, model) in zip(list(decoded), models.items()):
+      if model.mode != "sc" or not synthesize:
+        continue
+      selective = evaluate_selective(name, model, image_name, reference,
+                                     lpips_nets, synthesize, preserved)
+      if selective is None:
+        log(f"{image_name}: nothing to synthesise or nothing to preserve, "
+            f"no point of {synthesised_method(name)}")
+      else:
+        decoded.append(selective)
     targets = [(t, "grid") for t in grid]
     for d in list(decoded):
       targets += [(d.point.bpp, f"matched:{d.point.method}"),
@@ -255,6 +317,7 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
     raise TfgcError(f"no readable images in {images_dir}")
   write_csv(os.path.join(out, "results.csv"), points)
   summary = summarize(points, list(models), codec_names, lpips_nets)
+  summary["selective"] = summarize_selective(points, models, lpips_nets)
   summary["models"] = {name: dict(path=model.path, model_id=model.model_id)
                        for name, model in models.items()}
   summary["grid_bpp"] = list(grid)
@@ -334,23 +397,32 @@ def _quality(point, metric):
   return value if BD_METRICS[metric] else -value
 
 
+def _select(points, **fields):
+  return [p for p in points
+          if all(getattr(p, k) == v for k, v in fields.items())]
+
+
 def summarize(points, model_names_, codec_names, lpips_nets):
-  """The summary.json dict (see README, "Evaluation")."""
+  """The summary.json dict (see README, "Evaluation"). SC models'
+  synthesised points (`evaluate_selective`) count as models of their own
+  here, without BD-rates: they cover only some of the images."""
   score_names = ["psnr", "ms_ssim"] + [f"lpips_{n}" for n in lpips_nets]
   bd_metrics = [m for m in BD_METRICS if m in score_names]
   images = sorted({p.image for p in points})
-  select = lambda **kw: [p for p in points  # noqa: E731
-                         if all(getattr(p, k) == v for k, v in kw.items())]
+  select = lambda **kw: _select(points, **kw)  # noqa: E731
   summary = dict(images=len(images), metrics=score_names,
                  operating_points={}, matched={}, double={}, bd_rate={},
                  codec_floor={})
-  for model in model_names_:
+  synthesised = [synthesised_method(m) for m in model_names_
+                 if select(method=synthesised_method(m))]
+  for model in model_names_ + synthesised:
     summary["operating_points"][model] = _means(select(method=model),
                                                 score_names)
     for key, role in (("matched", "matched"), ("double", "double")):
       summary[key][model] = {
           c: _means(select(method=c, role=f"{role}:{model}"), score_names)
           for c in codec_names}
+  for model in model_names_:
     summary["bd_rate"][model] = {}
     for c in codec_names:
       entry = {}
@@ -379,6 +451,34 @@ def summarize(points, model_names_, codec_names, lpips_nets):
   return summary
 
 
+def summarize_selective(points, models, lpips_nets):
+  """Per SC model with synthesised points, on the images that have them:
+  the means all preserved and synthesised (whole image; for the latter
+  also the PSNR of the preserved pixels, theirs all preserved, and of the
+  synthesised ones), the bits saved, and every model's mean bpp."""
+  score_names = ["psnr", "ms_ssim"] + [f"lpips_{n}" for n in lpips_nets]
+  selective = {}
+  for name in models:
+    method = synthesised_method(name)
+    synthesised = _select(points, method=method)
+    if not synthesised:
+      continue
+    images = {p.image for p in synthesised}
+    on_images = lambda m: [p for p in _select(points, method=m)  # noqa: E731
+                           if p.image in images]
+    all_preserved = _means(on_images(name), score_names)
+    means = _means(synthesised, score_names + [
+        "synthesised_fraction", "psnr_preserved", "psnr_preserved_all",
+        "psnr_synthesised"])
+    selective[name] = dict(
+        method=method, classes=synthesised[0].role.split(":", 1)[1],
+        images=sorted(images), all_preserved=all_preserved,
+        synthesised=means,
+        bpp_saved_percent=100 * (1 - means["bpp"] / all_preserved["bpp"]),
+        bpp_of_models={m: _means(on_images(m), [])["bpp"] for m in models})
+  return selective
+
+
 def main(argv):
   parser = argparse.ArgumentParser(
       prog="python -m tfgc.evaluate", description=__doc__.split("\n")[0],
@@ -401,6 +501,12 @@ def main(argv):
                            f"{','.join(LPIPS_NETS)} (default: all)")
   parser.add_argument("--crop", type=int, default=256,
                       help="side of the report's centre crops, pixels")
+  parser.add_argument("--synthesize", default="",
+                      help="SC models: also compress each image with these "
+                           "classes synthesised (ids or the labeller's "
+                           "names, e.g. background), on the label map the "
+                           "model makes itself; summary.json's `selective` "
+                           "compares them with all preserved")
   parser.add_argument("--score_cache", default=None,
                       help="JSON file of metric values of codec files, "
                            "reused across runs (keyed by content): "
@@ -423,7 +529,8 @@ def main(argv):
     if args.crop < 16:
       raise TfgcError("--crop must be at least 16")
     run(args.images, model_paths, codec_names, args.out, grid, lpips_nets,
-        args.crop, args.score_cache)
+        args.crop, args.score_cache,
+        [c for c in args.synthesize.split(",") if c])
   except TfgcError as e:
     print(f"tfgc.evaluate: {e}", file=sys.stderr)
     return 1

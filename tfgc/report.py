@@ -104,6 +104,32 @@ def _comparison(summary, model, key, metrics):
                 + [SHORT[m] for m in metrics], rows)
 
 
+def _selective_section(summary, model, entry, metrics):
+  """An SC model with classes synthesised against itself all preserved,
+  then the codecs at the synthesised files' rate."""
+  preserved, synthesised = entry["all_preserved"], entry["synthesised"]
+  rows = [["bpp", _number(preserved["bpp"], 4),
+           _number(synthesised["bpp"], 4)],
+          ["PSNR of the preserved pixels",
+           _number(synthesised["psnr_preserved_all"]),
+           _number(synthesised["psnr_preserved"])],
+          ["PSNR of the synthesised pixels", "",
+           _number(synthesised["psnr_synthesised"])]]
+  rows += [[f"{SHORT[m]} (whole image)", _number(preserved[m]),
+            _number(synthesised[m])] for m in metrics]
+  return [f"<h2>tfgc {html.escape(model)}, classes "
+          f"{html.escape(entry['classes'])} synthesised</h2>",
+          f"<p>On the {len(entry['images'])} images with something to "
+          "preserve and something to synthesise ("
+          f"{html.escape(', '.join(entry['images']))}): "
+          f"{100 * synthesised['synthesised_fraction']:.0f} % of their "
+          f"pixels synthesised, {entry['bpp_saved_percent']:.0f} % of the "
+          "bits saved.</p>",
+          _table(["", "all preserved", "synthesised"], rows),
+          "<h3>Codecs at the synthesised files' rate</h3>",
+          _comparison(summary, entry["method"], "matched", metrics)]
+
+
 def _bd_cell(entry):
   text = f"{_number(entry['percent'], 1)} % ({entry['images']})"
   for key, word in (("below_codec_range", "worse"),
@@ -150,8 +176,7 @@ def write_html(out, summary, plots, crops):
            "real files, headers and containers included. A codec that "
            "cannot go as low as the target is shown at its smallest file "
            "and counted as not reached; nothing is extrapolated.</p>"]
-  for model in summary["operating_points"]:
-    info = summary["models"][model]
+  for model, info in summary["models"].items():
     parts.append(f"<h2>tfgc {html.escape(model)} "
                  f"(<code>{html.escape(info['model_id'])}</code>)</h2>")
     parts.append("<h3>Codecs at the model's rate (per image, the largest "
@@ -171,6 +196,8 @@ def write_html(out, summary, plots, crops):
                  "the model is worse than the codec's smallest file, "
                  "<i>better</i> those where it beats the codec's largest "
                  "measured file.</p>")
+  for model, entry in summary.get("selective", {}).items():
+    parts += _selective_section(summary, model, entry, metrics)
   parts.append("<h2>Encode and decode times (this run, this machine)</h2>")
   rows = []
   for model, entry in summary["operating_points"].items():
