@@ -8,7 +8,7 @@ left part of the image, so the masks are nested), compresses with the SC
 model through `tfgc.codec` and reports the whole file's bpp, the share of
 its bytes that is the label map, the latent mask and the latents, and
 the PSNR of the preserved pixels (the user's preserved region). Label maps
-are the model's stand-in labels unless --labels_dir pairs real ones.
+are the model's own labeller's unless --labels_dir pairs others.
 """
 
 import argparse

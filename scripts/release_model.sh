@@ -5,7 +5,9 @@
 #   scripts/release_model.sh gc-small-c8
 #       exports the run's best checkpoint (lowest validation LPIPS; else
 #       the newest) and evaluates it on the dev set against all six codecs
-#       (and measures SC rates, SC models) into
+#       (SC models: beside the bundled GC model gc-small-c8, also with
+#       class 0 synthesised, and their rates as the synthesised area
+#       grows) into
 #       ~/tfgc-runs/release/NAME/: export/ (with serving/1), eval/ (with
 #       report.html and summary.json), sc_rates.json. tfgc/ is untouched.
 #   scripts/release_model.sh gc-small-c8 ship ["what no file records"]
@@ -33,8 +35,12 @@ evaluate() {
   mkdir -p "$out"
   scripts/train_default_models.sh "$name" export "$out/export"
   $py -m tfgc.devset --out="$RUNS/devset"
-  $py -m tfgc.evaluate --images="$RUNS/devset" --models="$out/export" \
-    --out="$out/eval" --score_cache="$RUNS/devset-scores.json"
+  models=$out/export selective=
+  case "$name" in
+    sc-*) models=$models,gc-small-c8 selective=--synthesize=0 ;;
+  esac
+  $py -m tfgc.evaluate --images="$RUNS/devset" --models="$models" \
+    --out="$out/eval" --score_cache="$RUNS/devset-scores.json" $selective
   case "$name" in
     sc-*) $py benchmarks/sc_rates.py --model="$out/export" \
             --images="$RUNS/devset" --out="$out/sc_rates.json" ;;

@@ -93,7 +93,7 @@ def test_card_id_is_what_the_registry_reads(inputs, monkeypatch):
 def test_a_summary_of_another_model_is_refused(inputs):
   model_dir, summary, manifest, logs = inputs
   summary["models"]["gc-test"]["model_id"] = "ffffffffffffffff"
-  with pytest.raises(TfgcError, match="evaluate this export alone"):
+  with pytest.raises(TfgcError, match="evaluate this export first"):
     modelcard.write(model_dir, summary, manifest, logs)
   assert not (model_dir / zoo.CARD).exists()
 
@@ -111,3 +111,31 @@ def test_sc_card_has_the_rate_table_of_its_own_model_only(inputs):
   with pytest.raises(TfgcError, match="SC rates are of model"):
     modelcard.write(model_dir, summary, manifest, logs,
                     sc_rates=dict(sc_rates, model="ffffffffffffffff"))
+
+
+def test_sc_card_names_its_labeller_and_the_synthesised_figures(inputs):
+  """An SC model evaluated first, beside the GC model it started from and
+  with its background synthesised (`tfgc.evaluate --synthesize=0`)."""
+  model_dir, summary, manifest, logs = inputs
+  description = json.loads((model_dir / "model.json").read_text())
+  description["config"].update(mode="sc", num_classes=2, labeller="person")
+  (model_dir / "model.json").write_text(json.dumps(description))
+  summary["models"]["gc-small-c8"] = dict(path="y", model_id="f" * 16)
+  summary["operating_points"]["gc-small-c8"] = point(0.075, 0.31)
+  summary["selective"] = {"gc-test": dict(
+      method="gc-test synthesised", classes="0", images=["astronaut.png"],
+      all_preserved=point(0.08, 0.28, images=1),
+      synthesised=dict(point(0.03, 0.45, images=1), synthesised_fraction=0.6,
+                       psnr_preserved=21.5, psnr_preserved_all=21.0,
+                       psnr_synthesised=12.25),
+      bpp_saved_percent=62.5,
+      bpp_of_models={"gc-test": 0.08, "gc-small-c8": 0.079})}
+  text = modelcard.write(model_dir, summary, manifest, logs)
+  assert "the `person` labeller's" in text
+  assert "classes 0 background, 1 person." in text
+  assert "| tfgc gc-small-c8 (for comparison) | 0.0750 |" in text
+  assert "## With background synthesised" in text
+  assert "60% of their pixels synthesised, 62 % of the bits saved" in text
+  assert "gc-test 0.0800, gc-small-c8 0.0790" in text
+  assert "| all preserved | 0.0800 | 21.00 | – | 0.280 |" in text
+  assert "| background synthesised | 0.0300 | 21.50 | 12.25 | 0.450 |" in text

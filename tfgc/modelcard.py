@@ -8,8 +8,11 @@ Every figure comes from a file: the export's model.json and training.json
 (id, config, parameters, the last stage's command), the training photos'
 manifest (scripts/gather_training_photos.py), the TensorBoard event files
 (steps and wall time) and `python -m tfgc.evaluate`'s summary.json (dev-set
-figures, the quality bar). `--history` adds what no file here records
-(for example stages whose run directory was lost), in words.
+figures, the quality bar; for SC models with `--synthesize`, the
+synthesised figures). The summary's first model is the card's; the others
+are listed for comparison (an SC model beside the GC model it started
+from). `--history` adds what no file here records (for example stages
+whose run directory was lost), in words.
 """
 
 import argparse
@@ -21,7 +24,7 @@ import sys
 
 import tensorflow as tf
 
-from tfgc import zoo
+from tfgc import labellers, zoo
 from tfgc.config import Config
 from tfgc.errors import TfgcError
 
@@ -84,6 +87,9 @@ def figures_section(summary, name):
            "| method | " + " | ".join(t for _, t, _ in METRICS) + " |",
            "|---|" + "---:|" * len(METRICS),
            _row(f"**tfgc {name}**", point)]
+  lines += [_row(f"tfgc {other} (for comparison)",
+                 summary["operating_points"][other])
+            for other in list(summary["models"])[1:]]
   for role, note in (("matched", " at the same bpp"),
                      ("double", " at twice the bpp")):
     for codec, codec_point in summary[role][model].items():
@@ -111,12 +117,42 @@ def figures_section(summary, name):
   return lines
 
 
+def selective_section(entry, config, name, evaluated_as):
+  """`python -m tfgc.evaluate --synthesize`'s figures of the model `name`
+  (`evaluated_as` in the summary)."""
+  names = labellers.class_names(config.labeller, config.num_classes)
+  classes = ", ".join(names[int(c)] if c.isdigit() else c
+                      for c in entry["classes"].split(","))
+  preserved, synthesised = entry["all_preserved"], entry["synthesised"]
+  others = ", ".join(f"{name if m == evaluated_as else m} {bpp:.4f}"
+                     for m, bpp in entry["bpp_of_models"].items())
+  return [
+      f"## With {classes} synthesised", "",
+      f"On the {len(entry['images'])} photos where the {config.labeller} "
+      f"labeller finds something to keep ({', '.join(entry['images'])}), "
+      f"compressed with {classes} synthesised "
+      f"(`python -m tfgc.evaluate --synthesize`): "
+      f"{synthesised['synthesised_fraction']:.0%} of their pixels "
+      f"synthesised, {entry['bpp_saved_percent']:.0f} % of the bits saved. "
+      f"Mean bpp of each model on these photos: {others}.", "",
+      "| | bpp | PSNR preserved pixels (dB) | PSNR synthesised pixels (dB) "
+      "| LPIPS-Alex whole image |",
+      "|---|---:|---:|---:|---:|",
+      f"| all preserved | {preserved['bpp']:.4f} | "
+      f"{synthesised['psnr_preserved_all']:.2f} | – | "
+      f"{preserved['lpips_alexnet']:.3f} |",
+      f"| {classes} synthesised | {synthesised['bpp']:.4f} | "
+      f"{synthesised['psnr_preserved']:.2f} | "
+      f"{synthesised['psnr_synthesised']:.2f} | "
+      f"{synthesised['lpips_alexnet']:.3f} |"]
+
+
 def sc_rates_section(sc_rates):
   """`benchmarks/sc_rates.py`'s results as a Markdown table."""
   lines = ["## Rate against the synthesised area", "",
            f"`benchmarks/sc_rates.py` on the same {sc_rates['images']} "
            "photos: the left part of each is synthesised, the rest "
-           "preserved; the model's own stand-in labels.", "",
+           "preserved; the model's own labeller's maps.", "",
            "| synthesised | bpp | label map | latents | PSNR preserved (dB) |",
            "|---:|---:|---:|---:|---:|"]
   for row in sc_rates["summary"]:
@@ -135,13 +171,13 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
   description = _load_json(os.path.join(model_dir, "model.json"))
   training = _load_json(os.path.join(model_dir, "training.json"))
   config = description["config"]
-  rate_bound = Config.from_json(json.dumps(config)).bits_per_pixel_bound
+  model_config = Config.from_json(json.dumps(config))
   name = os.path.basename(os.path.normpath(model_dir))
-  summary_ids = {m["model_id"] for m in summary["models"].values()}
-  if summary_ids != {description["model_id"]}:
+  evaluated = next(iter(summary["models"].values()))["model_id"]
+  if evaluated != description["model_id"]:
     raise TfgcError(f"{name}'s model id {description['model_id']} is not "
-                    f"the one evaluated in the summary ({summary_ids}); "
-                    "evaluate this export alone")
+                    f"that of the summary's first model ({evaluated}); "
+                    "evaluate this export first")
   if sc_rates is not None and sc_rates["model"] != description["model_id"]:
     raise TfgcError(f"the SC rates are of model {sc_rates['model']}, not "
                     f"{name}'s {description['model_id']}")
@@ -157,11 +193,21 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
            f"{'Selective' if config['mode'] == 'sc' else 'Global'} "
            f"generative compression, preset `{config['name']}`, "
            f"C = {config['latent_channels']} latent channels "
-           f"(rate bound {rate_bound:.4f} bpp before entropy "
+           f"(rate bound {model_config.bits_per_pixel_bound:.4f} bpp before "
+           "entropy "
            f"coding). Parameters: encoder {parameters['encoder']:,}, "
            f"generator {parameters['generator']:,}, entropy model "
            f"{parameters['entropy_model']:,} (exported); discriminator "
-           f"{parameters['discriminator']:,} (training only).", "",
+           f"{parameters['discriminator']:,} (training only).", ""]
+  if model_config.labeller:
+    classes = labellers.class_names(model_config.labeller,
+                                    model_config.num_classes)
+    lines += [f"Label maps: the `{model_config.labeller}` labeller's "
+              f"(`tfgc/labellers/`), which the model runs itself when "
+              f"compressing; classes "
+              + ", ".join(f"{i} {c}" for i, c in enumerate(classes))
+              + ".", ""]
+  lines += [
            "## Data", "",
            f"{split['train']} training and {split['val']} validation images "
            "gathered from Debian packages by "
@@ -190,6 +236,11 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
             "training.json recorded it:",
             "", "```", " ".join(training["command"]), "```", ""]
   lines += figures_section(summary, name)
+  evaluated_as = next(iter(summary["models"]))
+  selective = summary.get("selective", {}).get(evaluated_as)
+  if selective:
+    lines += [""] + selective_section(selective, model_config, name,
+                                      evaluated_as)
   if sc_rates is not None:
     lines += [""] + sc_rates_section(sc_rates)
   lines += ["", "## Serving", "",
