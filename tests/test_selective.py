@@ -4,6 +4,8 @@ transmitted, label maps in the bitstream, quality of preserved regions."""
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -324,16 +326,23 @@ def test_cli_labels_each_photo_with_the_person_labeller(sc_export, photo,
   assert "not both" in stderr
 
 
+@pytest.fixture(scope="module")
+def person_export(tmp_path_factory):
+  """An untrained tiny SC model of the person labeller: its path."""
+  tf.keras.utils.set_random_seed(3)
+  path = str(tmp_path_factory.mktemp("person_export"))
+  export.export(GenerativeCompressionModel(
+      SC_TINY.replace(num_classes=2, labeller="person")), path)
+  return path
+
+
 def test_a_model_of_the_person_labeller_runs_it_and_refuses_others(
-    photo, tmp_path, capsys):
+    person_export, photo, tmp_path, capsys):
   """The config's labeller: compress.py labels each photo with it and
   takes its class names, `info` names it, another labeller is refused, a
   user's own person mask is taken."""
   from PIL import Image
-  tf.keras.utils.set_random_seed(3)
-  export_dir = str(tmp_path / "person_export")
-  export.export(GenerativeCompressionModel(
-      SC_TINY.replace(num_classes=2, labeller="person")), export_dir)
+  export_dir = person_export
   Image.fromarray(photo[::2, ::2]).save(tmp_path / "astronaut.png")
   headers = {}
   for name, flags in (("all", []), ("background", ["--synthesize=background"])):
@@ -357,3 +366,25 @@ def test_a_model_of_the_person_labeller_runs_it_and_refuses_others(
   status, _, stderr = cli_here(capsys, "info", str(tmp_path / "all.tfgc"),
                                f"--model={tmp_path / 'missing'}")
   assert_clean_failure(status, stderr)
+
+
+def test_the_readme_sc_picture_has_four_panels_and_its_figures(
+    person_export, tiny_export, tmp_path):
+  from PIL import Image
+  from conftest import REPO
+  result = subprocess.run(
+      [sys.executable, os.path.join(REPO, "scripts", "sc_side_by_side.py"),
+       f"--model={person_export}", f"--gc={tiny_export}",
+       "--photo=astronaut", f"--out={tmp_path / 'sc.webp'}",
+       f"--figures={tmp_path / 'sc.json'}"],
+      capture_output=True, text=True,
+      env=dict(os.environ, PYTHONPATH=REPO))
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert Image.open(tmp_path / "sc.webp").size[0] == 4 * 512
+  figures = json.loads((tmp_path / "sc.json").read_text())
+  assert 0.3 < figures["synthesised_fraction"] < 0.7  # She is half of it.
+  sc = figures[person_export]  # Keyed by --model and --gc.
+  for entry in (sc, figures[tiny_export]):
+    assert entry["bpp"] == pytest.approx(8 * entry["bytes"] / 512 ** 2)
+    assert 0 < entry["lpips_alexnet"] < 1.5
+  assert 0 < figures["label_map_bytes"] < sc["bytes"]
