@@ -13,6 +13,8 @@
   models' recipe, warm-up and adversarial (`train_step.py`), fed by the
   real input pipeline (on scikit-image's photos, upscaled), and the input
   pipeline's throughput alone at 128 and 256 px crops.
+* The SC labellers (`tfgc.labellers`): seconds to load, and per 768x512
+  photo.
 
 Timings are medians of repeated runs after one warm-up run (12000x8000:
 the first run). Weights are
@@ -37,7 +39,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import train_step  # noqa: E402
 from train_step import photo_folder  # noqa: E402
-from tfgc import data, export  # noqa: E402
+from tfgc import data, export, labellers  # noqa: E402
 from tfgc.config import PRESETS, preset  # noqa: E402
 from tfgc.model import PRECISIONS, GenerativeCompressionModel  # noqa: E402
 
@@ -143,6 +145,20 @@ def codec_speed(model_dir, height, width, repeats):
   return results
 
 
+def labeller_speed(repeats):
+  """Load seconds and seconds per 768x512 photo of each labeller."""
+  image = test_image(512, 768)
+  results = {}
+  for name in labellers.NAMES:
+    start = time.perf_counter()
+    labeller = labellers.get(name)
+    load_seconds = time.perf_counter() - start
+    _, seconds = timed(lambda: labeller.label(image), repeats)
+    results[name] = dict(load_seconds=load_seconds,
+                         seconds_per_768x512=seconds)
+  return results
+
+
 def input_pipeline_speed(folder, batch, crop, batches):
   """Batches per second of the training input pipeline alone (after the
   first pass, which decodes and caches)."""
@@ -191,6 +207,7 @@ def main():
             input_pipeline_speed(folder, 8, crop, 200))
 
   results["parameters"] = parameter_counts()
+  results["labellers"] = labeller_speed(args.repeats)
   results["codec"] = {}
   with tempfile.TemporaryDirectory() as model_dir:
     export.export(GenerativeCompressionModel(preset("small")), model_dir)
@@ -235,6 +252,9 @@ def main():
     print(f"input pipeline alone, batch 8 of {crop} px: "
           f"{r['batches_per_second']:.1f} batches/s, "
           f"{r['megapixels_per_second']:.1f} MP/s")
+  for name, r in results["labellers"].items():
+    print(f"labeller {name}: {r['seconds_per_768x512']:.3f} s per 768x512 "
+          f"photo, {r['load_seconds']:.1f} s to load")
   os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
   with open(args.out, "w") as f:
     json.dump(results, f, indent=2)
