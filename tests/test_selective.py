@@ -13,7 +13,7 @@ import tensorflow as tf
 
 import compress
 from test_compress import assert_clean_failure, cli_here, with_sections
-from tfgc import bitstream, codec, export
+from tfgc import bitstream, codec, export, metrics
 from tfgc.config import preset
 from tfgc.errors import TfgcError
 from tfgc.labellers.standin import cluster_labels
@@ -356,8 +356,18 @@ def test_a_model_of_the_person_labeller_runs_it_and_refuses_others(
   assert headers["all"]["classes"] == ["background", "person"]
   assert headers["background"]["latent_bytes"] < 0.8 * headers["all"][
       "latent_bytes"]
+  for name, header in headers.items():  # The label map is in the file.
+    assert header["label_map_bytes"] > 0
+    assert header["file_bytes"] == (tmp_path / f"{name}.tfgc").stat().st_size
+    assert header["file_bytes"] > sum(header[f"{part}_bytes"] for part in (
+        "latent", "side", "label_map", "latent_mask"))
   model = codec.load(export_dir)
   image = np.asarray(Image.open(tmp_path / "astronaut.png"))
+  # Her pixels decode about as well with the background synthesised.
+  person = model.label_map(image) == 1
+  psnr = {name: metrics.psnr(image, model.decompress(
+      (tmp_path / f"{name}.tfgc").read_bytes()), person) for name in headers}
+  assert psnr["background"] > psnr["all"] - 1.0, psnr
   with pytest.raises(TfgcError, match="drop --labeller=standin"):
     model.compress(image, labeller="standin")
   own = model.compress(image, labels=np.ones(image.shape[:2], np.uint8),
