@@ -398,3 +398,19 @@ def test_the_readme_sc_picture_has_four_panels_and_its_figures(
     assert entry["bpp"] == pytest.approx(8 * entry["bytes"] / 512 ** 2)
     assert 0 < entry["lpips_alexnet"] < 1.5
   assert 0 < figures["label_map_bytes"] < sc["bytes"]
+
+
+def test_a_model_of_the_stand_in_labeller_refuses_a_users_label_map(
+    scene, tmp_path):
+  """Its classes are per-image colour/position regions: a user's map
+  would be misread, so only the regions it computes itself are taken."""
+  tf.keras.utils.set_random_seed(3)
+  path = str(tmp_path / "standin")
+  export.export(GenerativeCompressionModel(SC_TINY.replace(
+      labeller="standin")), path)
+  model = codec.load(path)
+  image, labels = scene
+  with pytest.raises(TfgcError, match="drop --labels"):
+    model.compress(image, labels)
+  own = bitstream.parse(model.compress(image, synthesize=["region 0"]))
+  assert own.sections[0] != bitstream.parse(model.compress(image)).sections[0]
