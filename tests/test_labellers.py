@@ -92,3 +92,22 @@ def test_a_folder_is_labelled_as_train_py_pairs_it(person_labeller, photo,
   assert np.asarray(Image.open(cat)).max() == 0
   # A second run keeps what the first wrote.
   assert label_folder(person_labeller, images, out)[:2] == (0, 2)
+
+
+def test_the_command_labels_a_folder_and_fails_in_one_line(photo, tmp_path,
+                                                          capsys):
+  from PIL import Image
+  from tfgc.labellers.__main__ import main
+  (tmp_path / "photos").mkdir()
+  Image.fromarray(photo[::4, ::4]).save(tmp_path / "photos" / "a.png")
+  assert main(["--labeller=standin", "--classes=3",
+               f"--images={tmp_path / 'photos'}",
+               f"--out={tmp_path / 'labels'}"]) == 0
+  assert "1 label maps written" in capsys.readouterr().out
+  assert (tmp_path / "labels" / "classes.txt").read_text() == (
+      "region 0\nregion 1\nregion 2\n")
+  (tmp_path / "photos" / "b.png").write_bytes(b"not a png")
+  assert main(["--labeller=standin", f"--images={tmp_path / 'photos'}",
+               f"--out={tmp_path / 'labels'}"]) == 1
+  err = capsys.readouterr().err
+  assert err.startswith("tfgc.labellers: ") and err.count("\n") == 1

@@ -1,5 +1,5 @@
 """`python -m tfgc.labellers`: label maps of a folder of photos, for SC
-training with `train.py --labels_dir=OUT --num_classes=K`.
+training with `train.py --labels_dir=OUT --labeller=NAME`.
 
     python -m tfgc.labellers --labeller=person --images=photos --out=labels
 
@@ -10,23 +10,16 @@ for each IMAGES/sub/NAME.ext, the names train.py pairs them by
 stopped carries on where it ended.
 """
 
+import argparse
 import os
 import sys
 
 import numpy as np
-from absl import app, flags
 from PIL import Image
 
 from tfgc import labellers
+from tfgc.errors import TfgcError
 from tfgc.images import list_files, read_image
-
-FLAGS = flags.FLAGS
-flags.DEFINE_enum("labeller", None, labellers.NAMES, "the labeller",
-                  required=True)
-flags.DEFINE_string("images", None, "folder of photos, searched recursively",
-                    required=True)
-flags.DEFINE_string("out", None, "folder of the label maps", required=True)
-flags.DEFINE_integer("classes", 8, "standin: regions per image")
 
 
 def label_folder(labeller, images, out):
@@ -54,16 +47,30 @@ def label_folder(labeller, images, out):
 
 
 def main(argv):
-  del argv
-  options = dict(classes=FLAGS.classes) if FLAGS.labeller == "standin" else {}
-  labeller = labellers.get(FLAGS.labeller, **options)
-  written, kept, pixels = label_folder(labeller, FLAGS.images, FLAGS.out)
+  # argparse, not absl flags: train.py has its own --labeller flag, and
+  # both modules may be imported into one process (the tests).
+  parser = argparse.ArgumentParser(prog="python -m tfgc.labellers",
+                                   description=__doc__.split("\n")[0])
+  parser.add_argument("--labeller", required=True, choices=labellers.NAMES)
+  parser.add_argument("--images", required=True,
+                      help="folder of photos, searched recursively")
+  parser.add_argument("--out", required=True, help="folder of the label maps")
+  parser.add_argument("--classes", type=int, default=8,
+                      help="standin: regions per image")
+  args = parser.parse_args(argv)
+  options = dict(classes=args.classes) if args.labeller == "standin" else {}
+  try:
+    labeller = labellers.get(args.labeller, **options)
+    written, kept, pixels = label_folder(labeller, args.images, args.out)
+  except TfgcError as e:
+    print(f"tfgc.labellers: {e}", file=sys.stderr)
+    return 1
   shares = ", ".join(f"{name} {count / max(pixels.sum(), 1):.1%}"
                      for name, count in zip(labeller.class_names, pixels))
-  print(f"{FLAGS.out}: {written} label maps written, {kept} kept; "
+  print(f"{args.out}: {written} label maps written, {kept} kept; "
         f"pixels: {shares}")
   return 0
 
 
 if __name__ == "__main__":
-  app.run(lambda argv: sys.exit(main(argv)))
+  sys.exit(main(sys.argv[1:]))
