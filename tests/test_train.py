@@ -286,3 +286,4 @@ def test_sc_trains_on_stand_in_labels(photos, tmp_path):
     assert 0 < float(values["synth0_bpp_estimate"]) < float(
         values["bpp_estimate"])
     assert 0 < float(values["synth0_lpips_alexnet"]) < 1.5
+    assert 0 < float(values["synth0_psnr_kept"]) < 60

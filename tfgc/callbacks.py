@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tfgc import metrics
 from tfgc.lpips import MIN_SIDE
-from tfgc.networks import to_float
+from tfgc.networks import to_float, to_uint8
 
 
 def global_step(model):
@@ -102,9 +102,11 @@ class FullImageValidation(tf.keras.callbacks.Callback):
 
   SC examples (everything preserved, comparable with GC) are decoded a
   second time with class 0 synthesised (the person labeller's background,
-  the stand-in's darkest region): `synth0_bpp_estimate` and
-  `synth0_lpips_alexnet` (the whole image's) show what synthesis saves and
-  what it costs. They do not choose the best checkpoint.
+  the stand-in's darkest region): `synth0_bpp_estimate`,
+  `synth0_lpips_alexnet` (the whole image's) and `synth0_psnr_kept` (the
+  PSNR of the other classes' pixels, on the images that have some) show
+  what synthesis saves and what it costs. They do not choose the best
+  checkpoint.
 
   Args:
     examples: list of uint8 [H, W, 3] arrays, or of dicts of "image" and
@@ -130,7 +132,8 @@ class FullImageValidation(tf.keras.callbacks.Callback):
 
   def validate(self, step):
     model = self.model.inference_model()
-    psnr, ms_ssim, lpips, bpp, synth_bpp, synth_lpips = [], [], [], [], [], []
+    psnr, ms_ssim, lpips, bpp = [], [], [], []
+    synth_bpp, synth_lpips, synth_kept = [], [], []
     with self.writer.as_default(step=step):
       for i, example in enumerate(self.examples):
         if isinstance(example, dict):
@@ -141,7 +144,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         x = to_float(image[None])
         reconstruction = model(inputs, training=False)
         x_hat = tf.clip_by_value(reconstruction.images, 0.0, 1.0)
-        decoded = tf.cast(tf.round(x_hat[0] * 255.0), tf.uint8).numpy()
+        decoded = to_uint8(x_hat[0]).numpy()
         psnr.append(metrics.psnr(image, decoded))
         if min(image.shape[:2]) >= 176:  # MS-SSIM needs 5 scales of 11x11.
           ms_ssim.append(float(tf.image.ssim_multiscale(x, x_hat, 1.0)[0]))
@@ -154,12 +157,17 @@ class FullImageValidation(tf.keras.callbacks.Callback):
           tf.summary.image(f"val/original|decoded/{i}",
                            tf.concat([x, x_hat], axis=2))
         if "synthesis_mask" in inputs:
+          painted = example["labels"] == 0
           synthesised = model(dict(inputs, synthesis_mask=tf.constant(
-              example["labels"][None] == 0)), training=False)
+              painted[None])), training=False)
           synth_bpp.append(float(synthesised.bits_per_pixel[0]))
+          synth_x_hat = tf.clip_by_value(synthesised.images, 0.0, 1.0)
           if scored:
-            synth_lpips.append(float(self.lpips(
-                x, tf.clip_by_value(synthesised.images, 0.0, 1.0))[0]))
+            synth_lpips.append(float(self.lpips(x, synth_x_hat)[0]))
+          kept = metrics.psnr(image, to_uint8(synth_x_hat[0]).numpy(),
+                              ~painted)
+          if kept is not None:
+            synth_kept.append(kept)
       figures = dict(psnr=np.mean(psnr))
       if ms_ssim:
         figures["ms_ssim"] = np.mean(ms_ssim)
@@ -170,6 +178,8 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         figures["synth0_bpp_estimate"] = np.mean(synth_bpp)
       if synth_lpips:
         figures["synth0_lpips_alexnet"] = np.mean(synth_lpips)
+      if synth_kept:
+        figures["synth0_psnr_kept"] = np.mean(synth_kept)
       for name, value in figures.items():
         tf.summary.scalar(f"val/{name}", value)
     self.writer.flush()

@@ -44,7 +44,7 @@ from keras.src.saving.legacy.saved_model.utils import keras_option_scope
 
 from tfgc.config import latent_shape
 from tfgc.errors import TfgcError
-from tfgc.networks import to_float
+from tfgc.networks import to_float, to_uint8
 from tfgc.zoo import resolve
 
 SERVING_SUBDIR = os.path.join("serving", "1")
@@ -119,7 +119,7 @@ class TransformsModule(tf.Module):
     if labels is not None:
       labels = tf.ensure_shape(labels, [None, None])[None]
     x_hat = self._synthesis(w_hat, image_shape, labels, seed)
-    return tf.saturate_cast(tf.round(x_hat[0] * 255.0), tf.uint8)
+    return to_uint8(x_hat[0])
 
   @staticmethod
   def _selective_outputs(keep, labels):

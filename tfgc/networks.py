@@ -128,6 +128,12 @@ def to_float(images):
   return tf.cast(images, tf.float32)
 
 
+def to_uint8(images):
+  """Decoded images as files hold them: float in [0, 1] -> uint8 in
+  [0, 255], rounded, out-of-range values saturated. Any shape."""
+  return tf.saturate_cast(tf.round(images * 255.0), tf.uint8)
+
+
 def one_hot_labels(labels, num_classes):
   """Class ids, int [B, H, W] -> float32 [B, H, W, num_classes]."""
   return tf.one_hot(tf.cast(labels, tf.int32), num_classes, dtype=tf.float32)
