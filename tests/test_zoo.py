@@ -13,7 +13,7 @@ import compress
 from conftest import run_python
 from tfgc import codec, demo, metrics, zoo
 
-SHIPPED = ("gc-small-c4", "gc-small-c8", "sc-small-c8")
+SHIPPED = ("gc-small-c4", "gc-small-c8", "sc-person-c8")
 
 
 @pytest.fixture(scope="module")
@@ -70,23 +70,18 @@ def test_the_c4_model_spends_fewer_bits_than_the_c8_model(photo):
   assert sizes[0] < sizes[1]
 
 
-def test_sc_model_labels_the_photo_itself_and_synthesising_saves_bits(photo):
-  loaded = codec.load("sc-small-c8")
+def test_sc_model_labels_people_itself_and_synthesising_saves_bits(photo):
+  """sc-person-c8 on the astronaut: its own person labeller, the
+  background synthesised by name."""
+  loaded = codec.load("sc-person-c8")
+  assert loaded.labeller == "person"
   preserved = loaded.compress(photo)
-  left_half = np.zeros(photo.shape[:2], bool)
-  left_half[:, photo.shape[1] // 2:] = True
-  half = loaded.compress(photo, preserve=left_half)
-  assert len(half) < len(preserved)
+  background = loaded.compress(photo, synthesize=["background"])
+  assert len(background) < 0.7 * len(preserved)
   assert codec.info(preserved)["bits_per_pixel"] <= 0.1
-  assert loaded.decompress(half).shape == photo.shape
-
-
-def test_the_stand_in_sc_model_refuses_a_users_label_map(photo_file,
-                                                          tmp_path):
-  labels = tmp_path / "labels.png"
-  Image.fromarray(np.zeros((512, 512), np.uint8)).save(labels)
-  with pytest.raises(codec.TfgcError, match="drop --labels"):
-    codec.load("sc-small-c8").compress(photo_file, labels=labels)
+  assert loaded.decompress(background).shape == photo.shape
+  with pytest.raises(codec.TfgcError, match="drop --labeller=standin"):
+    loaded.compress(photo, labeller="standin")
 
 
 def test_demo_writes_files_side_by_side_and_figures(photo_file, tmp_path,
