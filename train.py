@@ -32,7 +32,7 @@ from absl import app, flags
 # TensorFlow is imported here, not inside main (BUILD.md, pitfalls).
 import tensorflow as tf  # noqa: F401
 
-from tfgc import config as config_lib, training
+from tfgc import config as config_lib, labellers, training
 from tfgc.errors import TfgcError
 from tfgc.model import PRECISIONS
 
@@ -165,8 +165,8 @@ def build_config():
     overrides["labeller"] = FLAGS.labeller
   if FLAGS.num_classes is not None:
     overrides["num_classes"] = FLAGS.num_classes
-  elif FLAGS.labeller == "person":
-    overrides["num_classes"] = 2
+  elif FLAGS.labeller:  # The stand-in's number is a flag (checked above).
+    overrides["num_classes"] = len(labellers.class_names(FLAGS.labeller, 0))
   overrides.update(parse_settings(FLAGS.set))
   try:
     return config_lib.preset(FLAGS.preset).replace(**overrides)
@@ -191,12 +191,8 @@ def check_label_flags():
   if FLAGS.labeller == "standin" and not FLAGS.num_classes:
     raise UsageError("--labeller=standin needs --num_classes=K (regions "
                      "per image)")
-  if FLAGS.labeller == "person" and not FLAGS.labels_dir:
-    raise UsageError("--labeller=person trains on its maps: write them with "
-                     "`python -m tfgc.labellers --labeller=person --images="
-                     "DATA_DIR --out=LABELS`, then pass --labels_dir=LABELS")
   if (FLAGS.mode == "sc" or FLAGS.discriminator_labels) and not (
-      FLAGS.labels_dir or FLAGS.labeller == "standin"):
+      FLAGS.labels_dir or FLAGS.labeller):
     raise UsageError("--mode=sc and --discriminator_labels need label maps: "
                      "--labels_dir=DIR (with --num_classes or --labeller) "
                      "or --labeller=standin --num_classes=K")

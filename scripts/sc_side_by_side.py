@@ -21,7 +21,7 @@ from absl import app, flags
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tfgc import bitstream, codec, demo, labelmaps, metrics  # noqa: E402
+from tfgc import codec, demo, metrics  # noqa: E402
 from tfgc.images import read_image  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -30,8 +30,8 @@ flags.DEFINE_list("gc", ["gc-small-c4", "gc-small-c8"],
                   "GC models to choose the nearest rate from")
 flags.DEFINE_string("photo", "astronaut", "a dev-set photo name or a file")
 flags.DEFINE_list("synthesize", ["background"], "classes to synthesise")
-flags.DEFINE_string("out", None, "the picture (.webp: lossless)",
-                    required=True)
+flags.DEFINE_string("out", None, "the picture (.webp)", required=True)
+flags.DEFINE_integer("quality", 90, "WebP quality of the picture")
 flags.DEFINE_string("figures", None, "JSON of the figures", required=True)
 
 # Class colours of the label-map panel, by id (grey for class 0).
@@ -68,19 +68,16 @@ def main(argv):
   reference = metrics.Reference(image)
   sc = codec.load(FLAGS.model)
   data = sc.compress(image, synthesize=FLAGS.synthesize)
-  labels = labelmaps.decode_label_map(bitstream.parse(data).sections[2],
-                                      image.shape[:2], sc.num_classes)
-  synthesised = labelmaps.synthesis_mask(labels, labelmaps.class_ids(
-      FLAGS.synthesize, sc.num_classes, sc.class_names))
+  labels = sc.carried_label_map(data)
+  synthesised = sc.synthesis_mask(labels, FLAGS.synthesize)
   figures = dict(photo=FLAGS.photo, synthesised_fraction=float(
       synthesised.mean()), label_map_bytes=codec.info(data)[
           "label_map_bytes"])
   sc_decoded = sc.decompress(data)
   figures[FLAGS.model] = dict(scores(reference, sc_decoded, data,
                                      synthesised), model_id=sc.model_id)
-  gc_files = {name: codec.load(name) for name in FLAGS.gc}
   gc_files = {name: (model, model.compress(image))
-              for name, model in gc_files.items()}
+              for name, model in ((n, codec.load(n)) for n in FLAGS.gc)}
   gc_name = min(gc_files, key=lambda n: abs(len(gc_files[n][1]) - len(data)))
   gc_model, gc_data = gc_files[gc_name]
   gc_decoded = gc_model.decompress(gc_data)
@@ -96,7 +93,8 @@ def main(argv):
       (sc_decoded, caption(f"SC, {classes} synthesised",
                            figures[FLAGS.model])),
       (gc_decoded, caption(f"GC {gc_name}", figures[gc_name]))]
-  Image.fromarray(demo.side_by_side(panels)).save(FLAGS.out, lossless=True)
+  Image.fromarray(demo.side_by_side(panels)).save(FLAGS.out,
+                                                  quality=FLAGS.quality)
   with open(FLAGS.figures, "w") as f:
     json.dump(figures, f, indent=2)
   print(json.dumps(figures, indent=2))

@@ -167,9 +167,8 @@ class Codec:
                         "(--mode=sc)")
     else:
       labels = self.label_map(image, labels, labeller)
-      if class_names is None:
-        class_names = (labellers.class_names(labeller, self.num_classes)
-                       if labeller else self.class_names)
+      if class_names is None and labeller:
+        class_names = labellers.class_names(labeller, self.num_classes)
       mask = self.synthesis_mask(labels, synthesize, preserve, class_names)
       inputs.update(labels=labels, synthesis_mask=mask.astype(np.uint8))
     if self._latent_tables is None:
@@ -291,12 +290,14 @@ class Codec:
 
   def synthesis_mask(self, labels, synthesize=None, preserve=None,
                      class_names=None):
-    """bool [H, W], True = synthesise (see `compress`)."""
+    """bool [H, W], True = synthesise (see `compress`; class names default
+    to the model's labeller's)."""
     if synthesize is not None and preserve is not None:
       raise TfgcError("give the classes to synthesise or a preserve mask, "
                       "not both")
     if synthesize is not None:
-      ids = labelmaps.class_ids(synthesize, self.num_classes, class_names)
+      ids = labelmaps.class_ids(synthesize, self.num_classes,
+                                class_names or self.class_names)
       return labelmaps.synthesis_mask(labels, ids)
     if preserve is None:
       return np.zeros(labels.shape, bool)
@@ -309,8 +310,9 @@ class Codec:
           f"{list(labels.shape)}; they must match")
     return ~preserve.astype(bool)
 
-  def decompress(self, data, seed=0):
-    """.tfgc bytes -> uint8 [H, W, 3]; `seed` picks the synthesised noise."""
+  def _parse(self, data):
+    """.tfgc bytes -> `bitstream.Bitstream`, refused unless this model
+    wrote it."""
     parsed = bitstream.parse(data, self.max_pixels)
     if parsed.model_id != self.model_id:
       raise ModelError(f"bitstream was made by model {parsed.model_id}, not "
@@ -319,6 +321,21 @@ class Codec:
       raise bitstream.BitstreamError(
           f"corrupt bitstream: mode {parsed.mode.upper()}, but model "
           f"{self.model_id} codes {self.mode.upper()}")
+    return parsed
+
+  def _carried_labels(self, parsed):
+    return labelmaps.decode_label_map(
+        parsed.sections[2], (parsed.height, parsed.width), self.num_classes)
+
+  def carried_label_map(self, data):
+    """The label map an SC file of this model carries: uint8 [H, W]."""
+    if self.mode != "sc":
+      raise TfgcError("this is a GC model: its files carry no label map")
+    return self._carried_labels(self._parse(data))
+
+  def decompress(self, data, seed=0):
+    """.tfgc bytes -> uint8 [H, W, 3]; `seed` picks the synthesised noise."""
+    parsed = self._parse(data)
     latent, side = parsed.sections[:2]
     if side and self._latent_tables is not None:
       raise TfgcError("corrupt bitstream: a side string, which this model's "
@@ -329,8 +346,7 @@ class Codec:
     inputs = dict(image_shape=image_shape, seed=seed)
     if self.mode == "sc":
       inputs.update(
-          labels=labelmaps.decode_label_map(parsed.sections[2], image_shape,
-                                            self.num_classes),
+          labels=self._carried_labels(parsed),
           latent_mask=labelmaps.decode_mask(
               parsed.sections[3], latent_shape(image_shape)).astype(np.uint8))
     tf = self._tf

@@ -30,8 +30,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from tfgc import (baselines, bdrate, bitstream, codec as codec_lib,
-                  labelmaps, metrics)
+from tfgc import baselines, bdrate, codec as codec_lib, labelmaps, metrics
 from tfgc.errors import TfgcError
 from tfgc.images import ImageError, list_files, read_image, save_png
 from tfgc.lpips import MIN_SIDE
@@ -139,10 +138,8 @@ def evaluate_selective(name, model, image_name, reference, lpips_nets,
   to synthesise or nothing to preserve."""
   image = reference.image
   data, decoded, *seconds = _coded(model, image, synthesize=synthesize)
-  labels = labelmaps.decode_label_map(bitstream.parse(data).sections[2],
-                                      image.shape[:2], model.num_classes)
-  synthesised = labelmaps.synthesis_mask(labels, labelmaps.class_ids(
-      synthesize, model.num_classes, model.class_names))
+  synthesised = model.synthesis_mask(model.carried_label_map(data),
+                                     synthesize)
   if synthesised.all() or not synthesised.any():
     return None
   scores = score(reference, decoded, lpips_nets)
@@ -402,11 +399,15 @@ def _select(points, **fields):
           if all(getattr(p, k) == v for k, v in fields.items())]
 
 
+def _score_names(lpips_nets):
+  return ["psnr", "ms_ssim"] + [f"lpips_{n}" for n in lpips_nets]
+
+
 def summarize(points, model_names_, codec_names, lpips_nets):
   """The summary.json dict (see README, "Evaluation"). SC models'
   synthesised points (`evaluate_selective`) count as models of their own
   here, without BD-rates: they cover only some of the images."""
-  score_names = ["psnr", "ms_ssim"] + [f"lpips_{n}" for n in lpips_nets]
+  score_names = _score_names(lpips_nets)
   bd_metrics = [m for m in BD_METRICS if m in score_names]
   images = sorted({p.image for p in points})
   select = lambda **kw: _select(points, **kw)  # noqa: E731
@@ -456,7 +457,7 @@ def summarize_selective(points, models, lpips_nets):
   the means all preserved and synthesised (whole image; for the latter
   also the PSNR of the preserved pixels, theirs all preserved, and of the
   synthesised ones), the bits saved, and every model's mean bpp."""
-  score_names = ["psnr", "ms_ssim"] + [f"lpips_{n}" for n in lpips_nets]
+  score_names = _score_names(lpips_nets)
   selective = {}
   for name in models:
     method = synthesised_method(name)

@@ -173,7 +173,8 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
   config = description["config"]
   model_config = Config.from_json(json.dumps(config))
   name = os.path.basename(os.path.normpath(model_dir))
-  evaluated = next(iter(summary["models"].values()))["model_id"]
+  evaluated_as = next(iter(summary["models"]))
+  evaluated = summary["models"][evaluated_as]["model_id"]
   if evaluated != description["model_id"]:
     raise TfgcError(f"{name}'s model id {description['model_id']} is not "
                     f"that of the summary's first model ({evaluated}); "
@@ -194,8 +195,7 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
            f"generative compression, preset `{config['name']}`, "
            f"C = {config['latent_channels']} latent channels "
            f"(rate bound {model_config.bits_per_pixel_bound:.4f} bpp before "
-           "entropy "
-           f"coding). Parameters: encoder {parameters['encoder']:,}, "
+           f"entropy coding). Parameters: encoder {parameters['encoder']:,}, "
            f"generator {parameters['generator']:,}, entropy model "
            f"{parameters['entropy_model']:,} (exported); discriminator "
            f"{parameters['discriminator']:,} (training only).", ""]
@@ -236,7 +236,6 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
             "training.json recorded it:",
             "", "```", " ".join(training["command"]), "```", ""]
   lines += figures_section(summary, name)
-  evaluated_as = next(iter(summary["models"]))
   selective = summary.get("selective", {}).get(evaluated_as)
   if selective:
     lines += [""] + selective_section(selective, model_config, name,
