@@ -59,7 +59,12 @@ main() {
     #     --out=DATA/labels-person   (and the same for DATA/val)
     sc-person-c8) channels=8; mode="--mode=sc --labeller=person
       --labels_dir=$DATA/labels-person --discriminator_labels" ;;
-    *) echo "usage: $0 gc-small-c8|gc-small-c4|sc-small-c8|sc-person-c8" \
+    # SC on the objects labeller's maps (background, person, COCO's other
+    # supercategories), made as for sc-person-c8 with --labeller=objects
+    # into DATA/labels-objects, with D+.
+    sc-objects-c8) channels=8; mode="--mode=sc --labeller=objects
+      --labels_dir=$DATA/labels-objects --discriminator_labels" ;;
+    *) echo "usage: $0 gc-small-c8|gc-small-c4|sc-small-c8|sc-person-c8|sc-objects-c8" \
          "[export OUT_DIR [latest]]" >&2; exit 2 ;;
   esac
   run=$RUNS/$name

@@ -37,6 +37,7 @@ def test_unknown_json_field_is_an_error():
     (dict(mode="sc", num_classes=3, labeller="sky"), "labeller"),
     (dict(labeller="standin"), "labeller needs mode 'sc'"),
     (dict(mode="sc", num_classes=3, labeller="person"), "num_classes 2"),
+    (dict(mode="sc", num_classes=2, labeller="objects"), "num_classes 13"),
 ])
 def test_bad_fields_raise_config_error_naming_the_field(changes, field):
   with pytest.raises(config.ConfigError, match=field):

@@ -54,7 +54,7 @@ def test_labellers_share_one_interface(photo):
   assert labellers.class_names("person", 2) == ("background", "person")
   assert labellers.class_names("standin", 2) == ("region 0", "region 1")
   for name_only in (labellers.get, lambda name: labellers.class_names(name, 2)):
-    with pytest.raises(TfgcError, match="use one of standin, person"):
+    with pytest.raises(TfgcError, match="use one of standin, person, objects"):
       name_only("sky")
 
 

@@ -16,7 +16,10 @@ ENTROPY_MODELS = ("factorized", "hyperprior")
 PERCEPTUAL_NETWORKS = ("vgg16", "alexnet")
 MODES = ("gc", "sc")
 # The labellers of tfgc.labellers, by name.
-LABELLERS = ("standin", "person")
+LABELLERS = ("standin", "person", "objects")
+# The number of classes of the labellers whose classes are fixed
+# (tfgc.labellers.class_names).
+LABELLER_CLASSES = {"person": 2, "objects": 13}
 MAX_CLASSES = 256
 
 # The encoder downsamples four times by 2: latents are at 1/16 resolution.
@@ -63,7 +66,8 @@ class Config:
       `tfgc.labellers.NAMES`; "" = the user's own label maps): compressing
       without a label map runs it, and its class names name the classes.
       "standin" (`num_classes` colour/position regions, not semantic) also
-      refuses the user's maps; "person" has 2 classes.
+      refuses the user's maps; "person" and "objects" have 2 and 13
+      classes (LABELLER_CLASSES).
     noise_channels: channels of the noise r ~ N(0, 1) concatenated to ŵ
       (0 disables it).
     discriminator_filters: widths of each patch discriminator (Ck layers).
@@ -156,8 +160,9 @@ class Config:
     need(self.labeller != "standin" or self.num_classes >= 1,
          "the standin labeller needs num_classes >= 1 (the number of "
          "regions)")
-    need(self.labeller != "person" or self.num_classes == 2,
-         "the person labeller has num_classes 2 (background, person)")
+    classes = LABELLER_CLASSES.get(self.labeller, self.num_classes)
+    need(self.num_classes == classes,
+         f"the {self.labeller} labeller has num_classes {classes}")
     need(len(self.semantic_filters) == 5 and min(self.semantic_filters) >= 1,
          "semantic_filters needs 5 widths >= 1 (c7s1 then 4 downsamplings)")
     need(self.noise_channels >= 0, "noise_channels must be >= 0")

@@ -9,6 +9,8 @@ uint8 [H, W] class ids, constant on the 16 x 16 cells of the latent grid
              NOT semantic: region ids mean nothing across images)
     person   0 background, 1 person (MediaPipe Selfie Segmentation inside
              MoveNet's person boxes)
+    objects  0 background, 1 person (as `person`), 2-12 COCO's other
+             supercategories (NanoDet's boxes of COCO's 80 thing classes)
 """
 
 from tfgc.config import LABELLERS as NAMES
@@ -16,6 +18,11 @@ from tfgc.errors import TfgcError
 from tfgc.labellers.standin import cluster_labels
 
 PERSON_CLASSES = ("background", "person")
+# COCO's supercategories, in COCO's order (tfgc/labellers/objects.py has
+# the classes in each).
+OBJECT_CLASSES = PERSON_CLASSES + (
+    "vehicle", "outdoor", "animal", "accessory", "sports", "kitchen", "food",
+    "furniture", "electronic", "appliance", "indoor")
 
 
 class StandinLabeller:
@@ -36,6 +43,11 @@ def _person():
   return PersonLabeller()
 
 
+def _objects():
+  from tfgc.labellers.objects import ObjectsLabeller  # Loads TensorFlow.
+  return ObjectsLabeller()
+
+
 def _check_name(name):
   if name not in NAMES:
     raise TfgcError(f"unknown labeller {name!r}: use one of "
@@ -48,7 +60,7 @@ def class_names(name, classes):
   _check_name(name)
   if name == "standin":
     return tuple(f"region {i}" for i in range(classes))
-  return PERSON_CLASSES
+  return OBJECT_CLASSES if name == "objects" else PERSON_CLASSES
 
 
 def get(name, **options):
@@ -57,4 +69,4 @@ def get(name, **options):
   _check_name(name)
   if name == "standin":
     return StandinLabeller(**options)
-  return _person(**options)
+  return (_objects if name == "objects" else _person)(**options)

@@ -99,9 +99,10 @@ def _unfused(graph):
   return result
 
 
-def load(json_path):
+def load(json_path, outputs=None):
   """The TFJS graph model at `json_path` (shards beside it) as a concrete
-  function of its signature's single input and output, float32."""
+  function of its signature's single input: its single output, or the
+  tensors named `outputs` (a list, returned in that order)."""
   import tensorflow as tf
   from google.protobuf import json_format
   from tensorflow.core.framework import graph_pb2
@@ -122,15 +123,21 @@ def load(json_path):
   graph = _unfused(graph)
   for node in graph.node:
     if node.name in weights:
-      node.attr["value"].tensor.CopyFrom(
-          tf.make_tensor_proto(weights[node.name]))
-      node.attr["dtype"].type = tf.as_dtype(
-          weights[node.name].dtype).as_datatype_enum
+      values = weights[node.name]
+      if node.attr["dtype"].type == tf.int64.as_datatype_enum:
+        values = values.astype(np.int64)  # TFJS stores int64 as int32.
+      node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(values))
+      node.attr["dtype"].type = tf.as_dtype(values.dtype).as_datatype_enum
 
-  (input_name,), (output_name,) = (
-      [spec["name"] for spec in model["signature"][side].values()]
-      for side in ("inputs", "outputs"))
+  (input_name,) = [spec["name"]
+                   for spec in model["signature"]["inputs"].values()]
+  if outputs is None:
+    (output_name,) = [spec["name"]
+                      for spec in model["signature"]["outputs"].values()]
   imported = tf.compat.v1.wrap_function(
       lambda: tf.compat.v1.import_graph_def(graph, name=""), [])
-  return imported.prune(imported.graph.get_tensor_by_name(input_name),
-                        imported.graph.get_tensor_by_name(output_name))
+  tensor = imported.graph.get_tensor_by_name
+  return imported.prune(
+      tensor(input_name),
+      tensor(output_name) if outputs is None else [tensor(name)
+                                                   for name in outputs])
