@@ -39,7 +39,7 @@ from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
 PROGRAM = "compress.py"
 # Labellers of fixed classes (the stand-in's regions are per image: models
 # trained on them compute them themselves).
-LABELLERS = ("person",)
+LABELLERS = ("person", "objects")
 
 
 def _model_arguments(parser, default):
@@ -90,8 +90,11 @@ def build_parser():
   selective.add_argument(
       "--labeller", choices=LABELLERS,
       help="label each image with this labeller instead of --labels "
-           "(person: 0 background, 1 person; its class names work in "
-           "--synthesize, e.g. --synthesize=background). Models that "
+           "(person: 0 background, 1 person; objects: also 2-12, COCO's "
+           "supercategories vehicle, outdoor, animal, accessory, sports, "
+           "kitchen, food, furniture, electronic, appliance, indoor; their "
+           "class names work in --synthesize, e.g. "
+           "--synthesize=background,furniture). Models that "
            "record their labeller (see `info`) run it without this flag")
   selective.add_argument(
       "--synthesize", metavar="CLASS,...",

@@ -1,8 +1,9 @@
 """The labeller interface and the person labeller (Selfie Segmentation
 gated by MoveNet, from tfgc's vendored weights): a real person is found
-and a cat is not, any size is labelled on the latent grid, damaged
-weights give one clear error."""
+(her hand-drawn outline) and a cat is not, any size is labelled on the
+latent grid, damaged weights give one clear error."""
 
+import os
 import shutil
 
 import numpy as np
@@ -28,6 +29,18 @@ def test_the_astronaut_is_a_person_and_the_flag_and_wall_are_not(
   assert labels[0:200, 0:40].mean() == 0  # The flag.
   assert labels[0:60, 400:512].mean() == 0  # The wall by the shuttle.
   assert 0.3 < labels.mean() < 0.8
+
+
+def test_the_astronaut_matches_a_hand_drawn_outline(person_labeller, photo):
+  """tests/fixtures/astronaut_person_mask.png: her outline drawn by hand
+  (a polygon of her hair, face, collar ring and suit, the helmet on her
+  arm left out). The labeller's cells also take most of the helmet."""
+  from PIL import Image
+  from conftest import REPO
+  outline = np.asarray(Image.open(os.path.join(
+      REPO, "tests", "fixtures", "astronaut_person_mask.png"))).astype(bool)
+  person = person_labeller.label(photo) == 1
+  assert (outline & person).sum() / (outline | person).sum() > 0.8
 
 
 def test_a_cat_is_not_a_person(person_labeller):

@@ -414,3 +414,35 @@ def test_a_model_of_the_stand_in_labeller_refuses_a_users_label_map(
     model.compress(image, labels)
   own = bitstream.parse(model.compress(image, synthesize=["region 0"]))
   assert own.sections[0] != bitstream.parse(model.compress(image)).sections[0]
+
+
+def test_a_model_of_the_objects_labeller_synthesises_a_supercategory(
+    tmp_path, capsys):
+  """The dev set's cup is kitchenware: with the background synthesised
+  only its latents are sent, `info` names the labeller's 13 classes, and
+  the person labeller (another class table) is refused."""
+  import skimage.data
+  tf.keras.utils.set_random_seed(3)
+  path = str(tmp_path / "objects")
+  export.export(GenerativeCompressionModel(
+      SC_TINY.replace(num_classes=13, labeller="objects")), path)
+  model = codec.load(path)
+  image = skimage.data.coffee()[::2, ::2]
+  labels = model.label_map(image)
+  assert set(np.unique(labels)) == {0, model.class_names.index("kitchen")}
+  everything = model.compress(image)
+  background = model.compress(image, synthesize=["background"])
+  cup = model.compress(image, synthesize=["kitchen"])
+  assert codec.info(background)["latent_bytes"] < 0.8 * codec.info(
+      everything)["latent_bytes"]
+  assert codec.info(cup)["latent_bytes"] < codec.info(everything)[
+      "latent_bytes"]
+  np.testing.assert_array_equal(model.carried_label_map(background), labels)
+  (tmp_path / "cup.tfgc").write_bytes(background)
+  capsys.readouterr()
+  assert compress.main(["info", str(tmp_path / "cup.tfgc"),
+                        f"--model={path}"]) == 0
+  header = json.loads(capsys.readouterr().out)
+  assert header["labeller"] == "objects" and len(header["classes"]) == 13
+  with pytest.raises(TfgcError, match="drop --labeller=person"):
+    model.compress(image, labeller="person")
