@@ -100,13 +100,17 @@ def build_parser():
       "--synthesize", metavar="CLASS,...",
       help="class ids (or names, with --classes) to synthesise")
   selective.add_argument(
+      "--keep", metavar="CLASS,...",
+      help="class ids (or names) to keep faithful; every other class is "
+           "synthesised, e.g. --keep=person")
+  selective.add_argument(
       "--classes", metavar="FILE",
       help="class names, one per line; line 1 names class 0")
   selective.add_argument(
       "--preserve", metavar="MASK.png",
       help="mask image of the regions to preserve (nonzero); the rest is "
-           "synthesised. Without --synthesize or --preserve everything is "
-           "preserved")
+           "synthesised. Without --synthesize, --keep or --preserve "
+           "everything is preserved")
   decompress = commands.add_parser(
       "decompress", help=".tfgc -> PNG",
       description="Decode .tfgc files to PNG. With one file, an optional "
@@ -211,6 +215,7 @@ def _selection(args, jobs):
       labels=args.labels, labeller=args.labeller, preserve=args.preserve,
       synthesize=(args.synthesize.split(",") if args.synthesize is not None
                   else None),
+      keep=args.keep.split(",") if args.keep is not None else None,
       class_names=(labelmaps.read_class_names(args.classes) if args.classes
                    else None))
 

@@ -419,8 +419,9 @@ def test_a_model_of_the_stand_in_labeller_refuses_a_users_label_map(
 def test_a_model_of_the_objects_labeller_synthesises_a_supercategory(
     tmp_path, capsys):
   """The dev set's cup is kitchenware: with the background synthesised
-  only its latents are sent, `info` names the labeller's 13 classes, and
-  the person labeller (another class table) is refused."""
+  (or the cup kept: --keep) only its latents are sent, `info` names the
+  labeller's 13 classes, and the person labeller (another class table)
+  is refused."""
   import skimage.data
   tf.keras.utils.set_random_seed(3)
   path = str(tmp_path / "objects")
@@ -438,7 +439,15 @@ def test_a_model_of_the_objects_labeller_synthesises_a_supercategory(
   assert codec.info(cup)["latent_bytes"] < codec.info(everything)[
       "latent_bytes"]
   np.testing.assert_array_equal(model.carried_label_map(background), labels)
-  (tmp_path / "cup.tfgc").write_bytes(background)
+  with pytest.raises(TfgcError, match="one of --synthesize, --keep"):
+    model.compress(image, synthesize=["background"], keep=["kitchen"])
+  # Keeping the cup is synthesising the rest.
+  from PIL import Image
+  Image.fromarray(image).save(tmp_path / "coffee.png")
+  assert compress.main(["compress", str(tmp_path / "coffee.png"),
+                        str(tmp_path / "cup.tfgc"), f"--model={path}",
+                        "--keep=kitchen"]) == 0
+  assert (tmp_path / "cup.tfgc").read_bytes() == background
   capsys.readouterr()
   assert compress.main(["info", str(tmp_path / "cup.tfgc"),
                         f"--model={path}"]) == 0

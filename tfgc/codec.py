@@ -127,7 +127,7 @@ class Codec:
       self._latent_tables = (latent_model._cdf, latent_model._cdf_offset)  # pylint: disable=protected-access
 
   def compress(self, image, labels=None, synthesize=None, preserve=None,
-               class_names=None, labeller=None):
+               class_names=None, labeller=None, keep=None):
     """An image -> .tfgc bytes.
 
     image: uint8 [H, W, 3] array or an image file path.
@@ -140,8 +140,10 @@ class Codec:
       synthesize: classes whose pixels are synthesised: ids, or names
         listed in `class_names` (name of class 0 first; default the
         labeller's class names), or
+      keep: the classes to keep faithful (ids or names as for
+        `synthesize`): every other class is synthesised, or
       preserve: bool [H, W] (True = keep faithful) or a mask image file
-        (nonzero = preserve). Neither: everything is preserved.
+        (nonzero = preserve). None of them: everything is preserved.
     """
     if isinstance(image, (str, os.PathLike)):
       image = read_image(image, self.max_pixels)
@@ -161,7 +163,7 @@ class Codec:
     inputs = dict(image=image)
     if self.mode != "sc":
       if any(a is not None for a in (labels, synthesize, preserve,
-                                     labeller)):
+                                     labeller, keep)):
         raise TfgcError("this is a GC model: label maps, labellers, "
                         "--synthesize and --preserve need an SC model "
                         "(--mode=sc)")
@@ -169,7 +171,8 @@ class Codec:
       labels = self.label_map(image, labels, labeller)
       if class_names is None and labeller:
         class_names = labellers.class_names(labeller, self.num_classes)
-      mask = self.synthesis_mask(labels, synthesize, preserve, class_names)
+      mask = self.synthesis_mask(labels, synthesize, preserve, class_names,
+                                 keep)
       inputs.update(labels=labels, synthesis_mask=mask.astype(np.uint8))
     if self._latent_tables is None:
       strings = self._compress(**self._tensors(inputs))
@@ -289,16 +292,16 @@ class Codec:
     return self._labellers[name]
 
   def synthesis_mask(self, labels, synthesize=None, preserve=None,
-                     class_names=None):
+                     class_names=None, keep=None):
     """bool [H, W], True = synthesise (see `compress`; class names default
     to the model's labeller's)."""
-    if synthesize is not None and preserve is not None:
-      raise TfgcError("give the classes to synthesise or a preserve mask, "
-                      "not both")
-    if synthesize is not None:
-      ids = labelmaps.class_ids(synthesize, self.num_classes,
-                                class_names or self.class_names)
-      return labelmaps.synthesis_mask(labels, ids)
+    if sum(a is not None for a in (synthesize, keep, preserve)) > 1:
+      raise TfgcError("give one of --synthesize, --keep and --preserve")
+    for classes, synthesised in ((synthesize, True), (keep, False)):
+      if classes is not None:
+        ids = labelmaps.class_ids(classes, self.num_classes,
+                                  class_names or self.class_names)
+        return labelmaps.synthesis_mask(labels, ids) == synthesised
     if preserve is None:
       return np.zeros(labels.shape, bool)
     if isinstance(preserve, (str, os.PathLike)):
