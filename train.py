@@ -56,9 +56,9 @@ flags.DEFINE_integer("num_classes", None, "Classes of --labels_dir's maps "
                      "labeller's regions per image.")
 flags.DEFINE_enum("labeller", None, config_lib.LABELLERS, "The labeller of "
                   "the label maps, recorded in the model, which runs it when "
-                  "compressing without a label map. person: --labels_dir "
-                  "as `python -m tfgc.labellers --labeller=person` wrote it "
-                  "(2 classes). standin: no --labels_dir, --num_classes "
+                  "compressing without a label map. person, objects: "
+                  "--labels_dir as `python -m tfgc.labellers "
+                  "--labeller=NAME` wrote it (2 and 13 classes). standin: no --labels_dir, --num_classes "
                   "colour/position regions computed per image (NOT "
                   "semantic segmentation: a stand-in to try SC on any "
                   "photos).")
