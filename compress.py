@@ -4,8 +4,8 @@
     python compress.py compress photos/ more.png      # many: one .tfgc each
     python compress.py compress photo.jpg --model=SC_MODEL \
         --labels=photo_labels.png --synthesize=7,8     # SC: paint 7 and 8
-    python compress.py compress photo.jpg --model=sc-person-c8 \
-        --synthesize=background      # bundled SC: labels the people itself
+    python compress.py compress photo.jpg --model=sc-objects-c8 \
+        --keep=person,animal    # bundled SC: labels people and things itself
     python compress.py decompress photo.tfgc [photo.png] [--seed=N]
                                   # with the bundled model that wrote it
     python compress.py decompress photos/             # every .tfgc in it
