@@ -98,7 +98,8 @@ def build_parser():
            "record their labeller (see `info`) run it without this flag")
   selective.add_argument(
       "--synthesize", metavar="CLASS,...",
-      help="class ids (or names, with --classes) to synthesise")
+      help="class ids (or names: the model's labeller's, or --classes') "
+           "to synthesise")
   selective.add_argument(
       "--keep", metavar="CLASS,...",
       help="class ids (or names) to keep faithful; every other class is "
