@@ -24,7 +24,7 @@ import numpy as np
 
 from tfgc.config import STRIDE, latent_shape
 from tfgc.labellers import OBJECT_CLASSES, tfjs_graph
-from tfgc.labellers.cells import cell_means, cells_to_pixels
+from tfgc.labellers.cells import cells_to_pixels
 from tfgc.labellers.person import FIX, WEIGHTS, PersonLabeller
 
 INPUT_SIDE = 416
@@ -103,9 +103,7 @@ class ObjectsLabeller:
     return boxes[kept].astype(np.float32), scores[kept], classes[kept]
 
   def label(self, image):
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-      raise ValueError(f"expected uint8 [H, W, 3], got {image.dtype} "
-                       f"{list(image.shape)}")
+    people = self._people.cells(image)  # Also checks the image.
     height, width = latent_shape(image.shape[:2])
     rows = (np.arange(height) + 0.5) * STRIDE / image.shape[0]
     columns = (np.arange(width) + 0.5) * STRIDE / image.shape[1]
@@ -119,7 +117,5 @@ class ObjectsLabeller:
       inside = (((rows >= top) & (rows < bottom))[:, None]
                 & ((columns >= left) & (columns < right))[None, :])
       cells[inside] = classes[index]
-    people = cell_means(self._people.probabilities(image),
-                        image.shape[:2]) > 0.5
     cells[people] = PERSON
     return cells_to_pixels(cells, image.shape[:2])

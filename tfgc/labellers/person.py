@@ -86,9 +86,14 @@ class PersonLabeller:
     detections = self._detector(tf.cast(tf.round(pixels), tf.int32))
     return detections.numpy()[0, :, -5:]
 
-  def label(self, image):
+  def cells(self, image):
+    """uint8 [H, W, 3] -> bool [h, w] on the latent grid: True on the
+    cells of people (mean probability above one half)."""
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
       raise ValueError(f"expected uint8 [H, W, 3], got {image.dtype} "
                        f"{list(image.shape)}")
-    cells = cell_means(self.probabilities(image), image.shape[:2]) > 0.5
-    return cells_to_pixels(cells.astype(np.uint8), image.shape[:2])
+    return cell_means(self.probabilities(image), image.shape[:2]) > 0.5
+
+  def label(self, image):
+    return cells_to_pixels(self.cells(image).astype(np.uint8),
+                           image.shape[:2])
