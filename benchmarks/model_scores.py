@@ -1,4 +1,5 @@
-"""Real-file bpp, PSNR, MS-SSIM and LPIPS-AlexNet of models on whole photos.
+"""Real-file bpp, PSNR, MS-SSIM, DISTS, LPIPS-VGG and LPIPS-AlexNet of models
+on whole photos.
 
     python benchmarks/model_scores.py --images=~/tfgc-data/val \
         --models=gc-small-c8,~/tfgc-runs/release/gc-small-c8/export \
@@ -25,14 +26,15 @@ from tfgc import codec, data, evaluate, metrics  # noqa: E402
 
 
 def measure(model, photos):
-  """Mean bpp, PSNR, MS-SSIM, LPIPS-AlexNet of `model` (a bundled name or
-  export directory) over `photos` (uint8 [H, W, 3] arrays)."""
+  """Mean bpp, PSNR, MS-SSIM, DISTS, LPIPS-VGG and LPIPS-AlexNet of `model`
+  (a bundled name or export directory) over `photos` (uint8 [H, W, 3]
+  arrays)."""
   model = codec.load(model)
   rows = []
   for i, image in enumerate(photos):
     point = evaluate.evaluate_model("", model, str(i),
                                     metrics.Reference(image),
-                                    ("alexnet",)).point
+                                    evaluate.PERCEPTUAL).point
     rows.append(dict(bpp=point.bpp, **point.scores))
   return {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
 
@@ -52,7 +54,9 @@ def main(argv):
     model = os.path.expanduser(name) if os.sep in name else name
     results[name] = r = measure(model, photos)
     print(f"{name}: {r['bpp']:.4f} bpp  PSNR {r['psnr']:.2f}  "
-          f"MS-SSIM {r['ms_ssim']:.3f}  LPIPS-Alex {r['lpips_alexnet']:.4f}",
+          f"MS-SSIM {r['ms_ssim']:.3f}  DISTS {r['dists']:.4f}  "
+          f"LPIPS-VGG {r['lpips_vgg16']:.4f}  "
+          f"LPIPS-Alex {r['lpips_alexnet']:.4f}",
           flush=True)
   if args.out:
     with open(args.out, "w") as f:

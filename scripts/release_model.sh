@@ -3,8 +3,8 @@
 # so that the figures are seen before the package changes:
 #
 #   scripts/release_model.sh gc-small-c8
-#       exports the run's best checkpoint (lowest validation LPIPS; else
-#       the newest) and evaluates it on the dev set against all six codecs
+#       exports the run's best checkpoint (lowest validation DISTS within
+#       0.5 dB of its best PSNR; else the newest) and evaluates it on the dev set against all six codecs
 #       (SC models: beside the bundled GC model gc-small-c8, also with
 #       class 0 synthesised, and their rates as the synthesised area
 #       grows) into

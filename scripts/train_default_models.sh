@@ -28,7 +28,8 @@
 # Stage 2 ends at 100,000 steps; TFGC_STEPS=N continues a run to N.
 #
 # Export a checkpoint of a run (its current stage) while it trains: the one
-# of the lowest LPIPS on the validation photos so far, or the newest:
+# of the lowest validation DISTS within 0.5 dB of the best validation PSNR
+# so far, or the newest:
 #
 #   scripts/train_default_models.sh gc-small-c8 export OUT_DIR [latest]
 #
@@ -77,7 +78,8 @@ main() {
 
   if [ "$action" = export ]; then
     # A copy of a checkpoint of the current stage, so the running job is
-    # left alone: the one of the lowest validation LPIPS so far (best/), or
+    # left alone: the best so far (best/: the lowest validation DISTS within
+    # 0.5 dB of the best validation PSNR), or
     # with `latest` the newest.
     ckpt=$run/adversarial/ckpt flags=$stage2
     [ -d "$ckpt" ] || { ckpt=$run/ckpt; flags=--flagfile=scripts/warmup.flags; }

@@ -1,4 +1,5 @@
-"""tfgc.callbacks.BestCheckpoint: the lowest validation LPIPS, across runs."""
+"""tfgc.callbacks.BestCheckpoint: the lowest validation DISTS within 0.5 dB
+of the best validation PSNR, across runs."""
 
 import json
 
@@ -12,23 +13,64 @@ def best_of(directory, weight):
   return checkpoint, callbacks.BestCheckpoint(checkpoint, str(directory))
 
 
-def test_only_a_lower_lpips_replaces_the_best_also_after_a_restart(tmp_path):
-  _, best = best_of(tmp_path, 1.0)
-  best.offer(10, dict(psnr=20.0, lpips_alexnet=0.30))
-  best.offer(20, dict(psnr=21.0, lpips_alexnet=0.35))
+def record(directory):
+  with open(directory / "best.json") as f:
+    return json.load(f)
 
+
+def saved_steps(directory):
+  return sorted(int(p.split("ckpt-")[1].split(".")[0])
+                for p in tf.io.gfile.glob(str(directory / "ckpt-*.index")))
+
+
+def test_the_lowest_dists_within_half_a_decibel_of_the_best_psnr(tmp_path):
+  _, best = best_of(tmp_path, 1.0)
+  best.offer(10, dict(psnr=24.0, dists=0.20, lpips_alexnet=0.30))
+  # Lower DISTS, 0.4 dB below the best PSNR: chosen.
+  best.offer(20, dict(psnr=23.6, dists=0.18, lpips_alexnet=0.35))
+  assert record(tmp_path)["step"] == 20
+  # Lower DISTS still, but 0.8 dB below: not a candidate, never saved.
+  best.offer(30, dict(psnr=23.2, dists=0.10, lpips_alexnet=0.10))
+  assert record(tmp_path)["step"] == 20
+  assert saved_steps(tmp_path) == [10, 20]
+  assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-20")
+
+
+def test_a_higher_psnr_moves_the_window_and_drops_what_falls_out(tmp_path):
+  _, best = best_of(tmp_path, 1.0)
+  best.offer(10, dict(psnr=24.0, dists=0.20))
+  best.offer(20, dict(psnr=23.7, dists=0.18))
+  best.offer(30, dict(psnr=24.4, dists=0.19))  # Step 20 falls out.
+  assert record(tmp_path)["step"] == 30
+  assert record(tmp_path)["best_psnr"] == 24.4
+  # Step 10 is within the window but step 30 beats it on both.
+  assert saved_steps(tmp_path) == [30]
+
+
+def test_a_resumed_run_continues_the_record_and_restores_the_chosen(
+    tmp_path):
+  _, best = best_of(tmp_path, 1.0)
+  best.offer(10, dict(psnr=24.0, dists=0.20))
   # A resumed run (new objects) compares with what the first one kept.
   _, resumed = best_of(tmp_path, 2.0)
-  resumed.offer(30, dict(psnr=22.0, lpips_alexnet=0.31))
-  with open(tmp_path / "best.json") as f:
-    assert json.load(f) == dict(step=10, psnr=20.0, lpips_alexnet=0.30)
+  resumed.offer(20, dict(psnr=24.1, dists=0.21))
+  assert record(tmp_path)["step"] == 10
+  assert [c["step"] for c in record(tmp_path)["candidates"]] == [10, 20]
 
   checkpoint, resumed = best_of(tmp_path, 3.0)
-  resumed.offer(40, dict(psnr=19.0, lpips_alexnet=0.25))
-  with open(tmp_path / "best.json") as f:
-    assert json.load(f)["step"] == 40
-  assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-40")
+  resumed.offer(30, dict(psnr=23.9, dists=0.15))
+  assert record(tmp_path)["step"] == 30
   checkpoint.weight.assign(0.0)
   checkpoint.restore(tf.train.latest_checkpoint(str(tmp_path)))
   assert float(checkpoint.weight) == 3.0
-  assert len(tf.io.gfile.glob(str(tmp_path / "ckpt-*.index"))) == 1
+
+
+def test_a_record_of_the_lpips_rule_is_started_afresh(tmp_path):
+  old, _ = best_of(tmp_path, 1.0)
+  tf.train.CheckpointManager(old, str(tmp_path), 1).save(7)
+  (tmp_path / "best.json").write_text(
+      json.dumps(dict(step=7, psnr=30.0, lpips_alexnet=0.1)))
+  _, best = best_of(tmp_path, 2.0)
+  best.offer(10, dict(psnr=20.0, dists=0.3))
+  assert record(tmp_path)["step"] == 10
+  assert saved_steps(tmp_path) == [10]

@@ -40,7 +40,7 @@ def test_evaluation_writes_csv_json_plots_and_report(evaluation):
   assert status == 0
   for name in ("results.csv", "summary.json", "report.html"):
     assert os.path.getsize(out / name) > 0
-  for metric in ("psnr", "ms_ssim", "lpips_alexnet"):
+  for metric in ("psnr", "ms_ssim", "dists", "lpips_alexnet"):
     for suffix in ("png", "svg"):
       assert os.path.getsize(out / f"rd_{metric}.{suffix}") > 1000
 
@@ -77,7 +77,7 @@ def test_summary_compares_codecs_at_the_model_rate(evaluation):
   op = summary["operating_points"][model]
   assert op["container_bytes"] > 0 and op["decode_seconds"] > 0
   for codec, by_metric in summary["bd_rate"][model].items():
-    assert set(by_metric) == {"psnr", "ms_ssim", "lpips_alexnet"}
+    assert set(by_metric) == {"psnr", "ms_ssim", "dists", "lpips_alexnet"}
     for entry in by_metric.values():
       assert (entry["percent"] is None) == (entry["images"] == 0)
       assert (entry["images"] + entry["below_codec_range"]
@@ -155,10 +155,11 @@ def test_sc_models_are_also_measured_with_classes_synthesised(
   out = tmp_path / "out"
   assert evaluate.main([f"--images={tmp_path / 'images'}",
                         f"--models={tmp_path / 'sc'}", "--codecs=jpeg",
-                        "--bpps=0.5", "--lpips=alexnet",
+                        "--bpps=0.5", "--lpips=alexnet", "--no-dists",
                         "--synthesize=region 0", f"--out={out}"]) == 0
   with open(out / "summary.json") as f:
     summary = json.load(f)
+  assert summary["metrics"] == ["psnr", "ms_ssim", "lpips_alexnet"]
   entry = summary["selective"]["sc"]
   assert entry["images"] == ["face.png"] and entry["classes"] == "region 0"
   synthesised = entry["synthesised"]

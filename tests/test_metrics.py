@@ -45,3 +45,11 @@ def test_a_reference_scores_like_pairwise_lpips(net):
   assert reference.lpips(blurred, net) == pytest.approx(
       metrics.lpips(COFFEE, blurred, net), abs=1e-5)
   assert reference.lpips(COFFEE, net) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_reference_scores_like_pairwise_dists():
+  blurred = COFFEE[::2, ::2].repeat(2, 0).repeat(2, 1)
+  reference = metrics.Reference(COFFEE)
+  assert reference.perceptual(blurred, "dists") == pytest.approx(
+      metrics.dists(COFFEE, blurred), abs=1e-5)
+  assert metrics.dists(COFFEE, blurred) > 0.01

@@ -62,43 +62,92 @@ class TrainingLog(tf.keras.callbacks.Callback):
           + f" ({seconds:.2f} s/step)", flush=True)
 
 
-class BestCheckpoint:
-  """Keeps the checkpoint of the lowest validation LPIPS seen by a run.
+def _write_atomically(path, text):
+  """A kill leaves the old file or the new one, never half of one."""
+  with open(path + ".tmp", "w") as f:
+    f.write(text)
+  os.replace(path + ".tmp", path)
 
-  One checkpoint in `directory` (its own `checkpoint` state file) and
-  `best.json` (step and figures), which a resumed run reads, so "best"
-  spans every session of the run. GAN training is noisy from checkpoint to
-  checkpoint; the best on held-out photos is the one to release.
+
+class BestCheckpoint:
+  """Keeps the checkpoint that judges outside the loss prefer: the lowest
+  validation DISTS among the checkpoints whose validation PSNR is within
+  `psnr_window` dB of the run's best (structure first, then texture).
+
+  LPIPS-AlexNet, which the default recipe trains on, does not choose.
+  The best PSNR only rises, so a checkpoint that leaves the window never
+  returns, and one that another beats on both PSNR and DISTS can never be
+  chosen: the others (at most a handful) are kept in `directory` as
+  `ckpt-STEP`, its `checkpoint` state file names the chosen one, and
+  `best.json` records it (step and figures) with `best_psnr` and the kept
+  `candidates`. A resumed run reads them, so "best" spans every session
+  of the run; a record of the earlier LPIPS rule is started afresh. GAN
+  training is noisy from checkpoint to checkpoint; the best on held-out
+  photos is the one to release.
   """
 
-  def __init__(self, checkpoint, directory):
-    self.manager = tf.train.CheckpointManager(checkpoint, directory,
-                                              max_to_keep=1)
+  def __init__(self, checkpoint, directory, psnr_window=0.5):
+    self.checkpoint = checkpoint
+    self.directory = directory
+    os.makedirs(directory, exist_ok=True)
+    self.psnr_window = psnr_window
     self.record = os.path.join(directory, "best.json")
-    self.best = float("inf")
+    self.best_psnr = -float("inf")
+    self.candidates = []  # Dicts of step and figures.
     if os.path.exists(self.record):
       with open(self.record) as f:
-        self.best = json.load(f)["lpips_alexnet"]
+        record = json.load(f)
+      if "candidates" in record:
+        self.best_psnr = record["best_psnr"]
+        self.candidates = record["candidates"]
 
   def offer(self, step, figures):
-    """Saves the model if `figures["lpips_alexnet"]` is the lowest yet."""
-    if not figures["lpips_alexnet"] < self.best:
-      return
-    self.manager.save(checkpoint_number=step)
-    with open(self.record, "w") as f:
-      json.dump(dict(step=step, **figures), f, indent=2)
-    self.best = figures["lpips_alexnet"]
-    print(f"step {step}: best validation LPIPS so far, saved in "
-          f"{self.manager.directory}", flush=True)
+    """Considers the model at `step` with its validation `figures` (needs
+    "psnr" and "dists"); saves it if it may yet be chosen."""
+    entry = dict(step=step, **figures)
+    self.best_psnr = max(self.best_psnr, entry["psnr"])
+    floor = self.best_psnr - self.psnr_window
+    dominates = lambda a, b: (  # noqa: E731
+        a["psnr"] >= b["psnr"] and a["dists"] <= b["dists"])
+    kept = [c for c in self.candidates
+            if c["psnr"] >= floor and not dominates(entry, c)]
+    if entry["psnr"] >= floor and not any(dominates(c, entry) for c in kept):
+      self.checkpoint.write(os.path.join(self.directory, f"ckpt-{step}"))
+      kept.append(entry)
+    previous = self.chosen()
+    self.candidates = sorted(kept, key=lambda c: c["step"])
+    chosen = self.chosen()
+    self._remove_unkept()
+    _write_atomically(os.path.join(self.directory, "checkpoint"),
+                      f'model_checkpoint_path: "ckpt-{chosen["step"]}"\n')
+    _write_atomically(self.record, json.dumps(dict(
+        chosen, best_psnr=self.best_psnr, psnr_window=self.psnr_window,
+        candidates=self.candidates), indent=2))
+    if chosen != previous:
+      print(f"step {step}: best checkpoint is now step {chosen['step']} "
+            f"(lowest DISTS within {self.psnr_window} dB of the best PSNR), "
+            f"in {self.directory}", flush=True)
+
+  def chosen(self):
+    """The candidate of the lowest DISTS, or None before any."""
+    return min(self.candidates, key=lambda c: c["dists"], default=None)
+
+  def _remove_unkept(self):
+    steps = {c["step"] for c in self.candidates}
+    for path in tf.io.gfile.glob(os.path.join(self.directory, "ckpt-*")):
+      step = os.path.basename(path).split(".")[0][len("ckpt-"):]
+      if int(step) not in steps:
+        tf.io.gfile.remove(path)
 
 
 class FullImageValidation(tf.keras.callbacks.Callback):
   """Decodes whole validation images (not crops) every `every` steps.
 
-  Writes mean PSNR, MS-SSIM, LPIPS-AlexNet (with `lpips`) and estimated
-  bpp, and the first images as "original | decoded" pairs, to TensorBoard.
-  Whole images are where normalisation and padding problems show. With a
-  `BestCheckpoint` (and `lpips`) the model of the lowest LPIPS is kept.
+  Writes mean PSNR, MS-SSIM, DISTS and LPIPS-AlexNet (with `dists` and
+  `lpips`) and estimated bpp, and the first images as "original |
+  decoded" pairs, to TensorBoard. Whole images are where normalisation and
+  padding problems show. With a `BestCheckpoint` (and `dists`) the model
+  its rule prefers is kept.
 
   SC examples (everything preserved, comparable with GC) are decoded a
   second time with class 0 synthesised (the person labeller's background,
@@ -113,17 +162,20 @@ class FullImageValidation(tf.keras.callbacks.Callback):
       the model's other inputs (labels, synthesis mask), unbatched.
     lpips: a `tfgc.lpips.LPIPS("alexnet")` layer, or None (not measured);
       images smaller than it takes (`MIN_SIDE`) are left out of its mean.
+    dists: a `tfgc.dists.DISTS` layer, or None (not measured).
+    best: a `BestCheckpoint`, or None; needs `dists`.
   """
 
   def __init__(self, examples, writer, every, max_images_shown=3,
-               lpips=None, best=None):
+               lpips=None, dists=None, best=None):
     super().__init__()
     self.examples = examples
     self.writer = writer
     self.every = every
     self.max_images_shown = max_images_shown
     self.lpips = lpips
-    self.best = best if lpips is not None else None
+    self.dists = dists
+    self.best = best if dists is not None else None
 
   def on_train_batch_end(self, batch, logs=None):
     step = global_step(self.model)
@@ -132,7 +184,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
 
   def validate(self, step):
     model = self.model.inference_model()
-    psnr, ms_ssim, lpips, bpp = [], [], [], []
+    psnr, ms_ssim, lpips, dists, bpp = [], [], [], [], []
     synth_bpp, synth_lpips, synth_kept = [], [], []
     with self.writer.as_default(step=step):
       for i, example in enumerate(self.examples):
@@ -152,6 +204,8 @@ class FullImageValidation(tf.keras.callbacks.Callback):
                   and min(image.shape[:2]) >= MIN_SIDE[self.lpips.net])
         if scored:
           lpips.append(float(self.lpips(x, x_hat)[0]))
+        if self.dists is not None:
+          dists.append(float(self.dists(x, x_hat)[0]))
         bpp.append(float(reconstruction.bits_per_pixel[0]))
         if i < self.max_images_shown:
           tf.summary.image(f"val/original|decoded/{i}",
@@ -171,6 +225,8 @@ class FullImageValidation(tf.keras.callbacks.Callback):
       figures = dict(psnr=np.mean(psnr))
       if ms_ssim:
         figures["ms_ssim"] = np.mean(ms_ssim)
+      if dists:
+        figures["dists"] = np.mean(dists)
       if lpips:
         figures["lpips_alexnet"] = np.mean(lpips)
       figures["bpp_estimate"] = np.mean(bpp)

@@ -39,9 +39,13 @@ DEFAULT_CODECS = ("jpeg", "webp", "avif", "jpeg2000", "hevc", "x265", "jxl")
 DEFAULT_GRID = (0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
                 1.0)
 LPIPS_NETS = ("alexnet", "vgg16")
+# The learned metrics scored beside PSNR and MS-SSIM (`metrics.Reference`):
+# DISTS and LPIPS are the default recipe's judges, except LPIPS-AlexNet,
+# which it trains on (README, "Training").
+PERCEPTUAL = ("dists", "lpips_alexnet", "lpips_vgg16")
 # Metrics whose BD-rates are reported, and whether higher is better.
-BD_METRICS = {"psnr": True, "ms_ssim": True, "lpips_alexnet": False,
-              "lpips_vgg16": False}
+BD_METRICS = {"psnr": True, "ms_ssim": True, "dists": False,
+              "lpips_alexnet": False, "lpips_vgg16": False}
 
 
 @dataclasses.dataclass
@@ -85,13 +89,13 @@ class Decoded:
   pixels: np.ndarray
 
 
-def score(original, decoded, lpips_nets):
+def score(original, decoded, perceptual):
   """Metric name -> value; `original` a `metrics.Reference`, `decoded`
   uint8 [H, W, 3]."""
   scores = dict(psnr=metrics.psnr(original.image, decoded),
                 ms_ssim=metrics.ms_ssim(original.image, decoded))
-  for net in lpips_nets:
-    scores[f"lpips_{net}"] = original.lpips(decoded, net)
+  for name in perceptual:
+    scores[name] = original.perceptual(decoded, name)
   return scores
 
 
@@ -113,13 +117,13 @@ def _point(image_name, method, role, data, scores, seconds):
                *seconds)
 
 
-def evaluate_model(name, model, image_name, reference, lpips_nets):
+def evaluate_model(name, model, image_name, reference, perceptual):
   """Compresses and decodes `reference.image` with a loaded
   `tfgc.codec.Codec` (SC models: everything preserved, on their
   labeller's map)."""
   data, decoded, *seconds = _coded(model, reference.image)
   point = _point(image_name, name, "operating point", data,
-                 score(reference, decoded, lpips_nets), seconds)
+                 score(reference, decoded, perceptual), seconds)
   return Decoded(point, decoded)
 
 
@@ -128,7 +132,7 @@ def synthesised_method(name):
   return f"{name} synthesised"
 
 
-def evaluate_selective(name, model, image_name, reference, lpips_nets,
+def evaluate_selective(name, model, image_name, reference, perceptual,
                        synthesize, preserved):
   """SC `model` with the classes `synthesize` (ids or its labeller's
   names) synthesised, on the label map it makes itself: the whole image's
@@ -142,7 +146,7 @@ def evaluate_selective(name, model, image_name, reference, lpips_nets,
                                      synthesize)
   if synthesised.all() or not synthesised.any():
     return None
-  scores = score(reference, decoded, lpips_nets)
+  scores = score(reference, decoded, perceptual)
   scores.update(
       synthesised_fraction=float(synthesised.mean()),
       psnr_preserved=metrics.psnr(image, decoded, ~synthesised),
@@ -177,11 +181,11 @@ class ScoreCache:
     digest.update(",".join(names).encode())
     return digest.hexdigest()
 
-  def scores(self, reference, data, decoded, lpips_nets):
-    """`score(reference, decoded, lpips_nets)`, computed once per file."""
-    key = self.key(reference.image, data, lpips_nets)
+  def scores(self, reference, data, decoded, perceptual):
+    """`score(reference, decoded, perceptual)`, computed once per file."""
+    key = self.key(reference.image, data, perceptual)
     if key not in self.values:
-      self.values[key] = score(reference, decoded, lpips_nets)
+      self.values[key] = score(reference, decoded, perceptual)
     return self.values[key]
 
   def save(self):
@@ -190,7 +194,7 @@ class ScoreCache:
         json.dump(self.values, f)
 
 
-def evaluate_codec(name, image_name, reference, targets, lpips_nets, cache):
+def evaluate_codec(name, image_name, reference, targets, perceptual, cache):
   """The codec at each (target bpp, role) of `targets` -> list of `Decoded`.
 
   Each distinct file is decoded and scored once (scores through the
@@ -208,7 +212,7 @@ def evaluate_codec(name, image_name, reference, targets, lpips_nets, cache):
       decoded = baselines.decode(name, result.data)
       decode_seconds = time.perf_counter() - start
       scored[result.quality] = (
-          decoded, cache.scores(reference, result.data, decoded, lpips_nets),
+          decoded, cache.scores(reference, result.data, decoded, perceptual),
           decode_seconds)
     decoded, scores, decode_seconds = scored[result.quality]
     point = Point(image_name, width, height, name, "codec", role, target,
@@ -239,7 +243,7 @@ def model_names(paths):
 
 
 def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
-        lpips_nets=LPIPS_NETS, crop=256, score_cache=None, synthesize=(),
+        perceptual=PERCEPTUAL, crop=256, score_cache=None, synthesize=(),
         log=print):
   """Evaluates everything; writes the outputs to `out`; returns the summary.
 
@@ -277,19 +281,20 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
     except ImageError as e:
       log(f"skipping {e}")
       continue
-    too_small = [n for n in lpips_nets if min(image.shape[:2]) < MIN_SIDE[n]]
+    too_small = [n for n in LPIPS_NETS if f"lpips_{n}" in perceptual
+                 and min(image.shape[:2]) < MIN_SIDE[n]]
     if too_small:
       log(f"skipping {image_name}: LPIPS-{too_small[0]} needs at least "
           f"{MIN_SIDE[too_small[0]]} px a side")
       continue
     reference = metrics.Reference(image)
-    decoded = [evaluate_model(name, model, image_name, reference, lpips_nets)
+    decoded = [evaluate_model(name, model, image_name, reference, perceptual)
                for name, model in models.items()]
     for preserved, (name, model) in zip(list(decoded), models.items()):
       if model.mode != "sc" or not synthesize:
         continue
       selective = evaluate_selective(name, model, image_name, reference,
-                                     lpips_nets, synthesize, preserved)
+                                     perceptual, synthesize, preserved)
       if selective is None:
         log(f"{image_name}: nothing to synthesise or nothing to preserve, "
             f"no point of {synthesised_method(name)}")
@@ -301,7 +306,7 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
                   (2 * d.point.bpp, f"double:{d.point.method}")]
     for name in codec_names:
       decoded += evaluate_codec(name, image_name, reference, targets,
-                                lpips_nets, cache)
+                                perceptual, cache)
     cache.save()
     points += [d.point for d in decoded]
     crops.append(save_crops(out, image_name, image, decoded, crop))
@@ -313,8 +318,8 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
   if not points:
     raise TfgcError(f"no readable images in {images_dir}")
   write_csv(os.path.join(out, "results.csv"), points)
-  summary = summarize(points, list(models), codec_names, lpips_nets)
-  summary["selective"] = summarize_selective(points, models, lpips_nets)
+  summary = summarize(points, list(models), codec_names, perceptual)
+  summary["selective"] = summarize_selective(points, models, perceptual)
   summary["models"] = {name: dict(path=model.path, model_id=model.model_id)
                        for name, model in models.items()}
   summary["grid_bpp"] = list(grid)
@@ -399,15 +404,15 @@ def _select(points, **fields):
           if all(getattr(p, k) == v for k, v in fields.items())]
 
 
-def _score_names(lpips_nets):
-  return ["psnr", "ms_ssim"] + [f"lpips_{n}" for n in lpips_nets]
+def _score_names(perceptual):
+  return ["psnr", "ms_ssim"] + list(perceptual)
 
 
-def summarize(points, model_names_, codec_names, lpips_nets):
+def summarize(points, model_names_, codec_names, perceptual):
   """The summary.json dict (see README, "Evaluation"). SC models'
   synthesised points (`evaluate_selective`) count as models of their own
   here, without BD-rates: they cover only some of the images."""
-  score_names = _score_names(lpips_nets)
+  score_names = _score_names(perceptual)
   bd_metrics = [m for m in BD_METRICS if m in score_names]
   images = sorted({p.image for p in points})
   select = lambda **kw: _select(points, **kw)  # noqa: E731
@@ -452,12 +457,12 @@ def summarize(points, model_names_, codec_names, lpips_nets):
   return summary
 
 
-def summarize_selective(points, models, lpips_nets):
+def summarize_selective(points, models, perceptual):
   """Per SC model with synthesised points, on the images that have them:
   the means all preserved and synthesised (whole image; for the latter
   also the PSNR of the preserved pixels, theirs all preserved, and of the
   synthesised ones), the bits saved, and every model's mean bpp."""
-  score_names = _score_names(lpips_nets)
+  score_names = _score_names(perceptual)
   selective = {}
   for name in models:
     method = synthesised_method(name)
@@ -500,6 +505,9 @@ def main(argv):
   parser.add_argument("--lpips", default=",".join(LPIPS_NETS),
                       help="comma-separated LPIPS networks from "
                            f"{','.join(LPIPS_NETS)} (default: all)")
+  parser.add_argument("--dists", action=argparse.BooleanOptionalAction,
+                      default=True,
+                      help="score DISTS too (default: yes)")
   parser.add_argument("--crop", type=int, default=256,
                       help="side of the report's centre crops, pixels")
   parser.add_argument("--synthesize", default="",
@@ -523,13 +531,15 @@ def main(argv):
     if unknown:
       raise TfgcError(f"unknown LPIPS network {unknown[0]!r}; choose from "
                       f"{', '.join(LPIPS_NETS)}")
+    perceptual = ((["dists"] if args.dists else [])
+                  + [f"lpips_{n}" for n in lpips_nets])
     try:
       grid = sorted(float(b) for b in args.bpps.split(",") if b)
     except ValueError:
       raise TfgcError(f"--bpps={args.bpps} is not a list of numbers") from None
     if args.crop < 16:
       raise TfgcError("--crop must be at least 16")
-    run(args.images, model_paths, codec_names, args.out, grid, lpips_nets,
+    run(args.images, model_paths, codec_names, args.out, grid, perceptual,
         args.crop, args.score_cache,
         [c for c in args.synthesize.split(",") if c])
   except TfgcError as e:

@@ -1,4 +1,4 @@
-"""Image quality metrics on uint8 images: PSNR, MS-SSIM, LPIPS.
+"""Image quality metrics on uint8 images: PSNR, MS-SSIM, LPIPS, DISTS.
 
 All take two uint8 [H, W, 3] arrays of the same size and return a float.
 """
@@ -8,6 +8,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
+from tfgc.dists import DISTS
 from tfgc.lpips import LPIPS
 from tfgc.networks import to_float
 
@@ -59,9 +60,30 @@ def lpips(a, b, net="alexnet"):
   return float(_lpips(net)(to_float(a[None]), to_float(b[None]))[0])
 
 
+@functools.lru_cache(maxsize=None)
+def _dists():
+  return DISTS()
+
+
+def dists(a, b):
+  """DISTS (lower is better, 0 for identical images)."""
+  _check(a, b)
+  return float(_dists()(to_float(a[None]), to_float(b[None]))[0])
+
+
+def _perceptual_metric(name):
+  """"dists" or "lpips_<net>" -> the metric layer."""
+  if name == "dists":
+    return _dists()
+  if name.startswith("lpips_"):
+    return _lpips(name[len("lpips_"):])
+  raise ValueError(f"unknown perceptual metric {name!r}")
+
+
 class Reference:
-  """One original image compared with many decodings of it: its LPIPS
-  features are computed once per network (half the work of `lpips`).
+  """One original image compared with many decodings of it: its features
+  are computed once per learned metric (half the work of `lpips` or
+  `dists`).
 
   reference: uint8 [H, W, 3].
   """
@@ -70,11 +92,16 @@ class Reference:
     self.image = reference
     self._features = {}
 
+  def perceptual(self, decoded, name):
+    """Same value as `dists(reference, decoded)` for "dists" and as
+    `lpips(reference, decoded, net)` for "lpips_<net>"."""
+    _check(self.image, decoded)
+    metric = _perceptual_metric(name)
+    if name not in self._features:
+      self._features[name] = metric.features(to_float(self.image[None]))
+    return float(metric.distance(self._features[name],
+                                 metric.features(to_float(decoded[None])))[0])
+
   def lpips(self, decoded, net="alexnet"):
     """Same value as `lpips(reference, decoded, net)`."""
-    _check(self.image, decoded)
-    metric = _lpips(net)
-    if net not in self._features:
-      self._features[net] = metric.features(to_float(self.image[None]))
-    return float(metric.distance(self._features[net],
-                                 metric.features(to_float(decoded[None])))[0])
+    return self.perceptual(decoded, f"lpips_{net}")

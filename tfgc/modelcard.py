@@ -29,7 +29,7 @@ from tfgc.config import Config
 from tfgc.errors import TfgcError
 
 METRICS = (("bpp", "bpp", "{:.4f}"), ("psnr", "PSNR (dB)", "{:.2f}"),
-           ("ms_ssim", "MS-SSIM", "{:.3f}"),
+           ("ms_ssim", "MS-SSIM", "{:.3f}"), ("dists", "DISTS", "{:.3f}"),
            ("lpips_alexnet", "LPIPS-Alex", "{:.3f}"),
            ("lpips_vgg16", "LPIPS-VGG", "{:.3f}"))
 

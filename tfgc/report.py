@@ -17,10 +17,12 @@ import numpy as np  # noqa: E402
 
 LABELS = {"psnr": "PSNR (dB), higher is better",
           "ms_ssim": "MS-SSIM, higher is better",
+          "dists": "DISTS, lower is better",
           "lpips_alexnet": "LPIPS AlexNet, lower is better",
           "lpips_vgg16": "LPIPS VGG16, lower is better"}
 TICKS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
-SHORT = {"psnr": "PSNR", "ms_ssim": "MS-SSIM", "lpips_alexnet": "LPIPS-Alex",
+SHORT = {"psnr": "PSNR", "ms_ssim": "MS-SSIM", "dists": "DISTS",
+         "lpips_alexnet": "LPIPS-Alex",
          "lpips_vgg16": "LPIPS-VGG"}
 
 

@@ -30,7 +30,10 @@ import tensorflow as tf
 from tfgc import callbacks, data, export, labellers, labelmaps
 from tfgc.config import Config
 from tfgc.errors import TfgcError
-from tfgc.lpips import LPIPS, WeightsError
+from tfgc.dists import DISTS
+from tfgc.dists import WeightsError as DISTSWeightsError
+from tfgc.lpips import LPIPS
+from tfgc.lpips import WeightsError as LPIPSWeightsError
 from tfgc.model import PRECISIONS, GenerativeCompressionModel
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
@@ -273,16 +276,21 @@ def validation_examples(config, options):
   return examples
 
 
-def validation_lpips(checkpoint, best_dir):
-  """FullImageValidation's `lpips` and `best` arguments; without the LPIPS
-  weights validation goes on without them (and keeps no best model)."""
+def validation_judges(checkpoint, best_dir, precision):
+  """FullImageValidation's `lpips`, `dists` and `best` arguments. DISTS
+  runs in bfloat16 when the run does (it ranks checkpoints; `evaluate`
+  reports float32 figures). Without a metric's weights validation goes on
+  without it (and without DISTS keeps no best model)."""
+  judges = {}
   try:
-    metric = LPIPS("alexnet")
-  except WeightsError as e:
-    logging.warning("validation without LPIPS and best checkpoint: %s", e)
-    return {}
-  return dict(lpips=metric, best=callbacks.BestCheckpoint(checkpoint,
-                                                          best_dir))
+    judges["lpips"] = LPIPS("alexnet")
+    judges["dists"] = DISTS(dtype=precision)
+  except (LPIPSWeightsError, DISTSWeightsError) as e:
+    logging.warning("validation without %s and best checkpoint: %s",
+                    "LPIPS" if not judges else "DISTS", e)
+    return judges
+  judges["best"] = callbacks.BestCheckpoint(checkpoint, best_dir)
+  return judges
 
 
 def warm_start(model, source):
@@ -480,7 +488,8 @@ def _callbacks(config, options, checkpoint, manager, own_dir, subdir):
   if examples:
     run_callbacks.append(callbacks.FullImageValidation(
         examples, writer, options.validate_every,
-        **validation_lpips(checkpoint, os.path.join(own_dir, "best"))))
+        **validation_judges(checkpoint, os.path.join(own_dir, "best"),
+                            options.precision)))
   elif options.val_dir:
     logging.warning("no usable validation images in %s", options.val_dir)
   return run_callbacks

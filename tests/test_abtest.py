@@ -1,0 +1,116 @@
+"""tfgc.abtest: blind sheets with a key kept apart, and the raters' scores."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tfgc import abtest, codec
+from tfgc.images import save_png
+
+
+@pytest.fixture(scope="module")
+def sheets(tiny_export, photo, tmp_path_factory):
+  images = tmp_path_factory.mktemp("photos")
+  save_png(str(images / "face.png"), photo[60:124, 150:246])
+  save_png(str(images / "rocket.png"), photo[300:364, 20:116])
+  out = tmp_path_factory.mktemp("sheets")
+  key_path = tmp_path_factory.mktemp("key") / "key.json"
+  assert abtest.main(["sheets", f"--images={images}",
+                      f"--model={tiny_export}", "--against=jpeg:1,jpeg:2",
+                      f"--out={out}", f"--key={key_path}", "--seed=3"]) == 0
+  with open(key_path) as f:
+    key = json.load(f)
+  assert key["model"] == os.path.basename(tiny_export)
+  return images, out, key_path, key, str(tiny_export)
+
+
+def test_one_sheet_per_photo_and_opponent_holding_only_pictures(sheets):
+  _, out, _, key, _ = sheets
+  assert sorted(os.listdir(out)) == ["1.png", "2.png", "3.png", "4.png"]
+  assert sorted(key["sheets"]) == ["1", "2", "3", "4"]
+  comparisons = sorted(e["comparison"] for e in key["sheets"].values())
+  model = key["model"]
+  assert comparisons == [f"{model} vs jpeg <= 1x"] * 2 + [
+      f"{model} vs jpeg <= 2x"] * 2
+
+
+def test_a_sheet_is_the_original_over_the_two_decodes_in_keyed_order(
+    sheets, tiny_export):
+  images, out, _, key, _ = sheets
+  number, entry = next((n, e) for n, e in key["sheets"].items()
+                       if e["image"] == "face.png")
+  picture = np.asarray(Image.open(out / f"{number}.png"))
+  band = abtest.LABEL_HEIGHT
+  original = np.asarray(Image.open(images / "face.png"))
+  assert picture.shape == (3 * (64 + band), 96, 3)
+  np.testing.assert_array_equal(picture[band:band + 64], original)
+  model = codec.load(str(tiny_export))
+  decoded = model.decompress(model.compress(original))
+  side = "A" if entry["A"] == key["model"] else "B"
+  top = (1 if side == "A" else 2) * (64 + band) + band
+  np.testing.assert_array_equal(picture[top:top + 64], decoded)
+  assert {entry["A"], entry["B"]} == {key["model"],
+                                      entry["comparison"].split(" vs ")[1]}
+
+
+def test_the_opponent_file_is_at_most_the_factor_of_the_model_bytes(sheets):
+  for entry in sheets[3]["sheets"].values():
+    opponent = entry["comparison"].split(" vs ")[1]
+    factor = float(opponent.split("<= ")[1].rstrip("x"))
+    if entry["opponent_reached_size"]:
+      assert entry["bytes"][opponent] <= factor * entry["bytes"][
+          sheets[3]["model"]]
+
+
+def test_the_order_of_sides_is_seeded_and_not_fixed(sheets, tmp_path):
+  images, _, _, key, model = sheets
+  def first_sheets(seed):
+    return abtest.make_sheets(str(images), model, ["jpeg:1", "jpeg:2"],
+                              str(tmp_path / f"s{seed}"),
+                              str(tmp_path / f"k{seed}.json"), seed=seed,
+                              log=lambda _: None)["sheets"]
+  assert first_sheets(3) == key["sheets"]
+  model_first = {first_sheets(seed)["1"]["A"] == key["model"]
+                 for seed in range(6)}
+  assert model_first == {True, False}
+
+
+def test_scores_count_votes_and_majorities_per_comparison(sheets, tmp_path,
+                                                          capsys):
+  _, _, key_path, key, _ = sheets
+  model = key["model"]
+  model_side = {n: ("A" if e["A"] == model else "B")
+                for n, e in key["sheets"].items()}
+  other = {"A": "B", "B": "A"}
+  raters = [dict(model_side), dict(model_side),
+            {n: other[s] for n, s in model_side.items()}]
+  paths = []
+  for i, answers in enumerate(raters):
+    paths.append(tmp_path / f"rater{i}.json")
+    paths[-1].write_text(json.dumps(answers))
+  assert abtest.main(["score", f"--key={key_path}", *map(str, paths)]) == 0
+  lines = capsys.readouterr().out.splitlines()
+  assert any(line.startswith(
+      f"{model} vs jpeg <= 1x: {model} preferred in 4 of 6 votes, majority "
+      "on 2 of 2 photos") for line in lines)
+  result = abtest.score(key, [raters[2]])
+  assert all(t["votes"] == 0 and t["photos"] == 0 for t in result.values())
+
+
+def test_a_key_inside_the_sheets_folder_and_bad_answers_are_refused(
+    sheets, tmp_path, capsys):
+  images, _, key_path, _, model = sheets
+  assert abtest.main(["sheets", f"--images={images}", f"--model={model}",
+                      f"--out={tmp_path}", f"--key={tmp_path}/key.json"]) == 1
+  assert "inside the sheets folder" in capsys.readouterr().err
+  assert abtest.main(["sheets", f"--images={images}", f"--model={model}",
+                      "--against=jpeg:0",
+                      f"--out={tmp_path}/s", f"--key={tmp_path}/k.json"]) == 1
+  assert "positive number" in capsys.readouterr().err
+  bad = tmp_path / "bad.json"
+  bad.write_text(json.dumps({"1": "C"}))
+  assert abtest.main(["score", f"--key={key_path}", str(bad)]) == 1
+  assert "is not A or B" in capsys.readouterr().err

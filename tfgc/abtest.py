@@ -1,0 +1,234 @@
+"""Blind A/B comparisons: sheets for raters, a key kept apart, and scores.
+
+    python -m tfgc.abtest sheets --images=PHOTOS --model=gc-small-c8 \
+        --against=x265:1,x265:2,RUN/export --out=SHEETS --key=KEY.json
+    python -m tfgc.abtest score --key=KEY.json ANSWERS.json ...
+
+`sheets` compresses each photo (downscaled so its shorter side is at most
+--max_short_side) with the model into a real file and decodes it, makes
+each opponent's decode, and writes one sheet per photo and opponent:
+the original on top, the two decodes below as A and B in a seeded random
+order, nothing else on it (no names, no rates). Sheets are numbered in a
+seeded random order across opponents. The key (which is which, and the
+files' sizes) goes to --key, which must lie outside the sheets folder:
+give raters the sheets folder only.
+
+An opponent is `CODEC:F` (a classical codec of `tfgc.baselines` at the
+largest file of at most F times the model's bytes on that photo; when the
+codec cannot go that low its smallest file is used and the key says so)
+or a model (a bundled name or an export folder, at its own rate).
+
+`score` reads the raters' answer files, each a JSON object of sheet
+number -> "A" or "B" (the copy they would rather keep in place of the
+original), and prints per comparison how many votes and how many photos
+(by majority of the raters) the model won.
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from tfgc import baselines, codec as codec_lib, data
+from tfgc.errors import TfgcError
+from tfgc.images import list_files
+
+LABEL_HEIGHT = 40
+
+
+def opponent_name(spec):
+  """The display name of an --against entry: "x265 <= 2x" or the model's."""
+  name, _, factor = spec.partition(":")
+  if factor:
+    return f"{name} <= {factor}x"
+  return os.path.basename(os.path.normpath(spec))
+
+
+def parse_opponent(spec):
+  """--against entry -> ("codec", name, factor) or ("model", path, None)."""
+  name, colon, factor = spec.partition(":")
+  if colon:
+    if name not in baselines.CODECS:
+      raise TfgcError(f"unknown codec {name!r} in --against={spec}; choose "
+                      f"from {', '.join(baselines.CODECS)}")
+    try:
+      factor = float(factor)
+    except ValueError:
+      factor = 0
+    if factor <= 0:
+      raise TfgcError(f"--against={spec}: the size factor after ':' must be "
+                      "a positive number, e.g. x265:1")
+    return "codec", name, factor
+  return "model", codec_lib.resolve(spec), None
+
+
+def sheet(original, first, second):
+  """Original on top, then A and B: uint8 [H, W, 3] each -> one image,
+  each labelled in a band above it."""
+  height, width = original.shape[:2]
+  canvas = Image.new("RGB", (width, 3 * (height + LABEL_HEIGHT)), "white")
+  draw = ImageDraw.Draw(canvas)
+  font = ImageFont.load_default(size=28)
+  for i, (label, pixels) in enumerate((("Original", original), ("A", first),
+                                       ("B", second))):
+    top = i * (height + LABEL_HEIGHT)
+    draw.text((8, top + 4), label, fill="black", font=font)
+    canvas.paste(Image.fromarray(pixels), (0, top + LABEL_HEIGHT))
+  return canvas
+
+
+def _decodes(image, model, opponents):
+  """The model's decode and each opponent's: {name: (bytes, pixels,
+  reached)}; the model's entry is under None."""
+  encoded = model.compress(image)
+  result = {None: (len(encoded), model.decompress(encoded), True)}
+  for spec, (kind, target, factor) in opponents.items():
+    if kind == "codec":
+      bpp = factor * 8 * len(encoded) / (image.shape[0] * image.shape[1])
+      found = baselines.at_bpp(target, image, bpp)
+      result[spec] = (len(found.data), baselines.decode(target, found.data),
+                      found.reached)
+    else:
+      other = codec_lib.load(target)
+      encoded_other = other.compress(image)
+      result[spec] = (len(encoded_other), other.decompress(encoded_other),
+                      True)
+  return result
+
+
+def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
+                max_short_side=768, log=print):
+  """Writes the sheets to `out` and the key to `key_path`; returns the key."""
+  out, key_path = os.path.abspath(out), os.path.abspath(key_path)
+  if os.path.commonpath([out, key_path]) == out:
+    raise TfgcError(f"--key={key_path} is inside the sheets folder {out}: "
+                    "put the key where raters will not see it")
+  opponents = {spec: parse_opponent(spec) for spec in against}
+  if not opponents:
+    raise TfgcError("--against names no opponent, e.g. --against=x265:1")
+  paths = list_files(images_dir)
+  if not paths:
+    raise TfgcError(f"no images in {images_dir}")
+  model = codec_lib.load(model_path)
+  model_name = os.path.basename(os.path.normpath(model_path))
+  rng = random.Random(seed)
+  numbers = list(range(1, len(paths) * len(opponents) + 1))
+  rng.shuffle(numbers)
+  width = len(str(len(numbers)))
+  os.makedirs(out, exist_ok=True)
+  sheets = {}
+  for i, path in enumerate(paths):
+    image = data.load_rgb(path, max_short_side)
+    image_name = os.path.relpath(path, images_dir)
+    decodes = _decodes(image, model, opponents)
+    for spec in opponents:
+      number = f"{numbers.pop():0{width}d}"
+      sides = [None, spec]
+      rng.shuffle(sides)
+      names = [model_name if s is None else opponent_name(s) for s in sides]
+      sheet(image, decodes[sides[0]][1], decodes[sides[1]][1]).save(
+          os.path.join(out, f"{number}.png"))
+      sheets[number] = dict(
+          image=image_name, comparison=f"{model_name} vs {opponent_name(spec)}",
+          A=names[0], B=names[1],
+          bytes={names[k]: decodes[s][0] for k, s in enumerate(sides)},
+          opponent_reached_size=decodes[spec][2])
+    log(f"{i + 1}/{len(paths)} {image_name}")
+  key = dict(model=model_name, seed=seed, max_short_side=max_short_side,
+             sheets=dict(sorted(sheets.items())))
+  os.makedirs(os.path.dirname(key_path), exist_ok=True)
+  with open(key_path, "w") as f:
+    json.dump(key, f, indent=2)
+  return key
+
+
+def score(key, answers):
+  """Per comparison: the model's votes and photos won.
+
+  Args:
+    key: the dict `make_sheets` wrote.
+    answers: list of dicts, one per rater: sheet number -> "A" or "B".
+
+  Returns:
+    {comparison: dict(votes, of_votes, photos, of_photos,
+    opponent_too_large)}; a photo counts for the side more than half of
+    the raters who answered it chose (ties for neither).
+  """
+  model = key["model"]
+  result = {}
+  for number, entry in key["sheets"].items():
+    tally = result.setdefault(entry["comparison"], dict(
+        votes=0, of_votes=0, photos=0, of_photos=0, opponent_too_large=0))
+    votes = [rater[number] for rater in answers if number in rater]
+    for vote in votes:
+      if vote not in ("A", "B"):
+        raise TfgcError(f"sheet {number}: answer {vote!r} is not A or B")
+    won = sum(entry[vote] == model for vote in votes)
+    tally["votes"] += won
+    tally["of_votes"] += len(votes)
+    tally["photos"] += 2 * won > len(votes)
+    tally["of_photos"] += bool(votes)
+    tally["opponent_too_large"] += not entry["opponent_reached_size"]
+  return result
+
+
+def _load_json(path):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, ValueError) as e:
+    raise TfgcError(f"cannot read {path}: {e}") from None
+
+
+def main(argv):
+  parser = argparse.ArgumentParser(
+      prog="python -m tfgc.abtest", description=__doc__.split("\n")[0],
+      formatter_class=argparse.RawDescriptionHelpFormatter,
+      epilog="\n".join(__doc__.split("\n")[2:]))
+  commands = parser.add_subparsers(dest="command", required=True)
+  make = commands.add_parser("sheets", help="write sheets and their key")
+  make.add_argument("--images", required=True, help="folder of photos")
+  make.add_argument("--model", default=None,
+                    help="bundled name or export folder (default: the "
+                         "bundled default)")
+  make.add_argument("--against", default="x265:1",
+                    help="comma-separated opponents: CODEC:F (at most F "
+                         "times the model's bytes) or models")
+  make.add_argument("--out", required=True, help="the sheets folder")
+  make.add_argument("--key", required=True,
+                    help="JSON file of the key, outside --out")
+  make.add_argument("--seed", type=int, default=0)
+  make.add_argument("--max_short_side", type=int, default=768)
+  tally = commands.add_parser("score", help="score the raters' answers")
+  tally.add_argument("--key", required=True)
+  tally.add_argument("answers", nargs="+",
+                     help='JSON files of {"01": "A", ...}, one per rater')
+  args = parser.parse_args(argv)
+  try:
+    if args.command == "sheets":
+      key = make_sheets(args.images, codec_lib.resolve(args.model),
+                        [s for s in args.against.split(",") if s], args.out,
+                        args.key, args.seed, args.max_short_side)
+      print(f"{len(key['sheets'])} sheets in {args.out}/, key in {args.key}")
+      return 0
+    key = _load_json(args.key)
+    for comparison, t in score(key, [_load_json(a) for a in
+                                     args.answers]).items():
+      note = (f" (the opponent could not go as low on "
+              f"{t['opponent_too_large']} sheets)"
+              if t["opponent_too_large"] else "")
+      print(f"{comparison}: {key['model']} preferred in {t['votes']} of "
+            f"{t['of_votes']} votes, majority on {t['photos']} of "
+            f"{t['of_photos']} photos{note}")
+    return 0
+  except TfgcError as e:
+    print(f"tfgc.abtest: {e}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))
