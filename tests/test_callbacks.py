@@ -74,3 +74,33 @@ def test_a_record_of_the_lpips_rule_is_started_afresh(tmp_path):
   best.offer(10, dict(psnr=20.0, dists=0.3))
   assert record(tmp_path)["step"] == 10
   assert saved_steps(tmp_path) == [10]
+
+
+class _Tracked(tf.keras.Model):
+  """The parts of the model TrainingLog reads: a step counter and a
+  tracker."""
+
+  def __init__(self):
+    super().__init__()
+    self.generator_optimizer = tf.keras.optimizers.Adam()
+    self.mse = tf.keras.metrics.Mean(name="mse")
+
+  @property
+  def metrics(self):
+    return [self.mse]
+
+
+def test_each_logged_value_is_the_mean_since_the_previous_line(
+    tmp_path, capsys):
+  model = _Tracked()
+  log = callbacks.TrainingLog(tf.summary.create_file_writer(str(tmp_path)),
+                              every=2)
+  log.set_model(model)
+  log.on_train_begin()
+  for step, value in enumerate([4.0, 2.0, 10.0, 10.0], 1):
+    model.generator_optimizer.iterations.assign(step)
+    model.mse.update_state(value)
+    log.on_train_batch_end(step, {"mse": model.mse.result()})
+  lines = capsys.readouterr().out.splitlines()
+  assert lines[0].startswith("step 2: mse 3 ")
+  assert lines[1].startswith("step 4: mse 10 ")

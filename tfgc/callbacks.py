@@ -37,7 +37,10 @@ class PeriodicCheckpoint(tf.keras.callbacks.Callback):
 class TrainingLog(tf.keras.callbacks.Callback):
   """Every `every` steps: metrics to TensorBoard and one line to stdout.
 
-  The line keeps logs of background runs (no progress bar) readable.
+  Each value is the mean over the steps since the previous line (the
+  model's trackers are reset after each; Keras would otherwise average
+  over the whole session). The line keeps logs of background runs (no
+  progress bar) readable.
   """
 
   def __init__(self, writer, every):
@@ -60,6 +63,7 @@ class TrainingLog(tf.keras.callbacks.Callback):
     print(f"step {step}: " + ", ".join(
         f"{name} {float(value):.4g}" for name, value in logs.items())
           + f" ({seconds:.2f} s/step)", flush=True)
+    self.model.reset_metrics()
 
 
 def _write_atomically(path, text):
