@@ -1,0 +1,45 @@
+#!/bin/sh
+# The candidate recipes of issue 28 ("structure first"): rate-distortion
+# backbones trained on MSE and rate only (no D, no LPIPS), with β > 0 so
+# the entropy model spends bits where they pay, before any adversarial
+# stage. Each run resumes from its directory when started again.
+#
+#   scripts/train_candidates.sh NAME        (in the background, nice 19,
+#                                            one core: TF_NUM_INTRAOP_THREADS=1)
+#
+# NAME:
+#   rd-c16-b6      C = 16 (bound 0.145 bpp), β = 6, from scratch
+#   rd-c8-warm-b1  C = 8 (bound 0.073 bpp), β = 1, warm-started from the
+#                  bundled gc-small-c8 (its E and G after 100k+ steps)
+#
+# Both: λ_MSE = 150 on [0, 1] images (HiFiC's k_M on [0, 255] is ≈ 152
+# there), weight average 0.999, bfloat16, Adam β1 0.9 (no GAN in this
+# stage), validation (PSNR, DISTS, LPIPS-Alex, bpp) every 2,000 steps.
+# The log goes to RUNS/NAME/train.log; the ledger is in README.md.
+main() {
+  set -e
+  cd "$(dirname "$0")/.."
+  DATA=${TFGC_DATA:-$HOME/tfgc-data}
+  RUNS=${TFGC_RUNS:-$HOME/tfgc-runs}
+  case "$1" in
+    rd-c16-b6) flags="--latent_channels=16 --beta=6" ;;
+    rd-c8-warm-b1) flags="--latent_channels=8 --beta=1
+      --init_from=tfgc/zoo/gc-small-c8" ;;
+    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1" >&2; exit 2 ;;
+  esac
+  run=$RUNS/$1
+  mkdir -p "$run"
+  TF_NUM_INTRAOP_THREADS=${TF_NUM_INTRAOP_THREADS:-1} \
+  TF_NUM_INTEROP_THREADS=${TF_NUM_INTEROP_THREADS:-1} \
+  nohup nice -n "${TFGC_NICE:-19}" .venv/bin/python train.py \
+    --flagfile=scripts/default_models.flags --flagfile=scripts/warmup.flags \
+    --data_dir="$DATA/train" --val_dir="$DATA/val" $flags --lambda_mse=150 \
+    --weight_average=0.999 --precision=mixed_bfloat16 \
+    --set=adam_beta_1=0.9 --steps="${TFGC_STEPS:-100000}" \
+    --checkpoint_every=500 --log_every=100 --validate_every=2000 \
+    --checkpoint_dir="$run/ckpt" --export_dir="$run/export" \
+    >> "$run/train.log" 2>&1 &
+  echo "started $1 in the background: $run/train.log"
+}
+
+main "$@"
