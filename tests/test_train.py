@@ -156,11 +156,13 @@ def test_a_short_run_skips_bad_files_and_exports_a_working_model(photos,
   dists = [float(v) for v in re.findall(r"dists (\S+),", stdout)]
   assert len(dists) == 2 and all(0 < d < 1 for d in dists)
   eligible = [i for i in range(2) if psnr[i] >= max(psnr) - 0.5]
-  chosen = min(eligible, key=lambda i: dists[i])
+  lowest = min(dists[i] for i in eligible)
   with open(run_dir / "ckpt" / "best" / "best.json") as f:
     best = json.load(f)
-  assert best["step"] == 4 * (1 + chosen)
-  assert best["dists"] == pytest.approx(dists[chosen], abs=1e-4)
+  # Printed to 4 decimals: a tie there may be decided by the 5th.
+  assert best["step"] in [4 * (1 + i) for i in eligible
+                          if dists[i] <= lowest + 1e-4]
+  assert best["dists"] == pytest.approx(lowest, abs=1e-4)
   assert last_saved_step(run_dir / "ckpt" / "best") == best["step"]
 
 

@@ -66,7 +66,7 @@ def figures(reference, entry):
   height, width = reference.image.shape[:2]
   return dict(bytes=len(entry.data),
               bpp=8 * len(entry.data) / (height * width),
-              **evaluate.score(reference, entry.decoded, ("alexnet",)))
+              **evaluate.score(reference, entry.decoded, ("lpips_alexnet",)))
 
 
 def caption(label, scores, note=""):
