@@ -114,3 +114,18 @@ def test_a_key_inside_the_sheets_folder_and_bad_answers_are_refused(
   bad.write_text(json.dumps({"1": "C"}))
   assert abtest.main(["score", f"--key={key_path}", str(bad)]) == 1
   assert "is not A or B" in capsys.readouterr().err
+
+
+def test_a_model_opponent_is_coded_at_its_own_rate(sheets, tmp_path):
+  images, _, _, _, model = sheets
+  key = abtest.make_sheets(str(images), model, [model], str(tmp_path / "s"),
+                           str(tmp_path / "k.json"), log=lambda _: None)
+  name = key["model"]
+  for number, entry in key["sheets"].items():
+    assert entry["comparison"] == f"{name} vs {name}"
+    assert entry["opponent_reached_size"]
+    # The same model on both sides: A and B are the same decode.
+    picture = np.asarray(Image.open(tmp_path / "s" / f"{number}.png"))
+    third, band = picture.shape[0] // 3, abtest.LABEL_HEIGHT
+    np.testing.assert_array_equal(picture[third + band:2 * third],
+                                  picture[2 * third + band:])

@@ -82,8 +82,9 @@ def sheet(original, first, second):
 
 
 def _decodes(image, model, opponents):
-  """The model's decode and each opponent's: {name: (bytes, pixels,
-  reached)}; the model's entry is under None."""
+  """The model's decode and each opponent's (spec -> (kind, codec name or
+  loaded model, factor)): {spec: (bytes, pixels, reached)}; the model's
+  entry is under None."""
   encoded = model.compress(image)
   result = {None: (len(encoded), model.decompress(encoded), True)}
   for spec, (kind, target, factor) in opponents.items():
@@ -93,9 +94,8 @@ def _decodes(image, model, opponents):
       result[spec] = (len(found.data), baselines.decode(target, found.data),
                       found.reached)
     else:
-      other = codec_lib.load(target)
-      encoded_other = other.compress(image)
-      result[spec] = (len(encoded_other), other.decompress(encoded_other),
+      encoded_other = target.compress(image)
+      result[spec] = (len(encoded_other), target.decompress(encoded_other),
                       True)
   return result
 
@@ -107,7 +107,11 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
   if os.path.commonpath([out, key_path]) == out:
     raise TfgcError(f"--key={key_path} is inside the sheets folder {out}: "
                     "put the key where raters will not see it")
-  opponents = {spec: parse_opponent(spec) for spec in against}
+  opponents = {}
+  for spec in against:  # Models as loaded codecs, loaded once.
+    kind, target, factor = parse_opponent(spec)
+    opponents[spec] = (kind, codec_lib.load(target) if kind == "model"
+                       else target, factor)
   if not opponents:
     raise TfgcError("--against names no opponent, e.g. --against=x265:1")
   paths = list_files(images_dir)

