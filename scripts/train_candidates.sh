@@ -11,6 +11,9 @@
 #   rd-c16-b6      C = 16 (bound 0.145 bpp), β = 6, from scratch
 #   rd-c8-warm-b1  C = 8 (bound 0.073 bpp), β = 1, warm-started from the
 #                  bundled gc-small-c8 (its E and G after 100k+ steps)
+#   rd-medium-b2   the medium preset (scale hyperprior, C = 32 of 15
+#                  levels, wider E and G), β = 2: aimed at ~0.07 bpp
+#   rd-medium-b6   the same, β = 6: aimed at ~0.035 bpp
 #
 # Both: λ_MSE = 150 on [0, 1] images (HiFiC's k_M on [0, 255] is ≈ 152
 # there), weight average 0.999, bfloat16, Adam β1 0.9 (no GAN in this
@@ -25,7 +28,9 @@ main() {
     rd-c16-b6) flags="--latent_channels=16 --beta=6" ;;
     rd-c8-warm-b1) flags="--latent_channels=8 --beta=1
       --init_from=tfgc/zoo/gc-small-c8" ;;
-    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1" >&2; exit 2 ;;
+    rd-medium-b2) flags="--preset=medium --beta=2" ;;
+    rd-medium-b6) flags="--preset=medium --beta=6" ;;
+    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
   mkdir -p "$run"

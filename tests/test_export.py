@@ -15,6 +15,7 @@ from tfgc import bitstream, codec, export
 from tfgc.config import preset
 from tfgc.errors import TfgcError
 from tfgc.model import GenerativeCompressionModel
+from tfgc.zoo import ModelError
 
 IMAGE_37x53 = "np.random.default_rng(7).integers(0, 256, (37, 53, 3), np.uint8)"
 
@@ -214,6 +215,7 @@ import tensorflow as tf
 from tfgc import export
 from tfgc.config import preset
 from tfgc.model import GenerativeCompressionModel
+from tfgc.zoo import ModelError
 tf.keras.utils.set_random_seed(5)
 model = GenerativeCompressionModel(preset("tiny"))
 codec = export.CodecModule(model, "")
@@ -260,3 +262,57 @@ def test_export_analyses_and_synthesises_as_the_model_does(tmp_path):
   x_hat = model.synthesis(w_hat, (37, 53), labels[None], seed=11).numpy()
   expected = np.clip(np.round(x_hat[0] * 255.0), 0, 255).astype(np.uint8)
   np.testing.assert_array_equal(decoded, expected)
+
+
+@pytest.mark.parametrize("name", ["tiny_export", "hyperprior_export"])
+def test_entropy_signatures_code_the_symbols_compress_codes(name, request):
+  """compress = analyze + entropy_encode, and entropy_decode inverts it."""
+  model = load(request.getfixturevalue(name))
+  image = tf.constant(image_37x53())
+  symbols = model.signatures["analyze"](image=image)["symbols"]
+  strings = model.signatures["entropy_encode"](symbols=symbols)
+  compressed = model.signatures["compress"](image=image)
+  for key in ("latent_string", "side_string"):
+    assert strings[key].numpy() == compressed[key].numpy()
+  decoded = model.signatures["entropy_decode"](
+      **strings, latent_shape=tf.constant([3, 4]))["symbols"]
+  np.testing.assert_array_equal(decoded.numpy(), symbols.numpy())
+
+
+class CodecModuleWithoutEntropySignatures(export.CodecModule):
+  """The layout of exports written before the entropy signatures."""
+
+  SIGNATURES = export.TransformsModule.SIGNATURES + ("compress",
+                                                     "decompress")
+
+
+def test_an_export_without_entropy_signatures_is_refused_until_upgraded(
+    tmp_path):
+  tf.keras.utils.set_random_seed(4)
+  model = GenerativeCompressionModel(preset("tiny"))
+  current, old, upgraded = (str(tmp_path / n)
+                            for n in ("current", "old", "upgraded"))
+  identifier = export.export(model, current)
+  module = CodecModuleWithoutEntropySignatures(model.inference_model(),
+                                               identifier)
+  export.save(module, old, module.signatures())
+  shutil.copy(os.path.join(current, export.MODEL_JSON), old)
+  with pytest.raises(ModelError, match=f"--upgrade {old}"):
+    codec.load(old)
+
+  assert export.main(["--upgrade", old, upgraded]) == 0
+  fresh, upgraded_codec = codec.load(current), codec.load(upgraded)
+  assert upgraded_codec.model_id == identifier
+  data = fresh.compress(image_37x53())
+  assert upgraded_codec.compress(image_37x53()) == data
+  np.testing.assert_array_equal(upgraded_codec.decompress(data),
+                                fresh.decompress(data))
+  assert export.main(["--upgrade", upgraded, str(tmp_path / "again")]) == 1
+
+  with open(os.path.join(old, export.MODEL_JSON)) as f:
+    description = json.load(f)
+  description["config"]["entropy_model"] = "hyperprior"
+  with open(os.path.join(old, export.MODEL_JSON), "w") as f:
+    json.dump(description, f)
+  with pytest.raises(TfgcError, match="export it again from its run"):
+    export.upgrade(old, str(tmp_path / "refused"))

@@ -11,9 +11,12 @@
                           synthesize=[7, 8])    # or preserve=bool [H, W]
 
 Bitstreams are validated before any tensor is built, and decode only with
-the model whose id they carry. Images too large for `memory_budget_mib` are
-analysed and synthesised in tiles with the whole image's pixels
-(`tfgc.tiling`); models that cannot be tiled refuse them.
+the model whose id they carry. Every model codes the same way: E runs on
+the image (in tiles when it is too large for `memory_budget_mib`), the
+export's entropy signatures code the whole latent grid (1/256 of the
+pixels), and G runs on the decoded grid (in tiles again), with the whole
+image's bytes and pixels (`tfgc.tiling`); models that cannot be tiled
+refuse images over the budget.
 """
 
 import json
@@ -32,10 +35,6 @@ from tfgc.zoo import ModelError, resolve
 # and the model (about 570 MiB), `small` codes any image in about 1.2 GiB
 # of RSS beside the image itself (`make bench`).
 DEFAULT_MEMORY_BUDGET_MIB = 640
-# dtypes of the exports' signature inputs (tfgc/export.py SPECS).
-SIGNATURE_DTYPES = dict(image="uint8", labels="uint8", synthesis_mask="uint8",
-                        latent_mask="uint8", symbols="int32",
-                        image_shape="int32", seed="int32")
 
 
 def info(data, max_pixels=None):
@@ -90,7 +89,9 @@ class Codec:
                memory_budget_mib=DEFAULT_MEMORY_BUDGET_MIB):
     import tensorflow as tf
     import tensorflow_compression  # noqa: F401  (range coding ops)
+    from tfgc import export  # Imports TensorFlow: only once a model loads.
     self._tf = tf
+    self._dtypes = {name: spec.dtype for name, spec in export.SPECS.items()}
     self.path = path
     self.max_pixels = max_pixels
     self.description, config = _read_description(path)
@@ -111,20 +112,18 @@ class Codec:
     self._untileable = tiling.untileable_reason(config)
     self._analysis_halo = tiling.analysis_halo(config)
     self._synthesis_halo = tiling.synthesis_halo(config)
+    # Only a hyperprior writes a side string.
+    self._side_information = config.entropy_model != "factorized"
     self._model = tf.saved_model.load(path)
     signatures = self._model.signatures
-    self._compress = signatures["compress"]
-    self._decompress = signatures["decompress"]
+    if "entropy_encode" not in signatures:
+      raise ModelError(
+          f"{path} was exported before tfgc's entropy signatures: upgrade "
+          f"it once with python -m tfgc.export --upgrade {path} NEW_DIR")
     self._analyze = signatures["analyze"]
     self._synthesize = signatures["synthesize"]
-    # A factorized prior's tables are all its strings need: decoding them
-    # here (strictly, see `entropy.decode_support_symbols`) protects
-    # exports made before their own decoder was strict. A hyperprior's
-    # tables depend on the side string: its exports decode themselves.
-    self._latent_tables = None
-    if config.entropy_model == "factorized":
-      latent_model = self._model.coder.latent_model
-      self._latent_tables = (latent_model._cdf, latent_model._cdf_offset)  # pylint: disable=protected-access
+    self._entropy_encode = signatures["entropy_encode"]
+    self._entropy_decode = signatures["entropy_decode"]
 
   def compress(self, image, labels=None, synthesize=None, preserve=None,
                class_names=None, labeller=None, keep=None):
@@ -174,11 +173,7 @@ class Codec:
       mask = self.synthesis_mask(labels, synthesize, preserve, class_names,
                                  keep)
       inputs.update(labels=labels, synthesis_mask=mask.astype(np.uint8))
-    if self._latent_tables is None:
-      strings = self._compress(**self._tensors(inputs))
-      strings = {k: v.numpy() for k, v in strings.items()}
-    else:
-      strings = self._analysis(tiles, **inputs)
+    strings = self._analysis(tiles, **inputs)
     sections = ()
     if self.mode == "sc":
       sections = (labelmaps.encode_label_map(labels),
@@ -190,7 +185,7 @@ class Codec:
 
   def _tensors(self, inputs):
     """Signature inputs (numpy values by name) -> tensors."""
-    return {name: self._tf.constant(value, SIGNATURE_DTYPES[name])
+    return {name: self._tf.constant(value, self._dtypes[name])
             for name, value in inputs.items()}
 
   def _tiles(self, image_shape, halo):
@@ -210,8 +205,9 @@ class Codec:
     return tiles
 
   def _analysis(self, tiles, image, labels=None, synthesis_mask=None):
-    """E and q tile by tile, then the factorized range coder: the outputs
-    of the export's `compress` (numpy values) for the whole image."""
+    """E and q tile by tile, then the entropy coder on the whole latent
+    grid: the outputs of the export's `compress` (numpy values) for the
+    whole image."""
     shape = latent_shape(image.shape[:2])
     symbols = np.zeros(shape + (self.latent_channels,), np.int32)
     latent_mask = np.ones(shape, np.uint8)
@@ -227,10 +223,11 @@ class Codec:
       if labels is not None:
         latent_mask[tile.cells(tile.core)] = (
             outputs["latent_mask"].numpy()[core])
-    from tfgc.entropy import encode_support_symbols
-    latent = encode_support_symbols(symbols[latent_mask > 0][None],
-                                    *self._latent_tables)
-    strings = dict(latent_string=latent[0].numpy(), side_string=b"")
+    grid = dict(symbols=symbols)
+    if labels is not None:
+      grid.update(latent_mask=latent_mask)
+    strings = self._entropy_encode(**self._tensors(grid))
+    strings = {name: value.numpy() for name, value in strings.items()}
     if labels is not None:
       strings.update(latent_mask=latent_mask)
     return strings
@@ -340,7 +337,7 @@ class Codec:
     """.tfgc bytes -> uint8 [H, W, 3]; `seed` picks the synthesised noise."""
     parsed = self._parse(data)
     latent, side = parsed.sections[:2]
-    if side and self._latent_tables is not None:
+    if side and not self._side_information:
       raise TfgcError("corrupt bitstream: a side string, which this model's "
                       "factorized prior never writes")
     image_shape = (parsed.height, parsed.width)
@@ -353,34 +350,18 @@ class Codec:
           latent_mask=labelmaps.decode_mask(
               parsed.sections[3], latent_shape(image_shape)).astype(np.uint8))
     tf = self._tf
+    strings = dict(latent_string=tf.constant(latent),
+                   side_string=tf.constant(side))
+    grid = dict(latent_shape=latent_shape(image_shape))
+    if self.mode == "sc":
+      grid.update(latent_mask=inputs["latent_mask"])
     try:
-      if self._latent_tables is None:
-        return self._decompress(
-            latent_string=tf.constant(latent), side_string=tf.constant(side),
-            **self._tensors(inputs))["image"].numpy()
-      symbols = self._latent_symbols(latent, image_shape,
-                                     inputs.get("latent_mask"))
+      symbols = self._entropy_decode(**strings, **self._tensors(grid))
+      symbols = symbols["symbols"].numpy()
     except tf.errors.OpError:
       raise TfgcError("corrupt bitstream: the entropy-coded payload does not "
                       "decode") from None
     return self._synthesis(tiles, symbols, **inputs)
-
-  def _latent_symbols(self, latent, image_shape, latent_mask=None):
-    """A factorized prior's latent string -> int32 [h, w, C] symbols for
-    an image (H, W), 0 where `latent_mask` (uint8 [h, w]) is 0;
-    InvalidArgumentError if the string is corrupt."""
-    from tfgc.entropy import decode_support_symbols
-    strings = self._tf.constant([latent])
-    shape = latent_shape(image_shape) + (self.latent_channels,)
-    if latent_mask is None:
-      return decode_support_symbols(strings, *self._latent_tables,
-                                    shape)[0].numpy()
-    kept = latent_mask > 0
-    symbols = np.zeros(shape, np.int32)
-    symbols[kept] = decode_support_symbols(
-        strings, *self._latent_tables,
-        (int(kept.sum()), self.latent_channels))[0].numpy()
-    return symbols
 
 
 def load(model=None, max_pixels=DEFAULT_MAX_PIXELS,

@@ -214,7 +214,7 @@ class FactorizedEntropyModel(tf.keras.layers.Layer):
     return _masked_sum(support_bits(self.prior, w_hat, self.centers), keep)
 
   def make_coder(self):
-    return FactorizedCoder(self)
+    return FactorizedCoder.from_layer(self)
 
   def get_config(self):
     return dict(super().get_config(), channels=self.channels,
@@ -281,16 +281,21 @@ class HyperpriorEntropyModel(tf.keras.layers.Layer):
 
 
 class FactorizedCoder(tf.Module):
-  """Range coder for ŵ under a snapshot of a factorized prior."""
+  """Range coder for ŵ under a snapshot of a factorized prior: its
+  `support_tables` (cdf, cdf_offset) for `channels` channels."""
 
-  def __init__(self, layer):
+  def __init__(self, cdf, cdf_offset, channels):
     super().__init__(name="factorized_coder")
-    cdf, cdf_offset = support_tables(
-        _support_pmf(layer.prior, layer.centers), layer.centers[0])
     self.latent_model = SupportBatchedModel(
-        prior_shape=(layer.channels,), coding_rank=3, compression=True,
+        prior_shape=(channels,), coding_rank=3, compression=True,
         cdf=cdf, cdf_offset=cdf_offset, offset_heuristic=False,
         bottleneck_dtype=tf.float32)
+
+  @classmethod
+  def from_layer(cls, layer):
+    """The coder of a `FactorizedEntropyModel`'s current prior."""
+    return cls(*support_tables(_support_pmf(layer.prior, layer.centers),
+                               layer.centers[0]), layer.channels)
 
   def compress(self, w_hat, keep=None):
     """`w_hat`: float32 [1, h, w, C] -> (latent string, empty side string).

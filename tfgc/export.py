@@ -19,12 +19,21 @@ Signatures (names of outputs are the names of the next step's inputs):
         -> symbols: int32 [ceil(H/16), ceil(W/16), C] (the quantizer's
            centres), image_shape: int32 [2], seed: int32 []
     synthesize(symbols, image_shape, seed) -> image: uint8 [H, W, 3]
+    entropy_encode(symbols) -> latent_string, side_string
+    entropy_decode(latent_string, side_string, latent_shape: int32 [2])
+        -> symbols
+
+`compress` is `analyze` then `entropy_encode`, `decompress` is
+`entropy_decode` then `synthesize`. The entropy signatures work on the
+latent grid (1/256 of the pixels) with every prior, so `tfgc.codec` runs E
+and G in tiles and codes the whole grid between them, one path for all
+models.
 
 SC models' `compress` and `analyze` also take labels: uint8 [H, W] (class
 ids) and synthesis_mask: uint8 [H, W] (nonzero = synthesise), and also
 return latent_mask: uint8 [h, w] (1 = the position's latents are coded;
 symbols are 0 elsewhere) and labels; `decompress` and `synthesize` also take
-latent_mask and labels.
+latent_mask and labels, and the entropy signatures latent_mask.
 
 The discriminator is never exported.
 """
@@ -33,6 +42,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -42,7 +52,8 @@ import tensorflow_compression  # noqa: F401 (ops of the main SavedModel)
 # Model.save(save_traces=False) sets, for tf.saved_model.save.
 from keras.src.saving.legacy.saved_model.utils import keras_option_scope
 
-from tfgc.config import latent_shape
+from tfgc import entropy
+from tfgc.config import Config, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.networks import to_float, to_uint8
 from tfgc.zoo import resolve
@@ -58,6 +69,7 @@ SPECS = {
     "latent_mask": tf.TensorSpec([None, None], tf.uint8, name="latent_mask"),
     "symbols": tf.TensorSpec([None, None, None], tf.int32, name="symbols"),
     "image_shape": tf.TensorSpec([2], tf.int32, name="image_shape"),
+    "latent_shape": tf.TensorSpec([2], tf.int32, name="latent_shape"),
     "seed": tf.TensorSpec([], tf.int32, name="seed"),
     "latent_string": tf.TensorSpec([], tf.string, name="latent_string"),
     "side_string": tf.TensorSpec([], tf.string, name="side_string"),
@@ -66,12 +78,23 @@ SPECS = {
 SC_INPUTS = {"analyze": ("labels", "synthesis_mask"),
              "synthesize": ("latent_mask", "labels"),
              "compress": ("labels", "synthesis_mask"),
-             "decompress": ("latent_mask", "labels")}
+             "decompress": ("latent_mask", "labels"),
+             "entropy_encode": ("latent_mask",),
+             "entropy_decode": ("latent_mask",)}
 GC_INPUTS = {"analyze": ("image",),
              "synthesize": ("symbols", "image_shape", "seed"),
              "compress": ("image",),
              "decompress": ("latent_string", "side_string", "image_shape",
-                            "seed")}
+                            "seed"),
+             "entropy_encode": ("symbols",),
+             "entropy_decode": ("latent_string", "side_string",
+                                "latent_shape")}
+
+
+def _keep(latent_mask):
+  """latent_mask uint8 [h, w] -> float32 [1, h, w, 1] in {0, 1}, or None."""
+  return (None if latent_mask is None
+          else tf.cast(latent_mask > 0, tf.float32)[None, ..., None])
 
 
 class TransformsModule(tf.Module):
@@ -129,11 +152,6 @@ class TransformsModule(tf.Module):
     return dict(latent_mask=tf.cast(keep[0, :, :, 0], tf.uint8),
                 labels=labels)
 
-  @staticmethod
-  def _keep(latent_mask):
-    return (None if latent_mask is None
-            else tf.cast(latent_mask > 0, tf.float32)[None, ..., None])
-
   def _analyze(self, image, labels=None, synthesis_mask=None):
     w_hat, keep, image_shape = self._latents(image, synthesis_mask)
     return dict(symbols=tf.cast(w_hat[0], tf.int32), image_shape=image_shape,
@@ -143,7 +161,7 @@ class TransformsModule(tf.Module):
                   labels=None):
     w_hat = tf.ensure_shape(tf.cast(symbols, tf.float32),
                             [None, None, self.latent_channels])[None]
-    keep = self._keep(latent_mask)
+    keep = _keep(latent_mask)
     if keep is not None:
       w_hat *= keep
     return dict(image=self._image(w_hat, image_shape, seed, labels))
@@ -153,6 +171,33 @@ class TransformsModule(tf.Module):
             for name in self.SIGNATURES}
 
 
+def entropy_functions(coder, latent_channels, selective):
+  """The `entropy_encode` and `entropy_decode` signatures' tf.functions
+  over an entropy model's coder (`tfgc.entropy`): symbols int32 [h, w, C]
+  <-> latent and side strings, only the kept positions in SC."""
+  def encode(symbols, latent_mask=None):
+    w_hat = tf.ensure_shape(tf.cast(symbols, tf.float32),
+                            [None, None, latent_channels])[None]
+    keep = _keep(latent_mask)
+    if keep is not None:
+      w_hat *= keep
+    latent_string, side_string = coder.compress(w_hat, keep)
+    return dict(latent_string=latent_string, side_string=side_string)
+
+  def decode(latent_string, side_string, latent_shape, latent_mask=None):
+    w_hat = coder.decompress(latent_string, side_string, latent_shape,
+                             _keep(latent_mask))
+    return dict(symbols=tf.cast(w_hat[0], tf.int32))
+
+  functions = {}
+  for name, function in (("entropy_encode", encode),
+                         ("entropy_decode", decode)):
+    names = GC_INPUTS[name] + (SC_INPUTS[name] if selective else ())
+    functions[name] = tf.function(
+        function, input_signature=[SPECS[n] for n in names])
+  return functions
+
+
 class CodecModule(TransformsModule):
   """The transforms plus a range-coding snapshot of the entropy model.
 
@@ -160,25 +205,35 @@ class CodecModule(TransformsModule):
   (uint8 [h, w], 1 = coded) travels beside the strings.
   """
 
-  SIGNATURES = TransformsModule.SIGNATURES + ("compress", "decompress")
+  SIGNATURES = TransformsModule.SIGNATURES + (
+      "entropy_encode", "entropy_decode", "compress", "decompress")
 
   def __init__(self, model, model_id):
     self.coder = model.entropy_model.make_coder()
+    self._entropy = entropy_functions(self.coder,
+                                      model.config.latent_channels,
+                                      model.config.mode == "sc")
     super().__init__(model, model_id)
 
+  def _entropy_encode(self, *args):
+    return self._entropy["entropy_encode"](*args)
+
+  def _entropy_decode(self, *args):
+    return self._entropy["entropy_decode"](*args)
+
   def _compress(self, image, labels=None, synthesis_mask=None):
-    w_hat, keep, image_shape = self._latents(image, synthesis_mask)
-    latent_string, side_string = self.coder.compress(w_hat, keep)
-    return dict(latent_string=latent_string, side_string=side_string,
-                image_shape=image_shape, seed=tf.constant(0),
-                **self._selective_outputs(keep, labels))
+    analysed = self._analyze(image, labels, synthesis_mask)
+    symbols = analysed.pop("symbols")
+    masks = () if labels is None else (analysed["latent_mask"],)
+    return dict(analysed, **self._entropy_encode(symbols, *masks))
 
   def _decompress(self, latent_string, side_string, image_shape, seed,
                   latent_mask=None, labels=None):
-    w_hat = self.coder.decompress(latent_string, side_string,
-                                  latent_shape(image_shape),
-                                  self._keep(latent_mask))
-    return dict(image=self._image(w_hat, image_shape, seed, labels))
+    masks = () if latent_mask is None else (latent_mask,)
+    symbols = self._entropy_decode(latent_string, side_string,
+                                   latent_shape(image_shape),
+                                   *masks)["symbols"]
+    return self._synthesize(symbols, image_shape, seed, latent_mask, labels)
 
 
 def model_id(config, variables):
@@ -250,6 +305,55 @@ def write_serving_copy(export_dir, out_dir):
   save(module, out_dir, signatures)
 
 
+def upgrade(export_dir, out_dir):
+  """Writes an export made before the entropy signatures existed (tfgc
+  before 2026-12) to `out_dir` with them: the same weights, coding tables,
+  model id and files, so its bitstreams decode as before.
+
+  Only factorized priors: an older hyperprior export's side transforms
+  cannot be called outside its own `compress`; export it again from its
+  run instead. TfgcError if there is nothing to do or it cannot be done.
+  """
+  loaded = tf.saved_model.load(export_dir)
+  if "entropy_encode" in loaded.signatures:
+    raise TfgcError(f"{export_dir} already has the entropy signatures")
+  with open(os.path.join(export_dir, MODEL_JSON)) as f:
+    config = Config.from_json(json.dumps(json.load(f)["config"]))
+  if config.entropy_model != "factorized":
+    raise TfgcError(f"{export_dir}: an older {config.entropy_model} export "
+                    "cannot be upgraded; export it again from its run "
+                    "(train.py --checkpoint_dir=RUN --export_dir=DIR)")
+  module = tf.Module(name="tfgc_codec")
+  for name in ("encoder", "quantizer", "generator", "semantic_encoder"):
+    if hasattr(loaded, name):
+      setattr(module, name, getattr(loaded, name))
+  # The old `compress` and `decompress` use the old coder; the entropy
+  # signatures a new one with the tables the old one saved.
+  module.coder = loaded.coder
+  old_tables = loaded.coder.latent_model
+  module.entropy_coder = entropy.FactorizedCoder(
+      old_tables._cdf, old_tables._cdf_offset,  # pylint: disable=protected-access
+      config.latent_channels)
+  module.model_id = tf.Variable(loaded.model_id.numpy(), trainable=False,
+                                name="model_id")
+  module.config_json = tf.Variable(loaded.config_json.numpy(),
+                                   trainable=False, name="config_json")
+  signatures = {name: loaded.signatures[name]
+                for name in CodecModule.SIGNATURES
+                if name in loaded.signatures}
+  for name, function in entropy_functions(
+      module.entropy_coder, config.latent_channels, config.mode == "sc").items():
+    setattr(module, name, function)
+    signatures[name] = function.get_concrete_function()
+  save(module, out_dir, signatures)
+  # model.json, training.json, MODEL_CARD.md: tfgc's files, not the
+  # SavedModel's own (which `save` has just written).
+  for name in os.listdir(export_dir):
+    source, target = (os.path.join(d, name) for d in (export_dir, out_dir))
+    if os.path.isfile(source) and not os.path.exists(target):
+      shutil.copy2(source, target)
+
+
 def save(module, path, signatures):
   """tf.saved_model.save without the Keras layers' own call traces: the
   signatures are the SavedModel's interface, and tracing every layer's
@@ -261,18 +365,27 @@ def save(module, path, signatures):
 
 
 def main(argv):
-  """python -m tfgc.export MODEL OUT_DIR: writes MODEL's serving copy."""
+  """python -m tfgc.export [--upgrade] MODEL OUT_DIR."""
   parser = argparse.ArgumentParser(
       prog="python -m tfgc.export",
       description="Write the serving/1/ SavedModel (core ops, for stock "
-                  "TensorFlow Serving) of a bundled model or an export.")
+                  "TensorFlow Serving) of a bundled model or an export; "
+                  "with --upgrade, rewrite an export made before the "
+                  "entropy signatures existed with them.")
   parser.add_argument("model", help="a bundled model's name or an export "
                                     "directory")
   parser.add_argument("out_dir", help="where to write it, e.g. "
                                       "models/tfgc/1 for TF Serving")
+  parser.add_argument("--upgrade", action="store_true",
+                      help="write MODEL with the entropy signatures that "
+                           "tfgc.codec needs (same weights, same id)")
   args = parser.parse_args(argv)
   try:
     path = resolve(args.model)
+    if args.upgrade:
+      upgrade(path, args.out_dir)
+      print(f"{path} with entropy signatures -> {args.out_dir}")
+      return 0
   except TfgcError as e:
     print(f"tfgc.export: {e}", file=sys.stderr)
     return 1

@@ -81,8 +81,6 @@ def untileable_reason(config):
     return f"its {config.normalization} norm has per-image statistics"
   if config.noise_channels:
     return "its noise is drawn for the whole latent"
-  if config.entropy_model != "factorized":
-    return "its hyperprior export codes the latent whole"
   return None
 
 
