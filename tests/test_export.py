@@ -215,7 +215,6 @@ import tensorflow as tf
 from tfgc import export
 from tfgc.config import preset
 from tfgc.model import GenerativeCompressionModel
-from tfgc.zoo import ModelError
 tf.keras.utils.set_random_seed(5)
 model = GenerativeCompressionModel(preset("tiny"))
 codec = export.CodecModule(model, "")

@@ -97,6 +97,17 @@ def _keep(latent_mask):
           else tf.cast(latent_mask > 0, tf.float32)[None, ..., None])
 
 
+def _symbols_to_latents(symbols, latent_mask, latent_channels):
+  """symbols int32 [h, w, C] -> ŵ float32 [1, h, w, C], zero where
+  `latent_mask` is 0, and `_keep(latent_mask)`."""
+  w_hat = tf.ensure_shape(tf.cast(symbols, tf.float32),
+                          [None, None, latent_channels])[None]
+  keep = _keep(latent_mask)
+  if keep is not None:
+    w_hat *= keep
+  return w_hat, keep
+
+
 class TransformsModule(tf.Module):
   """E, q, G (and F in SC) with integer symbols in and out: core
   TensorFlow ops only. Its signatures are `SIGNATURES` with the inputs of
@@ -159,11 +170,8 @@ class TransformsModule(tf.Module):
 
   def _synthesize(self, symbols, image_shape, seed, latent_mask=None,
                   labels=None):
-    w_hat = tf.ensure_shape(tf.cast(symbols, tf.float32),
-                            [None, None, self.latent_channels])[None]
-    keep = _keep(latent_mask)
-    if keep is not None:
-      w_hat *= keep
+    w_hat, _ = _symbols_to_latents(symbols, latent_mask,
+                                   self.latent_channels)
     return dict(image=self._image(w_hat, image_shape, seed, labels))
 
   def signatures(self):
@@ -176,12 +184,8 @@ def entropy_functions(coder, latent_channels, selective):
   over an entropy model's coder (`tfgc.entropy`): symbols int32 [h, w, C]
   <-> latent and side strings, only the kept positions in SC."""
   def encode(symbols, latent_mask=None):
-    w_hat = tf.ensure_shape(tf.cast(symbols, tf.float32),
-                            [None, None, latent_channels])[None]
-    keep = _keep(latent_mask)
-    if keep is not None:
-      w_hat *= keep
-    latent_string, side_string = coder.compress(w_hat, keep)
+    latent_string, side_string = coder.compress(
+        *_symbols_to_latents(symbols, latent_mask, latent_channels))
     return dict(latent_string=latent_string, side_string=side_string)
 
   def decode(latent_string, side_string, latent_shape, latent_mask=None):
