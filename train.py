@@ -41,7 +41,8 @@ flags.DEFINE_string("data_dir", None, "Folder of training images, searched "
                     "recursively (PNG, JPEG, WebP, TIFF, BMP).")
 flags.DEFINE_string("val_dir", None, "Folder of validation images; decoded "
                     "whole (not cropped) every --validate_every steps.")
-flags.DEFINE_string("preset", "small", "Model preset: tiny, small, medium or paper.")
+flags.DEFINE_enum("preset", "small", list(config_lib.PRESETS),
+                  "Model preset (tfgc/config.py).")
 flags.DEFINE_enum("mode", "gc", ["gc", "sc"],
                   "gc: global generative compression; sc: selective (needs "
                   "--labels_dir or --labeller=standin).")

@@ -14,6 +14,11 @@
 #   rd-medium-b2   the medium preset (scale hyperprior, C = 32 of 15
 #                  levels, wider E and G), β = 2: aimed at ~0.07 bpp
 #   rd-medium-b6   the same, β = 6: aimed at ~0.035 bpp
+#   rd-medium-bias-b6  rd-medium-b6 with conv_bias: channel norm without
+#                  a conv bias loses a flat region's level in E's first
+#                  layer (the bundled models code grey 30 and grey 120 alike)
+#   rd-medium-gdn-b6  medium-gdn (medium with GDN in E, F and G
+#                  instead of channel norm and ReLU), β = 6
 #
 # Both: λ_MSE = 150 on [0, 1] images (HiFiC's k_M on [0, 255] is ≈ 152
 # there), weight average 0.999, bfloat16, Adam β1 0.9 (no GAN in this
@@ -30,7 +35,9 @@ main() {
       --init_from=tfgc/zoo/gc-small-c8" ;;
     rd-medium-b2) flags="--preset=medium --beta=2" ;;
     rd-medium-b6) flags="--preset=medium --beta=6" ;;
-    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6" >&2; exit 2 ;;
+    rd-medium-bias-b6) flags="--preset=medium --set=conv_bias=true --beta=6" ;;
+    rd-medium-gdn-b6) flags="--preset=medium-gdn --beta=6" ;;
+    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-gdn-b6" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
   mkdir -p "$run"

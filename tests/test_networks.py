@@ -2,7 +2,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import tensorflow_compression as tfc
+
 from tfgc.config import preset
+from tfgc.layers import GDN
 from tfgc.model import GenerativeCompressionModel
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
                            pad_to_stride)
@@ -25,7 +28,7 @@ def test_paper_preset_builds_with_about_160m_parameters_in_e_and_g():
   assert 150e6 < parameters < 170e6
 
 
-@pytest.mark.parametrize("norm", ["instance", "channel"])
+@pytest.mark.parametrize("norm", ["instance", "channel", "gdn"])
 @pytest.mark.parametrize("upsampling", ["transpose", "resize"])
 def test_generator_variants_map_latents_to_images_in_unit_range(
     norm, upsampling):
@@ -35,6 +38,58 @@ def test_generator_variants_map_latents_to_images_in_unit_range(
   x_hat = Generator(config)(w_hat).numpy()
   assert x_hat.shape == (2, 48, 80, 3)
   assert x_hat.min() >= 0.0 and x_hat.max() <= 1.0
+
+
+def _randomize_biases(layer, seed):
+  """Gives every bias of `layer` random values (they start at zero)."""
+  generator = np.random.default_rng(seed)
+  for variable in layer.weights:
+    if "bias" in variable.name:
+      variable.assign(generator.normal(size=variable.shape))
+
+
+def _flat_level_codes(config):
+  """E's latents in the middle of flat images at two grey levels of the
+  same side of mid-grey, with random biases wherever E has them."""
+  tf.keras.utils.set_random_seed(5)
+  encoder = Encoder(config)
+  encoder(tf.zeros([1, 64, 64, 3]))
+  _randomize_biases(encoder, 6)
+  return [encoder(tf.fill([1, 64, 64, 3], level))[0, 2, 2].numpy()
+          for level in (0.6, 0.9)]
+
+
+def test_channel_norm_without_conv_bias_codes_every_flat_level_alike():
+  """The defect `conv_bias` fixes: without a bias, conv(b·1) = b·s and
+  channel norm maps it to s/|s| for every b > 0 (here b = 2·level - 1)."""
+  dark, light = _flat_level_codes(preset("tiny"))
+  np.testing.assert_allclose(dark, light, atol=1e-3)
+
+
+@pytest.mark.parametrize("changes", [dict(conv_bias=True),
+                                     dict(normalization="gdn")])
+def test_conv_bias_or_gdn_keeps_a_flat_regions_level(changes):
+  dark, light = _flat_level_codes(preset("tiny").replace(**changes))
+  assert np.abs(dark - light).max() > 0.01
+
+
+def test_gdn_is_balles_full_gdn_and_trains_inside_a_traced_step():
+  x = tf.random.stateless_normal([2, 5, 7, 6], [3, 4])
+  layer = GDN()
+  reference = tfc.GDN(alpha_parameter=2, epsilon_parameter=0.5)
+  np.testing.assert_allclose(layer(x).numpy(), reference(x).numpy(),
+                             atol=1e-5)
+
+  @tf.function
+  def step():
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_sum(tf.square(layer(x)))
+    return tape.gradient(loss, layer.trainable_variables)
+
+  gradients = step()
+  assert len(gradients) == 2
+  assert all(np.isfinite(g.numpy()).all() and np.abs(g.numpy()).max() > 0
+             for g in gradients)
 
 
 def test_discriminator_returns_features_of_every_layer_at_every_scale():

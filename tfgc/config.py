@@ -10,7 +10,7 @@ import json
 import math
 from typing import Tuple
 
-NORMALIZATIONS = ("instance", "channel")
+NORMALIZATIONS = ("instance", "channel", "gdn")
 UPSAMPLINGS = ("transpose", "resize")
 ENTROPY_MODELS = ("factorized", "hyperprior")
 PERCEPTUAL_NETWORKS = ("vgg16", "alexnet")
@@ -72,10 +72,19 @@ class Config:
       (0 disables it).
     discriminator_filters: widths of each patch discriminator (Ck layers).
     discriminator_scales: number of image scales D sees (1, 1/2, 1/4, ...).
-    normalization: "instance" (paper) or "channel" (per-pixel across
-      channels; independent of image size, see DESIGN.md §3 pitfalls).
+    normalization: "instance" (paper), "channel" (per-pixel across
+      channels; independent of image size, see DESIGN.md §3 pitfalls) or
+      "gdn" (GDN in E, F and G, with conv biases and no ReLU: the
+      divisive normalisation of Ballé et al.'s transforms; D then uses
+      "channel").
     upsampling: "transpose" (paper's uk) or "resize" (nearest + 3x3 conv,
       no checkerboard).
+    conv_bias: the convs of E, F and G before a normalisation have a bias
+      (always with "gdn"). Instance norm removes any per-channel bias, so
+      it changes nothing there; channel norm removes only the mean across
+      channels, and without a bias a flat region's level is lost at E's
+      first layer (conv(b·1) = b·s normalises to ±s/|s| whatever b is).
+      Off in the presets the released models were trained with.
     entropy_model: "factorized" (NoisyDeepFactorized per channel) or
       "hyperprior" (scale hyperprior with a factorized side latent).
     hyperprior_channels: channels of the hyper latent z.
@@ -113,6 +122,7 @@ class Config:
   discriminator_scales: int = 3
   normalization: str = "instance"
   upsampling: str = "transpose"
+  conv_bias: bool = False
   entropy_model: str = "factorized"
   hyperprior_channels: int = 64
   lambda_mse: float = 10.0
@@ -175,6 +185,7 @@ class Config:
          f"upsampling must be one of {UPSAMPLINGS}")
     need(self.entropy_model in ENTROPY_MODELS,
          f"entropy_model must be one of {ENTROPY_MODELS}")
+    need(isinstance(self.conv_bias, bool), "conv_bias must be true or false")
     need(self.hyperprior_channels >= 1, "hyperprior_channels must be >= 1")
     need(self.perceptual_network in PERCEPTUAL_NETWORKS,
          f"perceptual_network must be one of {PERCEPTUAL_NETWORKS}")
@@ -268,22 +279,29 @@ _SMALL = Config(
     upsampling="resize",
 )
 
+# `small` with the rate spent where the picture needs it: a scale hyperprior
+# over 32 latent channels of 15 levels (the bound, 0.49 bpp, never binds; β
+# sets the rate), and E and G about 1.5x wider where they see
+# full-resolution pixels. About 1.5x small's training step.
+_MEDIUM = _SMALL.replace(
+    name="medium",
+    latent_channels=32,
+    centers=tuple(range(-7, 8)),
+    encoder_filters=(24, 48, 96, 192, 256),
+    generator_filters=(192, 128, 64, 32, 16),
+    entropy_model="hyperprior",
+)
+
 PRESETS = {
     # DESIGN.md §1 at paper scale: about 160 M parameters in E + G.
     "paper": Config(name="paper"),
     "small": _SMALL,
-    # `small` with the rate spent where the picture needs it: a scale
-    # hyperprior over 32 latent channels of 15 levels (the bound, 0.49 bpp,
-    # never binds; β sets the rate), and E and G about 1.5x wider where
-    # they see full-resolution pixels. About 1.5x small's training step.
-    "medium": _SMALL.replace(
-        name="medium",
-        latent_channels=32,
-        centers=tuple(range(-7, 8)),
-        encoder_filters=(24, 48, 96, 192, 256),
-        generator_filters=(192, 128, 64, 32, 16),
-        entropy_model="hyperprior",
-    ),
+    "medium": _MEDIUM,
+    # `medium` with GDN instead of channel norm and ReLU: the same kernels
+    # and widths, but each pixel keeps its magnitude through the
+    # transforms (channel norm rescales every pixel's features to unit
+    # variance).
+    "medium-gdn": _MEDIUM.replace(name="medium-gdn", normalization="gdn"),
     # For tests: builds and trains in seconds.
     "tiny": Config(
         name="tiny",

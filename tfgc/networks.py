@@ -10,6 +10,18 @@ import tensorflow as tf
 from tfgc.layers import ConvNormAct, ResidualBlock, Upsample
 
 
+def conv_bias(config):
+  """Whether the convs of E, F and G before a normalisation have a bias:
+  `config.conv_bias`, and always beside GDN (which shifts nothing)."""
+  return config.conv_bias or config.normalization == "gdn"
+
+
+def discriminator_normalization(config):
+  """D's normalisation: E's, except that a GDN model's D (a classifier,
+  not a coding transform) normalises per channel as `small`'s does."""
+  return "channel" if config.normalization == "gdn" else config.normalization
+
+
 class Encoder(tf.keras.Sequential):
   """E: c7s1-k0, d-k1 ... d-k4, 3x3 conv to C channels (stride 16).
 
@@ -19,11 +31,12 @@ class Encoder(tf.keras.Sequential):
 
   def __init__(self, config, **kwargs):
     first, *downsampling = config.encoder_filters
-    norm = config.normalization
+    norm, bias = config.normalization, conv_bias(config)
     super().__init__(
         [tf.keras.layers.Rescaling(2.0, offset=-1.0),
-         ConvNormAct(first, 7, norm=norm)]
-        + [ConvNormAct(k, 3, strides=2, norm=norm) for k in downsampling]
+         ConvNormAct(first, 7, norm=norm, bias=bias)]
+        + [ConvNormAct(k, 3, strides=2, norm=norm, bias=bias)
+           for k in downsampling]
         + [tf.keras.layers.Conv2D(config.latent_channels, 3, padding="same")],
         **kwargs)
 
@@ -37,10 +50,11 @@ class SemanticEncoder(tf.keras.Sequential):
 
   def __init__(self, config, **kwargs):
     first, *downsampling = config.semantic_filters
-    norm = config.normalization
+    norm, bias = config.normalization, conv_bias(config)
     super().__init__(
-        [ConvNormAct(first, 7, norm=norm)]
-        + [ConvNormAct(k, 3, strides=2, norm=norm) for k in downsampling],
+        [ConvNormAct(first, 7, norm=norm, bias=bias)]
+        + [ConvNormAct(k, 3, strides=2, norm=norm, bias=bias)
+           for k in downsampling],
         **kwargs)
 
 
@@ -53,12 +67,13 @@ class Generator(tf.keras.Sequential):
 
   def __init__(self, config, **kwargs):
     width, *upsampling = config.generator_filters
-    norm = config.normalization
+    norm, bias = config.normalization, conv_bias(config)
     super().__init__(
-        [ConvNormAct(width, 3, norm=norm)]
-        + [ResidualBlock(width, norm=norm)
+        [ConvNormAct(width, 3, norm=norm, bias=bias)]
+        + [ResidualBlock(width, norm=norm, bias=bias)
            for _ in range(config.residual_blocks)]
-        + [Upsample(k, kind=config.upsampling, norm=norm) for k in upsampling]
+        + [Upsample(k, kind=config.upsampling, norm=norm, bias=bias)
+           for k in upsampling]
         + [tf.keras.layers.Conv2D(3, 7, padding="same", activation="tanh"),
            tf.keras.layers.Rescaling(0.5, offset=0.5)],
         **kwargs)
@@ -101,7 +116,8 @@ class MultiScaleDiscriminator(tf.keras.layers.Layer):
     super().__init__(**kwargs)
     self.scales = [
         PatchDiscriminator(config.discriminator_filters,
-                           config.normalization, name=f"scale_{i}")
+                           discriminator_normalization(config),
+                           name=f"scale_{i}")
         for i in range(config.discriminator_scales)]
     self.downsample = tf.keras.layers.AveragePooling2D(3, 2, padding="same")
 
