@@ -296,9 +296,15 @@ def test_an_export_without_entropy_signatures_is_refused_until_upgraded(
                                                identifier)
   export.save(module, old, module.signatures())
   shutil.copy(os.path.join(current, export.MODEL_JSON), old)
+  shutil.copytree(os.path.join(current, "serving"),
+                  os.path.join(old, "serving"))
   with pytest.raises(ModelError, match=f"--upgrade {old}"):
     codec.load(old)
 
+  os.makedirs(upgraded)
+  open(os.path.join(upgraded, "keep.txt"), "w").close()
+  assert export.main(["--upgrade", old, upgraded]) == 1
+  os.remove(os.path.join(upgraded, "keep.txt"))
   assert export.main(["--upgrade", old, upgraded]) == 0
   fresh, upgraded_codec = codec.load(current), codec.load(upgraded)
   assert upgraded_codec.model_id == identifier
@@ -306,6 +312,25 @@ def test_an_export_without_entropy_signatures_is_refused_until_upgraded(
   assert upgraded_codec.compress(image_37x53()) == data
   np.testing.assert_array_equal(upgraded_codec.decompress(data),
                                 fresh.decompress(data))
+  assert sorted(os.listdir(os.path.join(upgraded, "serving", "1"))) == sorted(
+      os.listdir(os.path.join(current, "serving", "1")))
+  # Its compress and decompress are rebuilt on the new coder (the strict
+  # decoder): the same strings as a new export's, and a padded string is
+  # refused rather than decoded.
+  new, rebuilt = load(current), load(upgraded)
+  image = tf.constant(image_37x53())
+  strings = new.signatures["compress"](image=image)
+  assert (rebuilt.signatures["compress"](image=image)["latent_string"].numpy()
+          == strings["latent_string"].numpy())
+  inputs = {k: strings[k] for k in ("latent_string", "side_string",
+                                    "image_shape", "seed")}
+  np.testing.assert_array_equal(
+      rebuilt.signatures["decompress"](**inputs)["image"].numpy(),
+      new.signatures["decompress"](**inputs)["image"].numpy())
+  inputs["latent_string"] = tf.constant(
+      strings["latent_string"].numpy() + b"\x00\x01")
+  with pytest.raises(tf.errors.InvalidArgumentError):
+    rebuilt.signatures["decompress"](**inputs)
   assert export.main(["--upgrade", upgraded, str(tmp_path / "again")]) == 1
 
   with open(os.path.join(old, export.MODEL_JSON)) as f:

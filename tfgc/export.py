@@ -134,11 +134,9 @@ class TransformsModule(tf.Module):
     self.model_id = tf.Variable(model_id, trainable=False, name="model_id")
     self.config_json = tf.Variable(config.to_json(), trainable=False,
                                    name="config_json")
-    for name in self.SIGNATURES:
-      names = GC_INPUTS[name] + (SC_INPUTS[name] if self.selective else ())
-      setattr(self, name, tf.function(
-          getattr(self, f"_{name}"),
-          input_signature=[SPECS[n] for n in names]))
+    for name in TransformsModule.SIGNATURES:
+      setattr(self, name, _signature_function(getattr(self, f"_{name}"),
+                                              name, self.selective))
 
   def _latents(self, image, synthesis_mask=None):
     """uint8 [H, W, 3] -> ŵ float32 [1, h, w, C], the kept positions
@@ -179,6 +177,12 @@ class TransformsModule(tf.Module):
             for name in self.SIGNATURES}
 
 
+def _signature_function(function, name, selective):
+  """`function` as a tf.function with the inputs of signature `name`."""
+  names = GC_INPUTS[name] + (SC_INPUTS[name] if selective else ())
+  return tf.function(function, input_signature=[SPECS[n] for n in names])
+
+
 def entropy_functions(coder, latent_channels, selective):
   """The `entropy_encode` and `entropy_decode` signatures' tf.functions
   over an entropy model's coder (`tfgc.entropy`): symbols int32 [h, w, C]
@@ -193,13 +197,40 @@ def entropy_functions(coder, latent_channels, selective):
                              _keep(latent_mask))
     return dict(symbols=tf.cast(w_hat[0], tf.int32))
 
-  functions = {}
-  for name, function in (("entropy_encode", encode),
-                         ("entropy_decode", decode)):
-    names = GC_INPUTS[name] + (SC_INPUTS[name] if selective else ())
-    functions[name] = tf.function(
-        function, input_signature=[SPECS[n] for n in names])
-  return functions
+  return dict(entropy_encode=_signature_function(encode, "entropy_encode",
+                                                 selective),
+              entropy_decode=_signature_function(decode, "entropy_decode",
+                                                 selective))
+
+
+def pipeline_functions(stages, selective):
+  """`compress` (analyze, then entropy_encode) and `decompress`
+  (entropy_decode, then synthesize) as tf.functions, from `stages`: those
+  four signatures' functions by name, called with named inputs."""
+  def compress(image, labels=None, synthesis_mask=None):
+    inputs = dict(image=image)
+    if selective:
+      inputs.update(labels=labels, synthesis_mask=synthesis_mask)
+    analysed = dict(stages["analyze"](**inputs))
+    symbols = analysed.pop("symbols")
+    masks = dict(latent_mask=analysed["latent_mask"]) if selective else {}
+    return dict(analysed,
+                **stages["entropy_encode"](symbols=symbols, **masks))
+
+  def decompress(latent_string, side_string, image_shape, seed,
+                 latent_mask=None, labels=None):
+    masks = dict(latent_mask=latent_mask) if selective else {}
+    symbols = stages["entropy_decode"](
+        latent_string=latent_string, side_string=side_string,
+        latent_shape=latent_shape(image_shape), **masks)["symbols"]
+    if selective:
+      masks.update(labels=labels)
+    return dict(stages["synthesize"](symbols=symbols, image_shape=image_shape,
+                                     seed=seed, **masks))
+
+  return dict(compress=_signature_function(compress, "compress", selective),
+              decompress=_signature_function(decompress, "decompress",
+                                             selective))
 
 
 class CodecModule(TransformsModule):
@@ -214,30 +245,20 @@ class CodecModule(TransformsModule):
 
   def __init__(self, model, model_id):
     self.coder = model.entropy_model.make_coder()
-    self._entropy = entropy_functions(self.coder,
-                                      model.config.latent_channels,
-                                      model.config.mode == "sc")
     super().__init__(model, model_id)
+    _add_coding_functions(self, self.coder, model.config)
 
-  def _entropy_encode(self, *args):
-    return self._entropy["entropy_encode"](*args)
 
-  def _entropy_decode(self, *args):
-    return self._entropy["entropy_decode"](*args)
-
-  def _compress(self, image, labels=None, synthesis_mask=None):
-    analysed = self._analyze(image, labels, synthesis_mask)
-    symbols = analysed.pop("symbols")
-    masks = () if labels is None else (analysed["latent_mask"],)
-    return dict(analysed, **self._entropy_encode(symbols, *masks))
-
-  def _decompress(self, latent_string, side_string, image_shape, seed,
-                  latent_mask=None, labels=None):
-    masks = () if latent_mask is None else (latent_mask,)
-    symbols = self._entropy_decode(latent_string, side_string,
-                                   latent_shape(image_shape),
-                                   *masks)["symbols"]
-    return self._synthesize(symbols, image_shape, seed, latent_mask, labels)
+def _add_coding_functions(module, coder, config):
+  """Sets `module`'s entropy and pipeline functions (`module.analyze` and
+  `module.synthesize` must exist)."""
+  selective = config.mode == "sc"
+  functions = entropy_functions(coder, config.latent_channels, selective)
+  functions.update(pipeline_functions(
+      dict(functions, analyze=module.analyze, synthesize=module.synthesize),
+      selective))
+  for name, function in functions.items():
+    setattr(module, name, function)
 
 
 def model_id(config, variables):
@@ -311,13 +332,17 @@ def write_serving_copy(export_dir, out_dir):
 
 def upgrade(export_dir, out_dir):
   """Writes an export made before the entropy signatures existed (tfgc
-  before 2026-12) to `out_dir` with them: the same weights, coding tables,
-  model id and files, so its bitstreams decode as before.
+  before 2026-12) to the new folder `out_dir` with them: the same weights,
+  coding tables, model id, files and serving copy, so its bitstreams
+  decode as before. Its `compress` and `decompress` become the
+  compositions with the new signatures, as in a new export.
 
   Only factorized priors: an older hyperprior export's side transforms
   cannot be called outside its own `compress`; export it again from its
   run instead. TfgcError if there is nothing to do or it cannot be done.
   """
+  if os.path.exists(out_dir) and os.listdir(out_dir):
+    raise TfgcError(f"{out_dir} is not empty: give a new folder")
   loaded = tf.saved_model.load(export_dir)
   if "entropy_encode" in loaded.signatures:
     raise TfgcError(f"{export_dir} already has the entropy signatures")
@@ -331,30 +356,32 @@ def upgrade(export_dir, out_dir):
   for name in ("encoder", "quantizer", "generator", "semantic_encoder"):
     if hasattr(loaded, name):
       setattr(module, name, getattr(loaded, name))
-  # The old `compress` and `decompress` use the old coder; the entropy
-  # signatures a new one with the tables the old one saved.
-  module.coder = loaded.coder
+  module.analyze = loaded.signatures["analyze"]
+  module.synthesize = loaded.signatures["synthesize"]
+  # The tables the old export coded with, as TFC saved them.
   old_tables = loaded.coder.latent_model
-  module.entropy_coder = entropy.FactorizedCoder(
+  module.coder = entropy.FactorizedCoder(
       old_tables._cdf, old_tables._cdf_offset,  # pylint: disable=protected-access
       config.latent_channels)
   module.model_id = tf.Variable(loaded.model_id.numpy(), trainable=False,
                                 name="model_id")
   module.config_json = tf.Variable(loaded.config_json.numpy(),
                                    trainable=False, name="config_json")
-  signatures = {name: loaded.signatures[name]
-                for name in CodecModule.SIGNATURES
-                if name in loaded.signatures}
-  for name, function in entropy_functions(
-      module.entropy_coder, config.latent_channels, config.mode == "sc").items():
-    setattr(module, name, function)
-    signatures[name] = function.get_concrete_function()
+  _add_coding_functions(module, module.coder, config)
+  signatures = {name: getattr(module, name) for name in CodecModule.SIGNATURES}
+  signatures = {name: function if name in TransformsModule.SIGNATURES
+                else function.get_concrete_function()
+                for name, function in signatures.items()}
   save(module, out_dir, signatures)
-  # model.json, training.json, MODEL_CARD.md: tfgc's files, not the
-  # SavedModel's own (which `save` has just written).
+  # tfgc's files and the serving copy: not the SavedModel's own, which
+  # `save` has just written.
   for name in os.listdir(export_dir):
     source, target = (os.path.join(d, name) for d in (export_dir, out_dir))
-    if os.path.isfile(source) and not os.path.exists(target):
+    if os.path.exists(target):
+      continue
+    if os.path.isdir(source):
+      shutil.copytree(source, target)
+    else:
       shutil.copy2(source, target)
 
 
