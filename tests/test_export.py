@@ -340,3 +340,5 @@ def test_an_export_without_entropy_signatures_is_refused_until_upgraded(
     json.dump(description, f)
   with pytest.raises(TfgcError, match="export it again from its run"):
     export.upgrade(old, str(tmp_path / "refused"))
+  with pytest.raises(ModelError, match="export it again from its run"):
+    codec.load(old)

@@ -116,6 +116,11 @@ class Codec:
     self._side_information = config.entropy_model != "factorized"
     self._model = tf.saved_model.load(path)
     signatures = self._model.signatures
+    if "entropy_encode" not in signatures and self._side_information:
+      raise ModelError(
+          f"{path} was exported before tfgc's entropy signatures: export "
+          "it again from its run (its train.py command, "
+          "which exports at its last step)")
     if "entropy_encode" not in signatures:
       raise ModelError(
           f"{path} was exported before tfgc's entropy signatures: upgrade "
