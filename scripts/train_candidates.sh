@@ -1,13 +1,14 @@
 #!/bin/sh
 # The candidate recipes of issue 28 ("structure first"): rate-distortion
 # backbones trained on MSE and rate only (no D, no LPIPS), with β > 0 so
-# the entropy model spends bits where they pay, before any adversarial
-# stage. Each run resumes from its directory when started again.
+# the entropy model spends bits where they pay, then an adversarial stage
+# on top of the best one that keeps the backbone's MSE weight. Each run
+# resumes from its directory when started again.
 #
 #   scripts/train_candidates.sh NAME        (in the background, nice 19,
 #                                            one core: TF_NUM_INTRAOP_THREADS=1)
 #
-# NAME:
+# NAME, rate-distortion backbones (scripts/warmup.flags):
 #   rd-c16-b6      C = 16 (bound 0.145 bpp), β = 6, from scratch
 #   rd-c8-warm-b1  C = 8 (bound 0.073 bpp), β = 1, warm-started from the
 #                  bundled gc-small-c8 (its E and G after 100k+ steps)
@@ -19,35 +20,43 @@
 #                  layer (the bundled models code grey 30 and grey 120 alike)
 #   rd-medium-gdn-b6  medium-gdn (medium with GDN in E, F and G
 #                  instead of channel norm and ReLU), β = 6
+# and adversarial (scripts/adversarial.flags, λ_MSE kept at 150):
+#   gan-medium-bias-b6  from rd-medium-bias-b6's best checkpoint (E, G,
+#                  entropy model): GAN 0.15, LPIPS-Alex 1, Adam β1 0.5
 #
-# Both: λ_MSE = 150 on [0, 1] images (HiFiC's k_M on [0, 255] is ≈ 152
-# there), weight average 0.999, bfloat16, Adam β1 0.9 (no GAN in this
-# stage), validation (PSNR, DISTS, LPIPS-Alex, bpp) every 2,000 steps.
-# The log goes to RUNS/NAME/train.log; the ledger is in README.md.
+# All: λ_MSE = 150 on [0, 1] images (HiFiC's k_M on [0, 255] is ≈ 152
+# there), weight average 0.999, bfloat16, validation (PSNR, DISTS,
+# LPIPS-Alex, bpp) every 2,000 steps; the backbones with Adam β1 0.9 (no
+# GAN). The log goes to RUNS/NAME/train.log; the ledger is in README.md.
 main() {
   set -e
   cd "$(dirname "$0")/.."
   DATA=${TFGC_DATA:-$HOME/tfgc-data}
   RUNS=${TFGC_RUNS:-$HOME/tfgc-runs}
+  backbone="--flagfile=scripts/warmup.flags --set=adam_beta_1=0.9"
   case "$1" in
-    rd-c16-b6) flags="--latent_channels=16 --beta=6" ;;
-    rd-c8-warm-b1) flags="--latent_channels=8 --beta=1
+    rd-c16-b6) flags="$backbone --latent_channels=16 --beta=6" ;;
+    rd-c8-warm-b1) flags="$backbone --latent_channels=8 --beta=1
       --init_from=tfgc/zoo/gc-small-c8" ;;
-    rd-medium-b2) flags="--preset=medium --beta=2" ;;
-    rd-medium-b6) flags="--preset=medium --beta=6" ;;
-    rd-medium-bias-b6) flags="--preset=medium --set=conv_bias=true --beta=6" ;;
-    rd-medium-gdn-b6) flags="--preset=medium-gdn --beta=6" ;;
-    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-gdn-b6" >&2; exit 2 ;;
+    rd-medium-b2) flags="$backbone --preset=medium --beta=2" ;;
+    rd-medium-b6) flags="$backbone --preset=medium --beta=6" ;;
+    rd-medium-bias-b6) flags="$backbone --preset=medium --set=conv_bias=true
+      --beta=6" ;;
+    rd-medium-gdn-b6) flags="$backbone --preset=medium-gdn --beta=6" ;;
+    gan-medium-bias-b6) flags="--flagfile=scripts/adversarial.flags
+      --preset=medium --set=conv_bias=true --beta=6
+      --init_from=$RUNS/rd-medium-bias-b6/ckpt/best" ;;
+    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-gdn-b6|gan-medium-bias-b6" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
   mkdir -p "$run"
   TF_NUM_INTRAOP_THREADS=${TF_NUM_INTRAOP_THREADS:-1} \
   TF_NUM_INTEROP_THREADS=${TF_NUM_INTEROP_THREADS:-1} \
   nohup nice -n "${TFGC_NICE:-19}" .venv/bin/python train.py \
-    --flagfile=scripts/default_models.flags --flagfile=scripts/warmup.flags \
+    --flagfile=scripts/default_models.flags \
     --data_dir="$DATA/train" --val_dir="$DATA/val" $flags --lambda_mse=150 \
     --weight_average=0.999 --precision=mixed_bfloat16 \
-    --set=adam_beta_1=0.9 --steps="${TFGC_STEPS:-100000}" \
+    --steps="${TFGC_STEPS:-100000}" \
     --checkpoint_every=500 --log_every=100 --validate_every=2000 \
     --checkpoint_dir="$run/ckpt" --export_dir="$run/export" \
     >> "$run/train.log" 2>&1 &
