@@ -30,7 +30,7 @@ for _name in ("tensorflow", "absl"):
   logging.getLogger(_name).setLevel(logging.ERROR)
 
 from tfgc import codec as codec_lib  # noqa: E402
-from tfgc import labelmaps, zoo  # noqa: E402
+from tfgc import labeller_registry, labelmaps, zoo  # noqa: E402
 from tfgc.errors import TfgcError  # noqa: E402
 from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
                          check_output, list_files,
@@ -39,7 +39,7 @@ from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
 PROGRAM = "compress.py"
 # Labellers of fixed classes (the stand-in's regions are per image: models
 # trained on them compute them themselves).
-LABELLERS = ("person", "objects")
+LABELLERS = tuple(labeller_registry.FIXED_CLASSES)
 
 
 def _model_arguments(parser, default):
@@ -89,11 +89,10 @@ def build_parser():
            "and position clusters, NOT semantic segmentation)")
   selective.add_argument(
       "--labeller", choices=LABELLERS,
-      help="label each image with this labeller instead of --labels "
-           "(person: 0 background, 1 person; objects: also 2-12, COCO's "
-           "supercategories vehicle, outdoor, animal, accessory, sports, "
-           "kitchen, food, furniture, electronic, appliance, indoor; their "
-           "class names work in --synthesize, e.g. "
+      help="label each image with this labeller instead of --labels ("
+           + "; ".join(f"{name}: {', '.join(classes)}" for name, classes
+                       in labeller_registry.FIXED_CLASSES.items())
+           + "; their class names work in --synthesize, e.g. "
            "--synthesize=background,furniture). Models that "
            "record their labeller (see `info`) run it without this flag")
   selective.add_argument(

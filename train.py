@@ -32,7 +32,7 @@ from absl import app, flags
 # TensorFlow is imported here, not inside main (BUILD.md, pitfalls).
 import tensorflow as tf  # noqa: F401
 
-from tfgc import config as config_lib, labellers, training
+from tfgc import config as config_lib, labeller_registry, training
 from tfgc.errors import TfgcError
 from tfgc.model import PRECISIONS
 
@@ -55,11 +55,11 @@ flags.DEFINE_string("labels_dir", None, "Folder of label maps (one class id "
 flags.DEFINE_integer("num_classes", None, "Classes of --labels_dir's maps "
                      "(ids 0..N-1; Cityscapes labelIds: 34), or the stand-in "
                      "labeller's regions per image.")
-flags.DEFINE_enum("labeller", None, config_lib.LABELLERS, "The labeller of "
-                  "the label maps, recorded in the model, which runs it when "
-                  "compressing without a label map. person, objects: "
-                  "--labels_dir as `python -m tfgc.labellers "
-                  "--labeller=NAME` wrote it (2 and 13 classes). "
+flags.DEFINE_enum("labeller", None, labeller_registry.NAMES, "The labeller "
+                  "of the label maps, recorded in the model, which runs it "
+                  "when compressing without a label map. "
+                  f"{labeller_registry.describe_fixed()}: --labels_dir as "
+                  "`python -m tfgc.labellers --labeller=NAME` wrote it. "
                   "standin: no --labels_dir, --num_classes colour/position "
                   "regions computed per image (NOT "
                   "semantic segmentation: a stand-in to try SC on any "
@@ -168,7 +168,8 @@ def build_config():
   if FLAGS.num_classes is not None:
     overrides["num_classes"] = FLAGS.num_classes
   elif FLAGS.labeller:  # The stand-in's number is a flag (checked above).
-    overrides["num_classes"] = len(labellers.class_names(FLAGS.labeller, 0))
+    overrides["num_classes"] = len(
+        labeller_registry.class_names(FLAGS.labeller, 0))
   overrides.update(parse_settings(FLAGS.set))
   try:
     return config_lib.preset(FLAGS.preset).replace(**overrides)

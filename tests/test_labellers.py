@@ -9,7 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
-from tfgc import labellers
+from conftest import run_python
+from tfgc import labeller_registry, labellers
 from tfgc.errors import TfgcError
 from tfgc.labellers import person, tfjs_graph
 
@@ -124,3 +125,20 @@ def test_the_command_labels_a_folder_and_fails_in_one_line(photo, tmp_path,
                f"--out={tmp_path / 'labels'}"]) == 1
   err = capsys.readouterr().err
   assert err.startswith("tfgc.labellers: ") and err.count("\n") == 1
+
+
+def test_the_registry_and_the_config_know_the_labellers_without_tensorflow():
+  """Names, classes and thresholds in one module the CLI's help and the
+  config read without loading TensorFlow; the labellers agree with it."""
+  result = run_python("""
+import sys
+from tfgc import config, labeller_registry
+print(labeller_registry.NAMES, "tensorflow" in sys.modules)
+config.preset("small").replace(mode="sc", labeller="objects", num_classes=13)
+""")
+  assert result.stdout.split()[-1] == "False"
+  assert labellers.NAMES == labeller_registry.NAMES
+  for name, classes in labeller_registry.FIXED_CLASSES.items():
+    assert labellers.class_names(name, 0) == classes
+  with pytest.raises(TfgcError, match="unknown labeller 'people'"):
+    labellers.get("people")

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tfgc import config, labellers
+from tfgc import labeller_registry, labellers
 from tfgc.labellers import objects, tfjs_graph
 
 
@@ -20,7 +20,7 @@ def objects_labeller():
 def test_the_class_table_is_cocos_supercategories():
   names = labellers.class_names("objects", 0)
   assert names == objects.ObjectsLabeller.class_names
-  assert len(names) == config.LABELLER_CLASSES["objects"] == 13
+  assert len(names) == len(labeller_registry.FIXED_CLASSES["objects"]) == 13
   assert names[:2] == labellers.PERSON_CLASSES
   assert len(objects.COCO_TO_CLASS) == 80
   assert objects.COCO_TO_CLASS[0] == names.index("person")

@@ -10,16 +10,13 @@ import json
 import math
 from typing import Tuple
 
+from tfgc import labeller_registry
+
 NORMALIZATIONS = ("instance", "channel", "gdn")
 UPSAMPLINGS = ("transpose", "resize")
 ENTROPY_MODELS = ("factorized", "hyperprior")
 PERCEPTUAL_NETWORKS = ("vgg16", "alexnet")
 MODES = ("gc", "sc")
-# The labellers of tfgc.labellers, by name.
-LABELLERS = ("standin", "person", "objects")
-# The number of classes of the labellers whose classes are fixed
-# (tfgc.labellers.class_names).
-LABELLER_CLASSES = {"person": 2, "objects": 13}
 MAX_CLASSES = 256
 
 # The encoder downsamples four times by 2: latents are at 1/16 resolution.
@@ -63,11 +60,11 @@ class Config:
     discriminator_labels: D also sees the one-hot label map ("D+"; GC or
       SC, training only).
     labeller: the labeller whose maps the model was trained on (one of
-      `tfgc.labellers.NAMES`; "" = the user's own label maps): compressing
-      without a label map runs it, and its class names name the classes.
-      "standin" (`num_classes` colour/position regions, not semantic) also
-      refuses the user's maps; "person" and "objects" have 2 and 13
-      classes (LABELLER_CLASSES).
+      `labeller_registry.NAMES`; "" = the user's own label maps):
+      compressing without a label map runs it, and its class names name
+      the classes. "standin" (`num_classes` colour/position regions, not
+      semantic) also refuses the user's maps; the others have the classes
+      of `labeller_registry.FIXED_CLASSES`.
     noise_channels: channels of the noise r ~ N(0, 1) concatenated to ŵ
       (0 disables it).
     discriminator_filters: widths of each patch discriminator (Ck layers).
@@ -163,14 +160,16 @@ class Config:
          "mode 'sc' needs num_classes >= 1 (the label maps' classes)")
     need(not self.discriminator_labels or self.num_classes >= 1,
          "discriminator_labels needs num_classes >= 1")
-    need(not self.labeller or self.labeller in LABELLERS,
-         f"labeller must be one of {', '.join(LABELLERS)}, or empty")
+    need(not self.labeller or self.labeller in labeller_registry.NAMES,
+         f"labeller must be one of {', '.join(labeller_registry.NAMES)}, "
+         "or empty")
     need(not self.labeller or self.uses_labels,
          "a labeller needs mode 'sc' or discriminator_labels")
     need(self.labeller != "standin" or self.num_classes >= 1,
          "the standin labeller needs num_classes >= 1 (the number of "
          "regions)")
-    classes = LABELLER_CLASSES.get(self.labeller, self.num_classes)
+    classes = len(labeller_registry.FIXED_CLASSES.get(
+        self.labeller, range(self.num_classes)))
     need(self.num_classes == classes,
          f"the {self.labeller} labeller has num_classes {classes}")
     need(len(self.semantic_filters) == 5 and min(self.semantic_filters) >= 1,

@@ -3,26 +3,15 @@
 Every labeller has a `name`, `class_names` (class id i is
 `class_names[i]`) and `label(image)`: uint8 [H, W, 3] of any size ->
 uint8 [H, W] class ids, constant on the 16 x 16 cells of the latent grid
-(tfgc/labellers/cells.py).
-
-    standin  k colour/position regions per image, `region 0` ... (k-means;
-             NOT semantic: region ids mean nothing across images)
-    person   0 background, 1 person (MediaPipe Selfie Segmentation inside
-             MoveNet's person boxes)
-    objects  0 background, 1 person (as `person`), 2-12 COCO's other
-             supercategories (NanoDet's boxes of COCO's 80 thing classes)
+(tfgc/labellers/cells.py). Their names, classes and thresholds are in
+`tfgc.labeller_registry`.
 """
 
-from tfgc.config import LABELLERS as NAMES
-from tfgc.errors import TfgcError
+# NAMES, the classes and class_names are re-exported: callers that run
+# labellers find them here too.
+from tfgc.labeller_registry import (  # noqa: F401
+    NAMES, OBJECT_CLASSES, PERSON_CLASSES, check_name, class_names)
 from tfgc.labellers.standin import cluster_labels
-
-PERSON_CLASSES = ("background", "person")
-# COCO's supercategories, in COCO's order (tfgc/labellers/objects.py has
-# the classes in each).
-OBJECT_CLASSES = PERSON_CLASSES + (
-    "vehicle", "outdoor", "animal", "accessory", "sports", "kitchen", "food",
-    "furniture", "electronic", "appliance", "indoor")
 
 
 class StandinLabeller:
@@ -48,25 +37,10 @@ def _objects():
   return ObjectsLabeller()
 
 
-def _check_name(name):
-  if name not in NAMES:
-    raise TfgcError(f"unknown labeller {name!r}: use one of "
-                    f"{', '.join(NAMES)}")
-
-
-def class_names(name, classes):
-  """The class names of labeller `name` with `classes` classes (only the
-  stand-in's number varies), without loading its networks."""
-  _check_name(name)
-  if name == "standin":
-    return tuple(f"region {i}" for i in range(classes))
-  return OBJECT_CLASSES if name == "objects" else PERSON_CLASSES
-
-
 def get(name, **options):
   """The labeller called `name` (one of NAMES); `options` go to its
   constructor (standin: classes, seed)."""
-  _check_name(name)
+  check_name(name)
   if name == "standin":
     return StandinLabeller(**options)
   return (_objects if name == "objects" else _person)(**options)

@@ -23,7 +23,8 @@ import os
 import numpy as np
 
 from tfgc.config import STRIDE, latent_shape
-from tfgc.labellers import OBJECT_CLASSES, tfjs_graph
+from tfgc.labeller_registry import OBJECT_CLASSES, OBJECT_SCORE
+from tfgc.labellers import tfjs_graph
 from tfgc.labellers.cells import cells_to_pixels
 from tfgc.labellers.person import FIX, WEIGHTS, PersonLabeller
 
@@ -37,10 +38,6 @@ STD_BGR = (57.375, 57.12, 58.395)
 # [1, (416/s)^2, 44], for s in STRIDES.
 SCORES = ("Identity:0", "Identity_1:0", "Identity_2:0")
 DISTANCES = ("Identity_3:0", "Identity_4:0", "Identity_5:0")
-# Checked by eye on 22 validation photos: at 0.4 a cup, a bottle, a
-# penguin, a cow and a giraffe are found, a duckling is missed, and a
-# hammer and a village are taken for animals (0.41, 0.42).
-SCORE = 0.4
 OVERLAP = 0.5  # Non-maximum suppression of boxes of a supercategory.
 MAX_BOXES = 20
 SHA256 = {
@@ -85,7 +82,7 @@ class ObjectsLabeller:
     for stride, score, distance in zip(STRIDES, outputs[:3], outputs[3:]):
       score = score.numpy()[0]
       best = score.max(1)
-      (found,) = np.nonzero(best >= SCORE)
+      (found,) = np.nonzero(best >= OBJECT_SCORE)
       side = INPUT_SIDE // stride
       bins = tf.nn.softmax(tf.reshape(distance[0], [-1, 4, DISTANCE_BINS]))
       sides = (bins.numpy()[found] @ np.arange(DISTANCE_BINS)) * stride

@@ -18,16 +18,11 @@ import os
 
 import numpy as np
 
-from tfgc.labellers import PERSON_CLASSES, tfjs_graph
+from tfgc.labeller_registry import PERSON_CLASSES, PERSON_SCORE
+from tfgc.labellers import tfjs_graph
 from tfgc.labellers.cells import cell_means, cells_to_pixels
 
 INPUT_SIDE = 256
-# Dev set: astronaut 0.47, Grace Hopper 0.60, at most 0.14 (the coffee
-# cup) on the five photos without a person. In the training corpus people
-# score 0.24-0.66 and animals up to 0.30 (a monkey, a kingfisher): no
-# threshold separates them; 0.3 misses close-ups and dark snapshots (0.24-
-# 0.28) rather than mark animals (a dozen more photos at 0.2).
-PERSON_SCORE = 0.3
 BOX_MARGIN = 0.1  # Of the box's height and width, on each side.
 WEIGHTS = os.path.join(os.path.dirname(__file__), "weights")
 SHA256 = {
