@@ -27,6 +27,7 @@ import json
 import os
 import signal
 import sys
+from typing import Optional
 
 from absl import app, flags
 # TensorFlow is imported here, not inside main (BUILD.md, pitfalls).
@@ -34,24 +35,40 @@ import tensorflow as tf  # noqa: F401
 
 from tfgc import config as config_lib, labeller_registry, training
 from tfgc.errors import TfgcError
-from tfgc.model import PRECISIONS
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("data_dir", None, "Folder of training images, searched "
-                    "recursively (PNG, JPEG, WebP, TIFF, BMP).")
-flags.DEFINE_string("val_dir", None, "Folder of validation images; decoded "
-                    "whole (not cropped) every --validate_every steps.")
+FLAG_TYPES = {str: flags.DEFINE_string, Optional[str]: flags.DEFINE_string,
+              int: flags.DEFINE_integer, Optional[int]: flags.DEFINE_integer,
+              float: flags.DEFINE_float, bool: flags.DEFINE_bool}
+
+
+def define_field_flags(dataclass, exclude=()):
+  """A flag for each field of `dataclass` but `exclude`: the field's name,
+  default and type, and its metadata's help (and choices, an enum)."""
+  for field in dataclasses.fields(dataclass):
+    if field.name in exclude:
+      continue
+    default = (None if field.default is dataclasses.MISSING
+               else field.default)
+    if "choices" in field.metadata:
+      flags.DEFINE_enum(field.name, default, list(field.metadata["choices"]),
+                        field.metadata["help"])
+    else:
+      FLAG_TYPES[field.type](field.name, default, field.metadata["help"])
+
+
+# --log_dir is absl's own flag; `command` is this command line.
+define_field_flags(training.RunOptions, exclude=("log_dir", "command"))
+flags.mark_flags_as_required(["data_dir", "checkpoint_dir"])
+define_field_flags(config_lib.Recipe)
+flags.DEFINE_alias("lr", "learning_rate")
+
+# The model config: a preset, and the fields most runs change.
 flags.DEFINE_enum("preset", "small", list(config_lib.PRESETS),
                   "Model preset (tfgc/config.py).")
-flags.DEFINE_enum("mode", "gc", ["gc", "sc"],
+flags.DEFINE_enum("mode", None, list(config_lib.MODES),
                   "gc: global generative compression; sc: selective (needs "
-                  "--labels_dir or --labeller=standin).")
-flags.DEFINE_string("labels_dir", None, "Folder of label maps (one class id "
-                    "per pixel, single-channel PNG) paired with the images "
-                    "by name: DATA_DIR/sub/NAME.ext -> LABELS_DIR/sub/"
-                    "NAME.png, NAME_labelIds.png, or for Cityscapes' "
-                    "NAME_leftImg8bit, NAME_gtFine_labelIds.png. Images "
-                    "without one are skipped and counted.")
+                  "--labels_dir or --labeller=standin). Default: preset's.")
 flags.DEFINE_integer("num_classes", None, "Classes of --labels_dir's maps "
                      "(ids 0..N-1; Cityscapes labelIds: 34), or the stand-in "
                      "labeller's regions per image.")
@@ -66,75 +83,18 @@ flags.DEFINE_enum("labeller", None, labeller_registry.NAMES, "The labeller "
                   "photos).")
 flags.DEFINE_bool("discriminator_labels", None, "D also sees the label map "
                   "(the paper's D+; needs label maps, in GC too).")
-flags.DEFINE_float("synthesis_instance_fraction", 0.4, "SC: share of "
-                   "training crops whose synthesis mask is one whole class.")
-flags.DEFINE_float("synthesis_box_fraction", 0.4, "SC: share of training "
-                   "crops whose synthesis mask is a random box (the rest "
-                   "synthesise nothing).")
-flags.DEFINE_integer("steps", 100000, "Total training steps (E/G updates).")
-flags.DEFINE_integer("batch_size", 8, "Global batch size.")
-flags.DEFINE_integer("crop_size", 128, "Side of the random square crops; "
-                     "smaller images are skipped (and counted).")
-flags.DEFINE_float("max_zoom_out", 1.0, "Crops cover crop_size*s source "
-                   "pixels, s uniform in [1, this], downscaled to crop_size: "
-                   "training at several scales of the same photos.")
-flags.DEFINE_integer("max_short_side", 768, "Downscale images whose shorter "
-                     "side is longer than this before cropping (0: never).")
-flags.DEFINE_float("lr", None, "Adam learning rate (default: preset's).")
 flags.DEFINE_integer("latent_channels", None, "C, latent channels "
                      "(default: preset's); sets the rate bound C*log2(L)/256.")
-flags.DEFINE_enum("entropy_model", None, ["factorized", "hyperprior"],
+flags.DEFINE_enum("entropy_model", None, list(config_lib.ENTROPY_MODELS),
                   "Entropy model (default: preset's).")
-flags.DEFINE_float("lambda_mse", None, "Weight of MSE (default: preset's).")
-flags.DEFINE_float("lambda_feature_matching", None,
-                   "Weight of D feature matching (default: preset's).")
-flags.DEFINE_float("lambda_perceptual", None,
-                   "Weight of the perceptual term (default: preset's).")
-flags.DEFINE_enum("perceptual_network", None, ["vgg16", "alexnet"],
-                  "LPIPS backbone of the perceptual term (default: "
-                  "preset's; alexnet is ~15x cheaper on a CPU).")
-flags.DEFINE_float("gan_weight", None, "Weight of the LSGAN generator term "
-                   "(default: preset's). With --lambda_feature_matching=0 "
-                   "too, a warm-up: D is neither run nor trained.")
-flags.DEFINE_float("beta", None, "β, weight of the rate in bpp (default: "
-                   "preset's; 0 = rate set by C and L only).")
-flags.DEFINE_float("weight_average", None, "Decay of the moving average "
-                   "of the E/G weights that validation and export use, e.g. "
-                   "0.999; 0 = none (default: preset's).")
-flags.DEFINE_string("checkpoint_dir", None, "Checkpoints; an existing run "
-                    "here is resumed.")
-flags.DEFINE_integer("checkpoint_every", 500, "Steps between checkpoints.")
-flags.DEFINE_string("export_dir", None, "Where the trained SavedModel goes.")
-# --log_dir (TensorBoard logs; default CHECKPOINT_DIR/logs) is absl's own.
-flags.DEFINE_integer("log_every", 100, "Steps between TensorBoard scalars.")
-flags.DEFINE_integer("validate_every", 1000, "Steps between validations.")
-flags.DEFINE_string("init_from", None, "Warm-start the networks from a "
-                    "checkpoint directory or an exported model.")
-flags.DEFINE_integer("seed", None, "Random seed; also makes ops "
-                     "deterministic (slower), so runs repeat exactly.")
-flags.DEFINE_enum("strategy", "default", list(training.STRATEGIES),
-                  "tf.distribute strategy (multi_worker reads TF_CONFIG).")
-flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into this many logical "
-                     "devices (with --strategy=mirrored: data parallelism "
-                     "on one machine without GPUs, e.g. to test a setup).")
-flags.DEFINE_enum("precision", "float32", list(PRECISIONS),
-                  "Compute precision of the networks in training; "
-                  "mixed_bfloat16 is faster on CPUs with AVX-512 BF16. "
-                  "Validation and export always run float32.")
-flags.DEFINE_multi_string("set", [], "Any other config field: NAME=VALUE "
-                          "with a JSON value, e.g. --set=normalization="
-                          "'\"instance\"' --set=generator_filters="
-                          "[320,160,80,40,20] (repeatable).")
-flags.mark_flags_as_required(["data_dir", "checkpoint_dir"])
+flags.DEFINE_multi_string("set", [], "Any other model config field: "
+                          "NAME=VALUE with a JSON value, e.g. "
+                          "--set=normalization='\"instance\"' "
+                          "--set=generator_filters=[320,160,80,40,20] "
+                          "(repeatable).")
 
-CONFIG_FLAGS = {"lr": "learning_rate", "latent_channels": "latent_channels",
-                "entropy_model": "entropy_model", "lambda_mse": "lambda_mse",
-                "lambda_feature_matching": "lambda_feature_matching",
-                "lambda_perceptual": "lambda_perceptual",
-                "perceptual_network": "perceptual_network",
-                "gan_weight": "gan_weight", "beta": "beta", "mode": "mode",
-                "weight_average": "weight_average",
-                "discriminator_labels": "discriminator_labels"}
+CONFIG_FLAGS = ("latent_channels", "entropy_model", "mode",
+                "discriminator_labels")
 
 
 class UsageError(Exception):
@@ -147,6 +107,9 @@ def parse_settings(settings):
   values = {}
   for setting in settings:
     name, _, text = setting.partition("=")
+    if name in config_lib.RECIPE_FIELDS:
+      raise UsageError(f"--set={setting}: {name} is a recipe field, not "
+                       f"the model's: use --{name}={text}")
     if name not in fields:
       raise UsageError(f"--set={setting}: no config field {name!r}; "
                        f"fields: {', '.join(sorted(fields))}")
@@ -160,8 +123,7 @@ def parse_settings(settings):
 
 
 def build_config():
-  overrides = {field: getattr(FLAGS, name)
-               for name, field in CONFIG_FLAGS.items()
+  overrides = {name: getattr(FLAGS, name) for name in CONFIG_FLAGS
                if getattr(FLAGS, name) is not None}
   if FLAGS.labeller:
     overrides["labeller"] = FLAGS.labeller
@@ -177,10 +139,20 @@ def build_config():
     raise UsageError(str(e)) from e
 
 
+def build_recipe():
+  try:
+    return config_lib.Recipe(**{name: getattr(FLAGS, name)
+                                for name in config_lib.RECIPE_FIELDS})
+  except config_lib.ConfigError as e:
+    raise UsageError(str(e)) from e
+
+
 def run_options():
   """The flags of the run (all but the config's) as `training.RunOptions`."""
   names = {f.name for f in dataclasses.fields(training.RunOptions)}
   values = {name: getattr(FLAGS, name) for name in names - {"command"}}
+  # absl's own --log_dir is "" when not given.
+  values["log_dir"] = values["log_dir"] or None
   return training.RunOptions(command=tuple(portable_command(sys.argv)),
                              **values)
 
@@ -204,7 +176,7 @@ def check_label_flags():
 def run():
   check_label_flags()
   config = build_config()
-  training.train(config, run_options())
+  training.train(config, run_options(), build_recipe())
 
 
 def portable_command(argv):

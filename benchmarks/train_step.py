@@ -3,10 +3,10 @@
     python benchmarks/train_step.py [--steps=20] [--rounds=3] \
         [--out=benchmarks/results/train_step.json]
 
-The config is the one `scripts/train_default_models.sh` trains with: the
-flags of `scripts/default_models.flags` and `scripts/adversarial.flags`
-parsed by train.py, C = 8; warm-up is the same config with the adversarial
-terms off. Batches come from the real input pipeline (scikit-image's
+The config and recipe are those `scripts/train_default_models.sh` trains
+with: the flags of `scripts/default_models.flags` and
+`scripts/adversarial.flags` parsed by train.py, C = 8; warm-up is the same
+recipe with the adversarial terms off. Batches come from the real input pipeline (scikit-image's
 photos, upscaled). Each round times `--steps` steps of each phase after
 two untimed ones; rounds alternate the phases, so a load that comes and
 goes during the run falls on both. Reported per phase: the median over
@@ -35,12 +35,13 @@ from tfgc.model import GenerativeCompressionModel  # noqa: E402
 FLAG_FILES = ("scripts/default_models.flags", "scripts/adversarial.flags")
 
 
-def recipe():
-  """(config, train.py FLAGS) of the default models' adversarial stage."""
+def default_run():
+  """(config, recipe, train.py FLAGS) of the default models' adversarial
+  stage."""
   train.FLAGS([sys.argv[0], "--latent_channels=8", "--data_dir=unused",
                "--checkpoint_dir=unused"]
               + [f"--flagfile={os.path.join(ROOT, f)}" for f in FLAG_FILES])
-  return train.build_config(), train.FLAGS
+  return train.build_config(), train.build_recipe(), train.FLAGS
 
 
 def photo_folder(folder):
@@ -65,16 +66,18 @@ def time_steps(model, iterator, steps):
           (time.process_time() - cpu) / steps)
 
 
-def measure(config, flags, folder, steps, rounds, precision="float32"):
+def measure(config, recipe, flags, folder, steps, rounds,
+            precision="float32"):
   """{phase: {steps_per_second, cpu_seconds_per_step, rounds}}."""
   paths = data.scan_folder(folder, min_size=flags.crop_size).paths
   dataset = data.training_dataset(
       paths, flags.crop_size, flags.batch_size,
       max_short_side=flags.max_short_side, max_zoom_out=flags.max_zoom_out)
   models = {}
-  warmup = config.replace(gan_weight=0.0, lambda_feature_matching=0.0)
-  for phase, phase_config in (("warmup", warmup), ("adversarial", config)):
-    model = GenerativeCompressionModel(phase_config, precision=precision)
+  warmup = recipe.replace(gan_weight=0.0, lambda_feature_matching=0.0)
+  for phase, phase_recipe in (("warmup", warmup), ("adversarial", recipe)):
+    model = GenerativeCompressionModel(config, phase_recipe,
+                                       precision=precision)
     model.compile()
     iterator = iter(dataset)
     time_steps(model, iterator, 2)
@@ -99,13 +102,13 @@ def main():
                       help="comma-separated compute precisions to time")
   parser.add_argument("--out", default=None, help="JSON file for the figures")
   args = parser.parse_args()
-  config, flags = recipe()
+  config, recipe, flags = default_run()
   results = {}
   with tempfile.TemporaryDirectory() as folder:
     photo_folder(folder)
     for precision in args.precisions.split(","):
-      results[precision] = measure(config, flags, folder, args.steps,
-                                   args.rounds, precision)
+      results[precision] = measure(config, recipe, flags, folder,
+                                   args.steps, args.rounds, precision)
   for precision, phases in results.items():
     for phase, r in phases.items():
       print(f"recipe {phase} in {precision}: "
@@ -115,7 +118,8 @@ def main():
             f"{flags.batch_size} of {flags.crop_size} px)")
   if args.out:
     with open(args.out, "w") as f:
-      json.dump(dict(config=json.loads(config.to_json()), **results), f,
+      json.dump(dict(config=json.loads(config.to_json()),
+                     recipe=json.loads(recipe.to_json()), **results), f,
                 indent=2)
 
 

@@ -33,7 +33,7 @@ main() {
   cd "$(dirname "$0")/.."
   DATA=${TFGC_DATA:-$HOME/tfgc-data}
   RUNS=${TFGC_RUNS:-$HOME/tfgc-runs}
-  backbone="--flagfile=scripts/warmup.flags --set=adam_beta_1=0.9"
+  backbone="--flagfile=scripts/warmup.flags --adam_beta_1=0.9"
   case "$1" in
     rd-c16-b6) flags="$backbone --latent_channels=16 --beta=6" ;;
     rd-c8-warm-b1) flags="$backbone --latent_channels=8 --beta=1

@@ -90,6 +90,8 @@ main() {
     echo "exporting $source/ckpt-$step"
     copy=$(mktemp -d)
     cp "$ckpt/config.json" "$source/ckpt-$step".* "$copy/"
+    # Runs started after the config/recipe split keep the recipe apart.
+    [ ! -f "$ckpt/recipe.json" ] || cp "$ckpt/recipe.json" "$copy/"
     echo "model_checkpoint_path: \"ckpt-$step\"" > "$copy/checkpoint"
     .venv/bin/python train.py $common $flags --steps="$step" \
       --checkpoint_dir="$copy" --export_dir="$3"

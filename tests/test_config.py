@@ -28,7 +28,6 @@ def test_unknown_json_field_is_an_error():
     (dict(upsampling="bicubic"), "upsampling"),
     (dict(entropy_model="jpeg"), "entropy_model"),
     (dict(encoder_filters=(8, 8)), "encoder_filters"),
-    (dict(beta=-1.0), "beta"),
     (dict(mode="sc"), "num_classes"),
     (dict(discriminator_labels=True), "num_classes"),
     (dict(num_classes=300), "num_classes"),
@@ -85,3 +84,23 @@ def test_retired_standin_labels_becomes_the_standin_labeller():
     restored = config.Config.from_json(json.dumps(
         dict(values, standin_labels=old)))
     assert restored == sc.replace(labeller=labeller)
+
+
+def test_a_config_saved_before_the_split_gives_its_model_and_its_recipe():
+  recipe = config.Recipe(beta=6.0, learning_rate=1e-4, weight_average=0.999)
+  old = json.dumps(dict(json.loads(config.preset("medium").to_json()),
+                        **json.loads(recipe.to_json())))
+  assert config.Config.from_json(old) == config.preset("medium")
+  assert config.Recipe.from_json(old) == recipe
+  assert config.Recipe.from_json(recipe.to_json()) == recipe
+  assert not set(config.RECIPE_FIELDS) & set(
+      json.loads(config.preset("medium").to_json()))
+
+
+@pytest.mark.parametrize("changes, field", [
+    (dict(beta=-1.0), "beta"), (dict(learning_rate=0.0), "learning_rate"),
+    (dict(perceptual_network="resnet"), "perceptual_network"),
+    (dict(weight_average=1.0), "weight_average")])
+def test_a_recipe_that_cannot_train_names_its_field(changes, field):
+  with pytest.raises(config.ConfigError, match=field):
+    config.Recipe(**changes)

@@ -14,13 +14,14 @@ REPLICAS_STAY_IDENTICAL = """
 import sys
 import numpy as np
 from tfgc import training
-from tfgc.config import preset
+from tfgc.config import Recipe, preset
 trained = training.train(
-    preset("tiny").replace(weight_average=0.9),
+    preset("tiny"),
     training.RunOptions(data_dir=sys.argv[1], checkpoint_dir=sys.argv[2],
                         export_dir=sys.argv[3], steps=4, batch_size=4,
                         crop_size=32, max_short_side=0, log_every=2,
-                        strategy="mirrored", cpu_devices=2))
+                        strategy="mirrored", cpu_devices=2),
+    Recipe(weight_average=0.9))
 model = trained.model
 variables = model.trainable_variables + model.weight_average.averages
 assert all(len(v.values) == 2 for v in variables)

@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from tfgc.config import preset
+from tfgc.config import Recipe, preset
 from tfgc.model import GenerativeCompressionModel
 
 WARMUP = 150
@@ -31,10 +31,11 @@ def test_warmup_then_adversarial_run_raise_psnr_and_train_d_only_when_asked(
   weight) leaves D alone, the adversarial run warm-started from it trains
   D."""
   tf.keras.utils.set_random_seed(0)
-  config = preset("tiny").replace(learning_rate=1e-3)
-  warmup_config = config.replace(gan_weight=0.0, lambda_feature_matching=0.0)
-  assert config.adversarial and not warmup_config.adversarial
-  model = GenerativeCompressionModel(warmup_config)
+  config = preset("tiny")
+  recipe = Recipe(learning_rate=1e-3)
+  warmup = recipe.replace(gan_weight=0.0, lambda_feature_matching=0.0)
+  assert recipe.adversarial and not warmup.adversarial
+  model = GenerativeCompressionModel(config, warmup)
   model.compile()
   before = psnr_of(model, small_photo)
   generator_start = weights_of(model.generator_variables)
@@ -49,7 +50,7 @@ def test_warmup_then_adversarial_run_raise_psnr_and_train_d_only_when_asked(
   assert int(model.discriminator_optimizer.iterations) == 0
 
   warm = model
-  model = GenerativeCompressionModel(config)
+  model = GenerativeCompressionModel(config, recipe)
   model.compile()
   model.set_weights(warm.get_weights())
   adversarial = model.fit(dataset, epochs=1, steps_per_epoch=STEPS - WARMUP,
@@ -84,7 +85,7 @@ def test_optimizer_groups_cover_every_variable_once():
 def test_rate_reaches_encoder_only_with_beta():
   images = tf.random.stateless_uniform([1, 32, 32, 3], [0, 1])
   for beta, expect_gradient in ((0.0, False), (1.0, True)):
-    model = GenerativeCompressionModel(preset("tiny").replace(beta=beta))
+    model = GenerativeCompressionModel(preset("tiny"), Recipe(beta=beta))
     with tf.GradientTape() as tape:
       bits = model(images, training=True).bits
     gradients = tape.gradient(bits, model.encoder.trainable_variables)
@@ -136,9 +137,9 @@ def test_sc_distortion_has_no_gradient_in_synthesised_pixels(small_photo):
 
 def test_mixed_bfloat16_trains_float32_weights_close_to_float32(small_photo):
   # No noise channels: both models must see the same generator input.
-  config = preset("tiny").replace(lambda_perceptual=1.0, noise_channels=0,
-                                  perceptual_network="alexnet")
-  models = {p: GenerativeCompressionModel(config, precision=p)
+  config = preset("tiny").replace(noise_channels=0)
+  recipe = Recipe(lambda_perceptual=1.0, perceptual_network="alexnet")
+  models = {p: GenerativeCompressionModel(config, recipe, precision=p)
             for p in ("float32", "mixed_bfloat16")}
   models["mixed_bfloat16"].set_weights(models["float32"].get_weights())
   dataset = tf.data.Dataset.from_tensors(small_photo[None]).repeat()

@@ -14,7 +14,7 @@ import tensorflow as tf
 import compress
 from test_compress import assert_clean_failure, cli_here, with_sections
 from tfgc import bitstream, codec, export, metrics
-from tfgc.config import preset
+from tfgc.config import Recipe, preset
 from tfgc.errors import TfgcError
 from tfgc.labellers.standin import cluster_labels
 from tfgc.model import GenerativeCompressionModel
@@ -178,7 +178,7 @@ def psnr_where(a, b, mask):
 def fitted(config, inputs, steps=300):
   """`config` fitted to one example on distortion and rate alone."""
   tf.keras.utils.set_random_seed(0)
-  model = GenerativeCompressionModel(config.replace(
+  model = GenerativeCompressionModel(config, Recipe(
       learning_rate=2e-3, gan_weight=0.0, lambda_feature_matching=0.0))
   model.compile()
   model.fit(tf.data.Dataset.from_tensors(inputs).repeat(), epochs=1,

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from tfgc import training
-from tfgc.config import preset
+from tfgc.config import Recipe, preset
 
 TINY = preset("tiny")
 
@@ -38,9 +38,36 @@ def test_a_run_from_python_exports_and_keeps_its_config(photos, tmp_path):
   assert record["options"]["data_dir"] == ".../photos"
   assert str(tmp_path) not in json.dumps(record)
 
-  with pytest.raises(training.TrainingError, match="another config"):
+  assert record["recipe"] == json.loads(Recipe().to_json())
+  assert "learning_rate" not in record["config"]
+
+  with pytest.raises(training.TrainingError, match="another model config"):
     training.train(TINY.replace(latent_channels=2), options(tmp_path,
                                                             steps=4))
+
+
+def test_a_run_resumes_with_another_recipe_but_not_another_layout(
+    photos, tmp_path):
+  """The recipe (a lower learning rate, say) may change between starts;
+  the model config and keeping a weight average or not may not. A run
+  saved before the split (its recipe inside config.json) resumes too."""
+  averaged = Recipe(weight_average=0.9)
+  training.train(TINY, options(tmp_path, steps=1), averaged)
+  trained = training.train(TINY, options(tmp_path, steps=2),
+                           averaged.replace(learning_rate=1e-5))
+  assert trained.step == 2
+  with open(tmp_path / "ckpt" / "recipe.json") as f:
+    assert json.load(f)["learning_rate"] == 1e-5
+  with pytest.raises(training.TrainingError, match="with a weight average"):
+    training.train(TINY, options(tmp_path, steps=3))
+
+  # The layout of config.json before the split: one file, both halves.
+  old = dict(json.loads(TINY.to_json()), **json.loads(averaged.to_json()))
+  (tmp_path / "ckpt" / "recipe.json").unlink()
+  (tmp_path / "ckpt" / "config.json").write_text(json.dumps(old))
+  with pytest.raises(training.TrainingError, match="with a weight average"):
+    training.train(TINY, options(tmp_path, steps=3))
+  assert training.train(TINY, options(tmp_path, steps=3), averaged).step == 3
 
 
 @pytest.mark.parametrize("config, changes, message", [

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from tfgc import export
-from tfgc.config import ConfigError, preset
+from tfgc.config import ConfigError, Recipe, preset
 from tfgc.model import GenerativeCompressionModel
 from tfgc.weight_average import WeightAverage
 
@@ -30,7 +30,7 @@ def test_decay_outside_the_open_unit_interval_is_refused():
   with pytest.raises(ValueError, match="decay"):
     WeightAverage([tf.Variable(1.0)], 1.0)
   with pytest.raises(ConfigError, match="weight_average"):
-    preset("tiny").replace(weight_average=-0.5)
+    Recipe(weight_average=-0.5)
 
 
 def test_without_an_average_the_model_tracks_none_and_validates_itself():
@@ -44,9 +44,8 @@ def test_without_an_average_the_model_tracks_none_and_validates_itself():
 def test_validation_and_export_use_the_averaged_weights(small_photo,
                                                         tmp_path):
   tf.keras.utils.set_random_seed(0)
-  config = preset("tiny").replace(weight_average=DECAY,
-                                  learning_rate=1e-3)
-  model = GenerativeCompressionModel(config)
+  model = GenerativeCompressionModel(
+      preset("tiny"), Recipe(weight_average=DECAY, learning_rate=1e-3))
   model.compile()
   dataset = tf.data.Dataset.from_tensors(small_photo[None]).repeat()
   model.fit(dataset, epochs=1, steps_per_epoch=4, verbose=0)
@@ -73,8 +72,8 @@ def test_validation_and_export_use_the_averaged_weights(small_photo,
 
 
 def test_the_average_is_checkpointed_and_resumes(tmp_path):
-  config = preset("tiny").replace(weight_average=DECAY)
-  model = GenerativeCompressionModel(config)
+  recipe = Recipe(weight_average=DECAY)
+  model = GenerativeCompressionModel(preset("tiny"), recipe)
   model.compile()
   weight = model.generator_variables[0]
   for _ in range(3):
@@ -82,7 +81,7 @@ def test_the_average_is_checkpointed_and_resumes(tmp_path):
     model.weight_average.update()
   path = tf.train.Checkpoint(model=model).save(str(tmp_path / "ckpt"))
 
-  resumed = GenerativeCompressionModel(config)
+  resumed = GenerativeCompressionModel(preset("tiny"), recipe)
   resumed.compile()
   tf.train.Checkpoint(model=resumed).restore(path).assert_existing_objects_matched()
   assert int(resumed.weight_average.updates) == 3

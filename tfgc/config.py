@@ -1,8 +1,17 @@
-"""Model configuration: one frozen dataclass and its named presets.
+"""What a model is and how it is trained: two frozen dataclasses.
 
-Every field maps to a symbol or a layer of DESIGN.md §1 (Agustsson et al.,
-ICCV 2019). A config is saved as JSON beside every checkpoint and export and
-loaded back to rebuild the same model.
+`Config`, with its named presets, is the model: every field maps to a
+symbol or a layer of DESIGN.md §1 (Agustsson et al., ICCV 2019). It is
+saved as JSON beside every checkpoint and in every export (and enters the
+model id), and loaded back to rebuild the same model; a run resumes only
+with the same one.
+
+`Recipe` is how it is trained: loss weights, optimizer, weight average. A
+run can resume with another recipe (a lower learning rate, say), and an
+export does not depend on it; training.json records it.
+
+Configs saved before the split hold both; `Config.from_json` reads their
+model fields and `Recipe.from_json` their recipe fields.
 """
 
 import dataclasses
@@ -35,9 +44,21 @@ class ConfigError(ValueError):
   """A config field has a value the model cannot be built with."""
 
 
+class _Saved:
+  """What `Config` and `Recipe` share: copies and JSON."""
+
+  def replace(self, **changes):
+    """A copy with some fields changed (validated)."""
+    return dataclasses.replace(self, **changes)
+
+  def to_json(self) -> str:
+    return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+
 @dataclasses.dataclass(frozen=True)
-class Config:
-  """Architecture, quantizer, entropy model and loss weights of one model.
+class Config(_Saved):
+  """Architecture, quantizer and entropy model of one model (and of the
+  discriminator it is trained against).
 
   Attributes:
     name: preset name, recorded in exports.
@@ -85,22 +106,6 @@ class Config:
     entropy_model: "factorized" (NoisyDeepFactorized per channel) or
       "hyperprior" (scale hyperprior with a factorized side latent).
     hyperprior_channels: channels of the hyper latent z.
-    lambda_mse: λ weight of the MSE term, on images in [0, 255]/255 scaled
-      like the paper's distortion.
-    lambda_feature_matching: weight of D's feature-matching term.
-    lambda_perceptual: weight of the perceptual term (LPIPS), 0 if unused.
-    perceptual_network: LPIPS backbone of that term: "vgg16" (the
-      published perceptual loss) or "alexnet" (about 15x cheaper on a CPU).
-    beta: β, weight of the rate term H(ŵ) in bits per pixel (paper: 0).
-    gan_weight: weight of the LSGAN generator term. With it and
-      `lambda_feature_matching` both 0 the run is a warm-up (distortion and
-      rate only, D neither run nor updated); the default models warm up
-      for one run and continue adversarially in a second (`--init_from`).
-    learning_rate: Adam step size of both optimizers.
-    adam_beta_1: Adam β1 of both optimizers.
-    weight_average: decay of an exponential moving average of the E, G, F
-      and entropy-model weights, which validation and export then use
-      instead of the latest weights; 0 = none (`tfgc.weight_average`).
   """
 
   name: str = "custom"
@@ -122,15 +127,6 @@ class Config:
   conv_bias: bool = False
   entropy_model: str = "factorized"
   hyperprior_channels: int = 64
-  lambda_mse: float = 10.0
-  lambda_feature_matching: float = 10.0
-  lambda_perceptual: float = 0.0
-  perceptual_network: str = "vgg16"
-  beta: float = 0.0
-  gan_weight: float = 1.0
-  learning_rate: float = 2e-4
-  adam_beta_1: float = 0.5
-  weight_average: float = 0.0
 
   def __post_init__(self):
     self.validate()
@@ -186,14 +182,6 @@ class Config:
          f"entropy_model must be one of {ENTROPY_MODELS}")
     need(isinstance(self.conv_bias, bool), "conv_bias must be true or false")
     need(self.hyperprior_channels >= 1, "hyperprior_channels must be >= 1")
-    need(self.perceptual_network in PERCEPTUAL_NETWORKS,
-         f"perceptual_network must be one of {PERCEPTUAL_NETWORKS}")
-    for field in ("lambda_mse", "lambda_feature_matching",
-                  "lambda_perceptual", "beta", "gan_weight"):
-      need(getattr(self, field) >= 0, f"{field} must be >= 0")
-    need(self.learning_rate > 0, "learning_rate must be > 0")
-    need(0 <= self.adam_beta_1 < 1, "adam_beta_1 must be in [0, 1)")
-    need(0 <= self.weight_average < 1, "weight_average must be in [0, 1)")
 
   @property
   def num_centers(self) -> int:
@@ -206,21 +194,9 @@ class Config:
     return self.mode == "sc" or self.discriminator_labels
 
   @property
-  def adversarial(self) -> bool:
-    """Whether training runs and updates D (an adversarial term weighs)."""
-    return self.gan_weight > 0 or self.lambda_feature_matching > 0
-
-  @property
   def bits_per_pixel_bound(self) -> float:
     """dim(ŵ) · log2(L) per pixel: the rate no entropy model can exceed."""
     return self.latent_channels * math.log2(self.num_centers) / STRIDE ** 2
-
-  def replace(self, **changes) -> "Config":
-    """A copy with some fields changed (validated)."""
-    return dataclasses.replace(self, **changes)
-
-  def to_json(self) -> str:
-    return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
   @classmethod
   def from_json(cls, text: str) -> "Config":
@@ -229,9 +205,12 @@ class Config:
     Fields added since the config was saved take the values of the preset
     it names (the class defaults if it names none), so a run saved by an
     older tfgc still resumes and compares equal to its preset's config.
+    The recipe fields of configs saved before the split are left out.
     """
     values = json.loads(text)
     _drop_retired_fields(values)
+    for name in RECIPE_FIELDS:
+      values.pop(name, None)
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
@@ -260,6 +239,75 @@ def _drop_retired_fields(values):
         f"this run was saved with warmup_steps={warmup_steps}, which tfgc "
         "no longer has: warm up in a run of its own (--gan_weight=0 "
         "--lambda_feature_matching=0) and continue with --init_from")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe(_Saved):
+  """How a model is trained: loss weights, optimizer and weight average.
+
+      L = gan_weight·L_GAN + λ_mse·MSE + λ_fm·FM + λ_p·perceptual + β·bpp
+
+  Each field's help (metadata) is its train.py flag's help text, and its
+  default the flag's default.
+  """
+
+  lambda_mse: float = dataclasses.field(default=10.0, metadata=dict(
+      help="λ, weight of the MSE term (images in [0, 1])."))
+  lambda_feature_matching: float = dataclasses.field(
+      default=10.0, metadata=dict(help="Weight of D's feature matching."))
+  lambda_perceptual: float = dataclasses.field(default=0.0, metadata=dict(
+      help="Weight of the perceptual term (LPIPS), 0 if unused."))
+  perceptual_network: str = dataclasses.field(
+      default="vgg16", metadata=dict(
+          choices=PERCEPTUAL_NETWORKS,
+          help="LPIPS backbone of the perceptual term: vgg16 (the "
+               "published loss) or alexnet (about 15x cheaper on a CPU)."))
+  beta: float = dataclasses.field(default=0.0, metadata=dict(
+      help="β, weight of the rate H(ŵ) in bits per pixel (paper: 0, the "
+           "rate set by C and L only)."))
+  gan_weight: float = dataclasses.field(default=1.0, metadata=dict(
+      help="Weight of the LSGAN generator term. With it and "
+           "--lambda_feature_matching both 0 the run is a warm-up "
+           "(distortion and rate only; D is neither run nor updated)."))
+  learning_rate: float = dataclasses.field(
+      default=2e-4, metadata=dict(help="Adam step size of both optimizers."))
+  adam_beta_1: float = dataclasses.field(
+      default=0.5, metadata=dict(help="Adam β1 of both optimizers."))
+  weight_average: float = dataclasses.field(default=0.0, metadata=dict(
+      help="Decay of a moving average of the E, G, F and entropy-model "
+           "weights that validation and export use, e.g. 0.999; 0 = none. "
+           "Switching it on or off changes the checkpoint's layout: a run "
+           "resumes only with it on or off as it started."))
+
+  def __post_init__(self):
+    def need(condition, message):
+      if not condition:
+        raise ConfigError(f"recipe: {message}")
+    need(self.perceptual_network in PERCEPTUAL_NETWORKS,
+         f"perceptual_network must be one of {PERCEPTUAL_NETWORKS}")
+    for field in ("lambda_mse", "lambda_feature_matching",
+                  "lambda_perceptual", "beta", "gan_weight"):
+      need(getattr(self, field) >= 0, f"{field} must be >= 0")
+    need(self.learning_rate > 0, "learning_rate must be > 0")
+    need(0 <= self.adam_beta_1 < 1, "adam_beta_1 must be in [0, 1)")
+    need(0 <= self.weight_average < 1, "weight_average must be in [0, 1)")
+
+  @property
+  def adversarial(self) -> bool:
+    """Whether training runs and updates D (an adversarial term weighs)."""
+    return self.gan_weight > 0 or self.lambda_feature_matching > 0
+
+  @classmethod
+  def from_json(cls, text: str) -> "Recipe":
+    """Parses a recipe saved by `to_json`, or the recipe fields of a config
+    saved before the split (its other fields are left out; missing
+    fields take the defaults)."""
+    values = json.loads(text)
+    return cls(**{name: values[name] for name in RECIPE_FIELDS
+                  if name in values})
+
+
+RECIPE_FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
 
 
 # A CPU model of a few million parameters. Channel norm and resize + conv

@@ -1,11 +1,11 @@
 """The generative compression model (GC and SC) as a Keras model: E, q,
 entropy model, G (F in SC) and D, trained with the adversarial objective
-of DESIGN.md §1.
+of DESIGN.md §1, with the weights of a `tfgc.config.Recipe`:
 
     L = gan_weight·L_GAN + λ_mse·MSE + λ_fm·FM + λ_p·perceptual + β·bpp
 
 `train_step` makes one E/G (+ entropy model) update and one D update. A
-config with no adversarial weight (`Config.adversarial` false) is a warm-up:
+recipe with no adversarial weight (`Recipe.adversarial` false) is a warm-up:
 only distortion and rate are optimised and D is neither run nor updated.
 The default models warm up in one run and continue adversarially in a
 second (scripts/train_default_models.sh); the choice is fixed per run, so
@@ -19,7 +19,7 @@ import contextlib
 import tensorflow as tf
 
 from tfgc import entropy, losses
-from tfgc.config import STRIDE
+from tfgc.config import STRIDE, Recipe
 from tfgc.lpips import LPIPS
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
                            SemanticEncoder, latent_keep_mask, one_hot_labels,
@@ -107,23 +107,25 @@ class GenerativeCompressionModel(tf.keras.Model):
   takes dicts of "image" and "labels".
 
   Args:
-    config: a `tfgc.config.Config`.
+    config: a `tfgc.config.Config`, the model.
+    recipe: a `tfgc.config.Recipe`, how it trains (default: `Recipe()`).
     perceptual_loss: callable (images, reconstructions) -> float32 [B],
       both float32 [B, H, W, 3] in [0, 1], weighted by
-      `config.lambda_perceptual`; default, when that weight is > 0: LPIPS
-      with `config.perceptual_network`.
+      `recipe.lambda_perceptual`; default, when that weight is > 0: LPIPS
+      with `recipe.perceptual_network`.
     precision: one of `PRECISIONS`, the compute precision of the networks
       in training (variables are float32 either way, so checkpoints do not
       depend on it).
   """
 
-  def __init__(self, config, perceptual_loss=None, precision="float32",
-               **kwargs):
+  def __init__(self, config, recipe=None, perceptual_loss=None,
+               precision="float32", **kwargs):
     super().__init__(**kwargs)
     if precision not in PRECISIONS:
       raise ValueError(f"unknown precision {precision!r}; choose from "
                        f"{', '.join(PRECISIONS)}")
     self.config = config
+    self.recipe = recipe = recipe or Recipe()
     self.precision = precision
     self.quantizer = FixedCenterQuantizer(config.centers, name="quantizer")
     self.entropy_model = entropy.entropy_model(config)
@@ -135,8 +137,9 @@ class GenerativeCompressionModel(tf.keras.Model):
           if config.mode == "sc" else None)
       self.discriminator = MultiScaleDiscriminator(config,
                                                    name="discriminator")
-      if perceptual_loss is None and config.lambda_perceptual > 0:
-        perceptual_loss = LPIPS(config.perceptual_network, name="perceptual")
+      if perceptual_loss is None and recipe.lambda_perceptual > 0:
+        perceptual_loss = LPIPS(recipe.perceptual_network,
+                                name="perceptual")
     self.perceptual_loss = perceptual_loss
     self.trackers = {name: tf.keras.metrics.Mean(name=name)
                      for name in METRICS}
@@ -149,8 +152,8 @@ class GenerativeCompressionModel(tf.keras.Model):
     # Without an average the model tracks no such object, so checkpoints
     # of runs without one keep their layout.
     self.weight_average = (
-        WeightAverage(self.generator_variables, config.weight_average)
-        if config.weight_average > 0 else None)
+        WeightAverage(self.generator_variables, recipe.weight_average)
+        if recipe.weight_average > 0 else None)
 
   def dummy_inputs(self, size=STRIDE):
     """A batch of one blank size x size input of this model's kind."""
@@ -166,11 +169,12 @@ class GenerativeCompressionModel(tf.keras.Model):
     """What validation and export run: this model if it computes in
     float32 and keeps no weight average, else a float32 copy (no
     optimizers, sharing the perceptual loss) with the current weights, or
-    with the averaged ones where the config keeps an average."""
+    with the averaged ones where the recipe keeps an average."""
     if self.precision == "float32" and self.weight_average is None:
       return self
-    copy = GenerativeCompressionModel(self.config,
-                                      perceptual_loss=self.perceptual_loss)
+    copy = GenerativeCompressionModel(
+        self.config, self.recipe.replace(weight_average=0.0),
+        perceptual_loss=self.perceptual_loss)
     for name in ("encoder", "generator", "semantic_encoder",
                  "entropy_model", "discriminator"):
       if getattr(self, name) is not None:
@@ -260,7 +264,7 @@ class GenerativeCompressionModel(tf.keras.Model):
                                 training=training)
     # The rate trains the entropy model at full weight but reaches E only
     # with weight β (β = 0: rate controlled by C and L alone, as the paper).
-    bits = self.entropy_model(scale_gradient(w_hat, self.config.beta),
+    bits = self.entropy_model(scale_gradient(w_hat, self.recipe.beta),
                               keep=keep, training=training)
     x_hat = self.synthesis(w_hat, shape[1:3], inputs.labels,
                            training=training)
@@ -282,7 +286,8 @@ class GenerativeCompressionModel(tf.keras.Model):
 
   def compile(self, generator_optimizer=None, discriminator_optimizer=None,
               **kwargs):
-    """Two Adam optimizers (config's learning rate and β1) unless given.
+    """Two Adam optimizers (the recipe's learning rate and β1) unless
+    given.
 
     Keras optimizers bind to the variables they first see, so E/G and D
     each get their own instance, built here on their group.
@@ -290,7 +295,7 @@ class GenerativeCompressionModel(tf.keras.Model):
     super().compile(**kwargs)
     def adam():
       return tf.keras.optimizers.Adam(
-          self.config.learning_rate, beta_1=self.config.adam_beta_1)
+          self.recipe.learning_rate, beta_1=self.recipe.adam_beta_1)
     self.generator_optimizer = generator_optimizer or adam()
     self.discriminator_optimizer = discriminator_optimizer or adam()
     self.check_variable_groups()
@@ -306,11 +311,11 @@ class GenerativeCompressionModel(tf.keras.Model):
   # about two thirds of the CPU time (measured on the tiny preset).
   @tf.autograph.experimental.do_not_convert
   def train_step(self, inputs):
-    """One E/G update and, if the config is adversarial, one D update.
+    """One E/G update and, if the recipe is adversarial, one D update.
     inputs: see `call`. Returns the running means of `METRICS`."""
     unpacked = unpack_inputs(inputs)
     x = unpacked.images
-    adversarial = self.config.adversarial
+    adversarial = self.recipe.adversarial
     # One forward pass serves both updates: E, G and D (on x and on x̂) run
     # once per step, where a D step of its own would run D twice more. Each
     # tape is differentiated only w.r.t. its own variable group.
@@ -321,7 +326,7 @@ class GenerativeCompressionModel(tf.keras.Model):
       terms.update(self._adversarial_terms(unpacked, reconstruction)
                    if adversarial else self._no_adversarial_terms(terms))
       objective = self._generator_loss(terms)
-      terms["g_loss"] = objective + self.config.beta * terms["bpp"]
+      terms["g_loss"] = objective + self.recipe.beta * terms["bpp"]
       # The rate's gradient is already scaled by β on its way to E (see
       # `call`); at weight 1 here it trains the entropy model fully.
       generator_loss = tf.nn.compute_average_loss(objective + terms["bpp"])
@@ -349,7 +354,7 @@ class GenerativeCompressionModel(tf.keras.Model):
     terms = self._distortion_terms(x, reconstruction)
     terms.update(self._no_adversarial_terms(terms))
     terms["g_loss"] = (self._generator_loss(terms)
-                       + self.config.beta * terms["bpp"])
+                       + self.recipe.beta * terms["bpp"])
     return self._report(terms)
 
   def _distortion_terms(self, x, reconstruction):
@@ -374,7 +379,7 @@ class GenerativeCompressionModel(tf.keras.Model):
 
   def _generator_loss(self, terms):
     """Per-example E/G objective without the rate term, float32 [B]."""
-    c = self.config
+    c = self.recipe
     distortion = (c.lambda_mse * terms["mse"]
                   + c.lambda_perceptual * terms["perceptual"])
     return distortion + (c.gan_weight * terms["gan"]

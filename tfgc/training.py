@@ -3,18 +3,19 @@ of photos, resumable from its checkpoint folder, validated on whole photos
 and exported. train.py turns its flags into `RunOptions` and calls `train`.
 
     from tfgc import config, training
-    warmup = config.preset("small").replace(gan_weight=0.0,
-                                            lambda_feature_matching=0.0)
-    training.train(warmup, training.RunOptions(
+    model = config.preset("small")
+    training.train(model, training.RunOptions(
         data_dir="photos", val_dir="val", checkpoint_dir="run/warmup",
-        steps=5000))
-    training.train(config.preset("small"), training.RunOptions(
+        steps=5000), config.Recipe(gan_weight=0.0,
+                                   lambda_feature_matching=0.0))
+    training.train(model, training.RunOptions(
         data_dir="photos", val_dir="val", checkpoint_dir="run/ckpt",
         init_from="run/warmup", export_dir="run/export", steps=100000))
 
-Calling `train` again with the same arguments resumes from the last
+Calling `train` again with the same config resumes from the last
 checkpoint in `checkpoint_dir` (step counter, both optimizers, all
-networks); Ctrl-C ends a run with a checkpoint.
+networks), with the recipe given then; Ctrl-C ends a run with a
+checkpoint.
 """
 
 import dataclasses
@@ -28,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgc import callbacks, data, export, labellers, labelmaps
-from tfgc.config import Config
+from tfgc.config import Config, Recipe
 from tfgc.errors import TfgcError
 from tfgc.dists import DISTS
 from tfgc.dists import WeightsError as DISTSWeightsError
@@ -56,64 +57,79 @@ class TrainingError(TfgcError):
   """A run that cannot start with the options given."""
 
 
+def _option(default=dataclasses.MISSING, **metadata):
+  """A RunOptions field: its `help` (and `choices`) make train.py's flag."""
+  return dataclasses.field(default=default, metadata=metadata)
+
+
 @dataclasses.dataclass(frozen=True)
 class RunOptions:
-  """Everything of a run but the model's config.
+  """Everything of a run but the model's config and its recipe.
 
-  Attributes:
-    data_dir: folder of training images, searched recursively.
-    checkpoint_dir: checkpoints and config.json; a run there is resumed.
-    val_dir: folder of validation images, decoded whole every
-      `validate_every` steps (None: no validation).
-    labels_dir: label maps paired with the images by name (see
-      `data.find_label_map`); with the config's `labeller`, the maps that
-      `python -m tfgc.labellers` wrote (its classes.txt is checked). The
-      stand-in labeller's configs need none: it runs on every crop.
-    export_dir: where the trained SavedModel goes (None: no export).
-    log_dir: TensorBoard folder (default CHECKPOINT_DIR/logs).
-    init_from: checkpoint folder or exported model to warm-start the
-      networks from when `checkpoint_dir` holds no run yet.
-    steps: total E/G updates of the run.
-    batch_size: global batch size.
-    crop_size: side of the random square crops, a multiple of 16.
-    max_zoom_out: crops cover crop_size·s source pixels, s uniform in
-      [1, this], downscaled to crop_size.
-    max_short_side: downscale larger images to this short side (0: never).
-    synthesis_instance_fraction: SC, share of crops that synthesise one
-      whole class.
-    synthesis_box_fraction: SC, share of crops that synthesise a box.
-    checkpoint_every, log_every, validate_every: steps between each.
-    seed: random seed; also makes ops deterministic (slower).
-    precision: compute precision of the networks in training, one of
-      `model.PRECISIONS`.
-    strategy: tf.distribute strategy, one of `STRATEGIES`.
-    cpu_devices: split the CPU into this many logical devices (before TF
-      starts; with strategy "mirrored": data parallelism without GPUs).
-    command: the command line that started the run, for training.json
-      (train.py gives its own, with paths cut to their last component).
+  Each field is also a train.py flag of the same name, default and help
+  (the metadata); `command` is the command line that started the run, for
+  training.json (train.py gives its own, with paths cut to their last
+  component).
   """
 
-  data_dir: str
-  checkpoint_dir: str
-  val_dir: Optional[str] = None
-  labels_dir: Optional[str] = None
-  export_dir: Optional[str] = None
-  log_dir: Optional[str] = None
-  init_from: Optional[str] = None
-  steps: int = 100000
-  batch_size: int = 8
-  crop_size: int = 128
-  max_zoom_out: float = 1.0
-  max_short_side: int = 768
-  synthesis_instance_fraction: float = 0.4
-  synthesis_box_fraction: float = 0.4
-  checkpoint_every: int = 500
-  log_every: int = 100
-  validate_every: int = 1000
-  seed: Optional[int] = None
-  precision: str = "float32"
-  strategy: str = "default"
-  cpu_devices: int = 0
+  data_dir: str = _option(help="Folder of training images, searched "
+                          "recursively (PNG, JPEG, WebP, TIFF, BMP).")
+  checkpoint_dir: str = _option(help="Checkpoints, config.json and "
+                                "recipe.json; a run here is resumed.")
+  val_dir: Optional[str] = _option(None, help="Folder of validation images; "
+                                   "decoded whole (not cropped) every "
+                                   "--validate_every steps.")
+  labels_dir: Optional[str] = _option(
+      None, help="Folder of label maps (one class id per pixel, "
+      "single-channel PNG) paired with the images by name: "
+      "DATA_DIR/sub/NAME.ext -> LABELS_DIR/sub/NAME.png, NAME_labelIds.png, "
+      "or for Cityscapes' NAME_leftImg8bit, NAME_gtFine_labelIds.png. "
+      "Images without one are skipped and counted. With a labeller, the "
+      "maps `python -m tfgc.labellers` wrote (its classes.txt is checked); "
+      "the stand-in labeller needs none.")
+  export_dir: Optional[str] = _option(
+      None, help="Where the trained SavedModel goes.")
+  log_dir: Optional[str] = _option(
+      None, help="TensorBoard folder (default CHECKPOINT_DIR/logs).")
+  init_from: Optional[str] = _option(
+      None, help="Warm-start the networks from a checkpoint directory or an "
+      "exported model when --checkpoint_dir holds no run yet.")
+  steps: int = _option(100000, help="Total training steps (E/G updates).")
+  batch_size: int = _option(8, help="Global batch size.")
+  crop_size: int = _option(128, help="Side of the random square crops, a "
+                           "multiple of 16; smaller images are skipped "
+                           "(and counted).")
+  max_zoom_out: float = _option(
+      1.0, help="Crops cover crop_size*s source pixels, s uniform in [1, "
+      "this], downscaled to crop_size: training at several scales of the "
+      "same photos.")
+  max_short_side: int = _option(768, help="Downscale images whose shorter "
+                                "side is longer than this before cropping "
+                                "(0: never).")
+  synthesis_instance_fraction: float = _option(
+      0.4, help="SC: share of training crops whose synthesis mask is one "
+      "whole class.")
+  synthesis_box_fraction: float = _option(
+      0.4, help="SC: share of training crops whose synthesis mask is a "
+      "random box (the rest synthesise nothing).")
+  checkpoint_every: int = _option(500, help="Steps between checkpoints.")
+  log_every: int = _option(100, help="Steps between TensorBoard scalars.")
+  validate_every: int = _option(1000, help="Steps between validations.")
+  seed: Optional[int] = _option(None, help="Random seed; also makes ops "
+                                "deterministic (slower), so runs repeat "
+                                "exactly.")
+  precision: str = _option(
+      "float32", choices=PRECISIONS,
+      help="Compute precision of the networks in training; mixed_bfloat16 "
+      "is faster on CPUs with AVX-512 BF16. Validation and export always "
+      "run float32.")
+  strategy: str = _option("default", choices=STRATEGIES,
+                          help="tf.distribute strategy (multi_worker reads "
+                          "TF_CONFIG).")
+  cpu_devices: int = _option(
+      0, help="Split the CPU into this many logical devices (with "
+      "--strategy=mirrored: data parallelism on one machine without GPUs, "
+      "e.g. to test a setup).")
   command: Tuple[str, ...] = ()
 
   def check(self, config):
@@ -213,19 +229,36 @@ def worker_subdir(strategy):
   return f".{resolver.task_type}_{resolver.task_id}"
 
 
-def check_run_config(checkpoint_dir, config):
-  """Saves the config beside the checkpoints, or checks it matches."""
-  path = os.path.join(checkpoint_dir, "config.json")
-  if os.path.exists(path):
-    with open(path) as f:
-      saved = Config.from_json(f.read())
-    if saved != config:  # Fields added since then take their defaults.
-      raise TrainingError(f"{checkpoint_dir} holds a run with another "
-                          "config; use the same flags to resume, or a new "
-                          "--checkpoint_dir")
+def check_run_config(checkpoint_dir, config, recipe):
+  """Saves the config beside the checkpoints, or checks it matches; saves
+  the recipe (the latest start's), which may differ from the last one's
+  except in keeping a weight average or not (the checkpoint's layout)."""
+  config_path = os.path.join(checkpoint_dir, "config.json")
+  recipe_path = os.path.join(checkpoint_dir, "recipe.json")
+  if os.path.exists(config_path):
+    with open(config_path) as f:
+      saved_config = f.read()
+    if Config.from_json(saved_config) != config:
+      raise TrainingError(f"{checkpoint_dir} holds a run of another "
+                          "model config; use the same flags to resume, or "
+                          "a new --checkpoint_dir")
+    # Runs saved before the split kept the recipe in config.json.
+    if os.path.exists(recipe_path):
+      with open(recipe_path) as f:
+        saved_config = f.read()
+    averaged = Recipe.from_json(saved_config).weight_average > 0
+    if averaged != (recipe.weight_average > 0):
+      raise TrainingError(
+          f"{checkpoint_dir} holds a run " + ("with" if averaged else
+                                              "without")
+          + " a weight average; resume it with --weight_average "
+          + ("> 0" if averaged else "= 0") + ", or use a new "
+          "--checkpoint_dir")
   else:
-    with open(path, "w") as f:
+    with open(config_path, "w") as f:
       f.write(config.to_json())
+  with open(recipe_path, "w") as f:
+    f.write(recipe.to_json())
 
 
 def check_labeller_maps(labels_dir, config):
@@ -348,8 +381,7 @@ def saved_config(source):
 
 def _warm_start_sc_from_gc(model, source, gc_config):
   """`warm_start` of the SC `model` from the GC run or export `source`."""
-  gc_model = GenerativeCompressionModel(gc_config.replace(
-      lambda_perceptual=0.0))  # Its loss is never computed.
+  gc_model = GenerativeCompressionModel(gc_config)
   warm_start(gc_model, source)
   config = model.config
   pairs = [(gc_model.encoder, model.encoder, None),
@@ -408,13 +440,15 @@ def training_images(config, options):
   return paths, labels
 
 
-def train(config, options):
-  """Trains `config` as `options` say, resuming the run in
-  `options.checkpoint_dir` if there is one; returns `Trained`.
+def train(config, options, recipe=None):
+  """Trains the model `config` with `recipe` (default `Recipe()`) as
+  `options` say, resuming the run in `options.checkpoint_dir` if there is
+  one; returns `Trained`.
 
   Raises TrainingError before any work if the options cannot work, or if
   the checkpoint folder holds a run of another config.
   """
+  recipe = recipe or Recipe()
   options.check(config)
   strategy = make_strategy(options.strategy, options.cpu_devices)
   if options.seed is not None:
@@ -431,9 +465,10 @@ def train(config, options):
       synthesis=synthesis, max_zoom_out=options.max_zoom_out)
 
   os.makedirs(options.checkpoint_dir, exist_ok=True)
-  check_run_config(options.checkpoint_dir, config)
+  check_run_config(options.checkpoint_dir, config, recipe)
   with strategy.scope():
-    model = GenerativeCompressionModel(config, precision=options.precision)
+    model = GenerativeCompressionModel(config, recipe,
+                                       precision=options.precision)
     model.compile()
   checkpoint = tf.train.Checkpoint(
       model=model, generator_optimizer=model.generator_optimizer,
@@ -470,7 +505,8 @@ def train(config, options):
     with open(os.path.join(options.export_dir, "training.json"), "w") as f:
       json.dump(dict(step=step, command=list(options.command),
                      options=options.portable(),
-                     config=json.loads(config.to_json())), f, indent=2)
+                     config=json.loads(config.to_json()),
+                     recipe=json.loads(recipe.to_json())), f, indent=2)
     print(f"exported model {model_id} to {options.export_dir}")
   return Trained(step, digest, model_id, model)
 
