@@ -26,6 +26,8 @@ import math
 import tensorflow as tf
 import tensorflow_compression as tfc
 
+from tfgc import pinned
+
 # Scale table of the hyperprior's conditional Gaussians (Ballé et al. 2018).
 SCALE_MIN, SCALE_MAX, NUM_SCALES = 0.11, 256.0, 64
 RANGE_CODER_PRECISION = 12
@@ -327,6 +329,8 @@ class SupportIndexedGaussianModel(tfc.LocationScaleIndexedEntropyModel):
                      compression=True, bottleneck_dtype=tf.float32)
 
   def _build_tables(self, prior, precision, offset=None):
+    """TFC's hook (`pinned.BUILD_TABLES_HOOK`): the tables over the
+    centres only."""
     del precision, offset  # Fixed precision; ŵ has integer centres.
     return support_tables(_support_pmf(prior, self._support),
                           self._support[0])
@@ -334,7 +338,7 @@ class SupportIndexedGaussianModel(tfc.LocationScaleIndexedEntropyModel):
   def decompress(self, strings, scale_indexes):
     """strings string [B], scale_indexes float [B, ...] -> float32 of
     scale_indexes' shape (see `decode_support_symbols`)."""
-    indexes = self._flatten_indexes(self._normalize_indexes(scale_indexes))
+    indexes = pinned.flat_scale_indexes(self, scale_indexes)
     symbols = decode_support_symbols(strings, self.cdf, self.cdf_offset,
                                      tf.shape(indexes)[1:], indexes)
     return tf.cast(tf.reshape(symbols, tf.shape(scale_indexes)),

@@ -48,11 +48,8 @@ import sys
 import numpy as np
 import tensorflow as tf
 import tensorflow_compression  # noqa: F401 (ops of the main SavedModel)
-# Private to Keras 2.14 (pinned; BUILD.md, pitfalls): the switch that
-# Model.save(save_traces=False) sets, for tf.saved_model.save.
-from keras.src.saving.legacy.saved_model.utils import keras_option_scope
 
-from tfgc import entropy
+from tfgc import entropy, pinned
 from tfgc.config import Config, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.networks import to_float, to_uint8
@@ -360,9 +357,8 @@ def upgrade(export_dir, out_dir):
   module.analyze = loaded.signatures["analyze"]
   module.synthesize = loaded.signatures["synthesize"]
   # The tables the old export coded with, as TFC saved them.
-  old_tables = loaded.coder.latent_model
   module.coder = entropy.FactorizedCoder(
-      old_tables._cdf, old_tables._cdf_offset,  # pylint: disable=protected-access
+      *pinned.coding_tables(loaded.coder.latent_model),
       config.latent_channels)
   module.model_id = tf.Variable(loaded.model_id.numpy(), trainable=False,
                                 name="model_id")
@@ -392,7 +388,7 @@ def save(module, path, signatures):
   `call` as well more than doubled the time of an export. The layers keep
   their variables and checkpoint keys (`--init_from` an export reads
   them)."""
-  with keras_option_scope(save_traces=False):
+  with pinned.keras_option_scope(save_traces=False):
     tf.saved_model.save(module, path, signatures=signatures)
 
 
