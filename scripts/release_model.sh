@@ -65,7 +65,7 @@ ship() {
   for stage in "$RUNS/$name/ckpt/logs" "$RUNS/$name/adversarial/ckpt/logs"; do
     [ -d "$stage" ] && logs=${logs:+$logs,}$stage
   done
-  $py -m tfgc.modelcard --model="tfgc/zoo/$name" \
+  $py scripts/modelcard.py --model="tfgc/zoo/$name" \
     --summary="$out/eval/summary.json" --data_manifest="$DATA/manifest.json" \
     --logs="$logs" --history="$1" $sc_rates
 }

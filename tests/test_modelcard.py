@@ -1,12 +1,17 @@
 """MODEL_CARD.md is written from the files it cites, and names the id."""
 
 import json
+import os
+import sys
 
 import pytest
 import tensorflow as tf
 
-from tfgc import modelcard, zoo
+from tfgc import zoo
 from tfgc.errors import TfgcError
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+import modelcard  # noqa: E402
 
 MODEL_ID = "0123456789abcdef"
 

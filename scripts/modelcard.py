@@ -1,6 +1,9 @@
-"""Writes a bundled model's MODEL_CARD.md from measured files only.
+"""Writes a bundled model's MODEL_CARD.md from measured files only: the
+release tooling of this project's own models (its Data and Training
+sections describe how they are made here, from Debian packages on a 2-core
+CPU), so it lives beside scripts/release_model.sh, not in the package.
 
-    python -m tfgc.modelcard --model=tfgc/zoo/gc-small-c8 \\
+    python scripts/modelcard.py --model=tfgc/zoo/gc-small-c8 \\
         --summary=eval/summary.json --data_manifest=~/tfgc-data/manifest.json \\
         --logs=RUN/ckpt/logs,RUN/adversarial/ckpt/logs --history="..."
 
@@ -254,7 +257,7 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
 
 
 def main(argv):
-  parser = argparse.ArgumentParser(prog="python -m tfgc.modelcard",
+  parser = argparse.ArgumentParser(prog="scripts/modelcard.py",
                                    description=__doc__.split("\n")[0])
   parser.add_argument("--model", required=True, help="export directory")
   parser.add_argument("--summary", required=True,
@@ -277,7 +280,7 @@ def main(argv):
                  args.history,
                  _load_json(args.sc_rates) if args.sc_rates else None)
   except TfgcError as e:
-    print(f"tfgc.modelcard: {e}", file=sys.stderr)
+    print(f"modelcard.py: {e}", file=sys.stderr)
     return 1
   print(text)
   return 0
