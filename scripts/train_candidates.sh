@@ -18,6 +18,7 @@
 #   rd-medium-bias-b6  rd-medium-b6 with conv_bias: channel norm without
 #                  a conv bias loses a flat region's level in E's first
 #                  layer (the bundled models code grey 30 and grey 120 alike)
+#   rd-medium-bias-b20  the same at β = 20: the lower rate point (~0.035)
 #   rd-medium-gdn-b6  medium-gdn (medium with GDN in E, F and G
 #                  instead of channel norm and ReLU), β = 6
 # and adversarial (scripts/adversarial.flags, λ_MSE kept at 150):
@@ -42,11 +43,13 @@ main() {
     rd-medium-b6) flags="$backbone --preset=medium --beta=6" ;;
     rd-medium-bias-b6) flags="$backbone --preset=medium --set=conv_bias=true
       --beta=6" ;;
+    rd-medium-bias-b20) flags="$backbone --preset=medium --set=conv_bias=true
+      --beta=20" ;;
     rd-medium-gdn-b6) flags="$backbone --preset=medium-gdn --beta=6" ;;
     gan-medium-bias-b6) flags="--flagfile=scripts/adversarial.flags
       --preset=medium --set=conv_bias=true --beta=6
       --init_from=$RUNS/rd-medium-bias-b6/ckpt/best" ;;
-    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-gdn-b6|gan-medium-bias-b6" >&2; exit 2 ;;
+    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|gan-medium-bias-b6" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
   mkdir -p "$run"

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgc import metrics
-from tfgc.lpips import MIN_SIDE
+from tfgc.lpips import measures
 from tfgc.networks import to_float, to_uint8
 
 
@@ -165,7 +165,8 @@ class FullImageValidation(tf.keras.callbacks.Callback):
     examples: list of uint8 [H, W, 3] arrays, or of dicts of "image" and
       the model's other inputs (labels, synthesis mask), unbatched.
     lpips: a `tfgc.lpips.LPIPS("alexnet")` layer, or None (not measured);
-      images smaller than it takes (`MIN_SIDE`) are left out of its mean.
+      images it cannot measure (`tfgc.lpips.measures`) are left out of
+      its mean.
     dists: a `tfgc.dists.DISTS` layer, or None (not measured).
     best: a `BestCheckpoint`, or None; needs `dists`.
   """
@@ -202,10 +203,9 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         x_hat = tf.clip_by_value(reconstruction.images, 0.0, 1.0)
         decoded = to_uint8(x_hat[0]).numpy()
         psnr.append(metrics.psnr(image, decoded))
-        if min(image.shape[:2]) >= 176:  # MS-SSIM needs 5 scales of 11x11.
-          ms_ssim.append(float(tf.image.ssim_multiscale(x, x_hat, 1.0)[0]))
+        ms_ssim.append(metrics.ms_ssim(image, decoded))
         scored = (self.lpips is not None
-                  and min(image.shape[:2]) >= MIN_SIDE[self.lpips.net])
+                  and measures(self.lpips.net, image.shape))
         if scored:
           lpips.append(float(self.lpips(x, x_hat)[0]))
         if self.dists is not None:
@@ -227,8 +227,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
           if kept is not None:
             synth_kept.append(kept)
       figures = dict(psnr=np.mean(psnr))
-      if ms_ssim:
-        figures["ms_ssim"] = np.mean(ms_ssim)
+      figures["ms_ssim"] = np.mean(ms_ssim)
       if dists:
         figures["dists"] = np.mean(dists)
       if lpips:

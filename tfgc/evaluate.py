@@ -33,7 +33,7 @@ import numpy as np
 from tfgc import baselines, bdrate, codec as codec_lib, labelmaps, metrics
 from tfgc.errors import TfgcError
 from tfgc.images import ImageError, list_files, read_image, save_png
-from tfgc.lpips import MIN_SIDE
+from tfgc.lpips import MIN_SIDE, measures
 
 DEFAULT_CODECS = ("jpeg", "webp", "avif", "jpeg2000", "hevc", "x265", "jxl")
 DEFAULT_GRID = (0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
@@ -282,7 +282,7 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
       log(f"skipping {e}")
       continue
     too_small = [n for n in LPIPS_NETS if f"lpips_{n}" in perceptual
-                 and min(image.shape[:2]) < MIN_SIDE[n]]
+                 and not measures(n, image.shape)]
     if too_small:
       log(f"skipping {image_name}: LPIPS-{too_small[0]} needs at least "
           f"{MIN_SIDE[too_small[0]]} px a side")

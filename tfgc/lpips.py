@@ -45,6 +45,12 @@ SCALE = (0.458, 0.448, 0.450)
 MIN_SIDE = {"alexnet": 31, "vgg16": 16}
 
 
+def measures(net, image_shape):
+  """Whether LPIPS-`net` has an output for images of `image_shape`
+  ((H, W, ...)): both sides at least MIN_SIDE[net]."""
+  return min(image_shape[:2]) >= MIN_SIDE[net]
+
+
 class WeightsError(TfgcError):
   """The LPIPS weights are missing or not the expected files."""
 
