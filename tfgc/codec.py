@@ -9,14 +9,17 @@
     # Selective compression (SC models): synthesise classes 7 and 8
     data = model.compress("photo.jpg", labels="photo_labels.png",
                           synthesize=[7, 8])    # or preserve=bool [H, W]
+    selection = model.select_regions(keep=["person"])   # checked once
+    data = model.compress("photo.jpg", selection=selection)
 
 Bitstreams are validated before any tensor is built, and decode only with
-the model whose id they carry. Every model codes the same way: E runs on
-the image (in tiles when it is too large for `memory_budget_mib`), the
-export's entropy signatures code the whole latent grid (1/256 of the
-pixels), and G runs on the decoded grid (in tiles again), with the whole
-image's bytes and pixels (`tfgc.tiling`); models that cannot be tiled
-refuse images over the budget.
+the model whose id they carry. Every model codes the same way: SC regions
+are selected (`tfgc.regions`), E runs on the image (in tiles when it is
+too large for `memory_budget_mib`), the export's entropy signatures code
+the whole latent grid (1/256 of the pixels) and the container is written;
+decoding parses it, decodes the grid and runs G on it (in tiles again),
+with the whole image's bytes and pixels (`tfgc.tiling`); models that
+cannot be tiled refuse images over the budget.
 """
 
 import json
@@ -24,7 +27,7 @@ import os
 
 import numpy as np
 
-from tfgc import bitstream, labellers, labelmaps, tiling
+from tfgc import bitstream, labellers, labelmaps, regions, tiling
 from tfgc.config import Config, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.images import DEFAULT_MAX_PIXELS, read_image
@@ -34,6 +37,9 @@ from tfgc.zoo import ModelError, resolve
 # and the model (about 570 MiB), `small` codes any image in about 1.2 GiB
 # of RSS beside the image itself (`make bench`).
 DEFAULT_MEMORY_BUDGET_MIB = 640
+_GC_REFUSES_REGIONS = ("this is a GC model: label maps, labellers, "
+                       "--synthesize and --preserve need an SC model "
+                       "(--mode=sc)")
 
 
 def info(data, max_pixels=None):
@@ -99,9 +105,8 @@ class Codec:
     self.num_classes = config.num_classes
     # The labeller of the maps the model was trained on ("" = the user's).
     self.labeller = config.labeller
-    self.class_names = (labellers.class_names(config.labeller,
-                                              config.num_classes)
-                        if config.labeller else None)
+    self.class_names = regions.model_class_names(config.num_classes,
+                                                 config.labeller)
     self._labellers = {}
     self.latent_channels = config.latent_channels
     self.memory_budget_mib = memory_budget_mib
@@ -136,7 +141,7 @@ class Codec:
     return run
 
   def compress(self, image, labels=None, synthesize=None, preserve=None,
-               class_names=None, labeller=None, keep=None):
+               class_names=None, labeller=None, keep=None, selection=None):
     """An image -> .tfgc bytes.
 
     image: uint8 [H, W, 3] array or an image file path.
@@ -153,29 +158,25 @@ class Codec:
         `synthesize`): every other class is synthesised, or
       preserve: bool [H, W] (True = keep faithful) or a mask image file
         (nonzero = preserve). None of them: everything is preserved.
+      selection: instead of the options above, a `RegionSelection` made
+        once by `select_regions` (for many images).
     """
     image = self._checked_image(image)
     # Before labelling: refuses what a model that cannot be tiled cannot
     # code whole.
     self._tiler.check_size(image.shape[:2])
+    options = dict(labels=labels, synthesize=synthesize, preserve=preserve,
+                   class_names=class_names, labeller=labeller, keep=keep)
+    selection = self._checked_selection(selection, options)
     pixels = dict(image=image)
-    if self.mode != "sc":
-      if any(a is not None for a in (labels, synthesize, preserve,
-                                     labeller, keep)):
-        raise TfgcError("this is a GC model: label maps, labellers, "
-                        "--synthesize and --preserve need an SC model "
-                        "(--mode=sc)")
-    else:
-      labels = self.label_map(image, labels, labeller)
-      if class_names is None and labeller:
-        class_names = labellers.class_names(labeller, self.num_classes)
-      mask = self.synthesis_mask(labels, synthesize, preserve, class_names,
-                                 keep)
-      pixels.update(labels=labels, synthesis_mask=mask.astype(np.uint8))
+    if selection is not None:
+      found = selection.select(image)
+      pixels.update(labels=found.labels,
+                    synthesis_mask=found.synthesis_mask.astype(np.uint8))
     grid = self._tiler.analyse(pixels)
     strings = self._entropy_encode(grid)
     sections = (strings["latent_string"], strings["side_string"])
-    if self.mode == "sc":
+    if selection is not None:
       sections += (labelmaps.encode_label_map(pixels["labels"]),
                    labelmaps.encode_mask(grid["latent_mask"]))
     height, width = image.shape[:2]
@@ -201,65 +202,59 @@ class Codec:
                       f"up to {bitstream.MAX_SIDE} pixels; crop the image")
     return image
 
-  def label_map(self, image, labels=None, labeller=None):
-    """The SC label map for `image`: uint8 [H, W] (see `compress`)."""
-    size = image.shape[:2]
-    if labels is not None and labeller is not None:
-      raise TfgcError("give --labels or --labeller, not both")
-    if labeller and self.labeller and labeller != self.labeller:
-      raise TfgcError(f"this SC model was trained on the {self.labeller} "
-                      f"labeller's maps, whose classes another labeller's "
-                      f"do not share: drop --labeller={labeller} (the "
-                      f"model runs {self.labeller} itself)")
-    if labels is None:
-      name = labeller or self.labeller
-      if not name:
-        raise TfgcError("this SC model needs the image's label map: pass "
-                        "--labels=LABELS.png, or --labeller=NAME")
-      return self._labeller(name).label(image)
-    if self.labeller == "standin":
-      raise TfgcError("this SC model was trained on the stand-in "
-                      "labeller's regions and computes them itself: drop "
-                      "--labels, or use an SC model trained on your label "
-                      "maps (train.py --mode=sc --labels_dir=DIR)")
-    if isinstance(labels, (str, os.PathLike)):
-      return labelmaps.read_label_map(labels, self.num_classes, size)
-    return labelmaps.check_label_map(labels, self.num_classes, size)
+  def select_regions(self, labels=None, synthesize=None, preserve=None,
+                     class_names=None, labeller=None, keep=None):
+    """`compress`'s SC options (see there), checked once and with their
+    labeller loaded: a `regions.RegionSelection` to compress any number
+    of images with, or None for a GC model given none of them."""
+    if self.mode != "sc":
+      if any(a is not None for a in (labels, synthesize, preserve,
+                                     labeller, keep)):
+        raise TfgcError(_GC_REFUSES_REGIONS)
+      return None
+    return self._selection(labels=labels, synthesize=synthesize,
+                           preserve=preserve, class_names=class_names,
+                           labeller=labeller, keep=keep)
+
+  def _selection(self, **options):
+    """`regions.RegionSelection.build` for this model's classes."""
+    return regions.RegionSelection.build(
+        self.num_classes, self.labeller, **options, loader=self._labeller)
+
+  def _checked_selection(self, selection, options):
+    """`compress`'s region selection: `selection`, made for this model's
+    classes, or the one of its keyword `options` (by name)."""
+    if selection is None:
+      return self.select_regions(**options)
+    if any(value is not None for value in options.values()):
+      raise TfgcError("give a region selection or its options (labels, "
+                      "synthesize, ...), not both")
+    if self.mode != "sc":
+      raise TfgcError(_GC_REFUSES_REGIONS)
+    if ((selection.num_classes, selection.model_labeller)
+        != (self.num_classes, self.labeller)):
+      raise TfgcError("this region selection was made for a model of "
+                      "other classes: make it with this model's "
+                      "select_regions")
+    return selection
 
   def _labeller(self, name):
-    """The labeller `name`, loaded once; refused if its classes exceed
-    the model's."""
+    """The labeller `name` (`regions.load_labeller`), loaded once."""
     if name not in self._labellers:
-      classes = len(labellers.class_names(name, self.num_classes))
-      if classes > self.num_classes:
-        raise TfgcError(f"the {name} labeller's {classes} classes do not "
-                        f"fit this model's {self.num_classes}: pass "
-                        "--labels=LABELS.png")
-      options = dict(classes=self.num_classes) if name == "standin" else {}
-      self._labellers[name] = labellers.get(name, **options)
+      self._labellers[name] = regions.load_labeller(name, self.num_classes)
     return self._labellers[name]
+
+  def label_map(self, image, labels=None, labeller=None):
+    """The SC label map for `image`: uint8 [H, W] (see `compress`)."""
+    return self._selection(labels=labels, labeller=labeller).label_map(image)
 
   def synthesis_mask(self, labels, synthesize=None, preserve=None,
                      class_names=None, keep=None):
     """bool [H, W], True = synthesise (see `compress`; class names default
     to the model's labeller's)."""
-    if sum(a is not None for a in (synthesize, keep, preserve)) > 1:
-      raise TfgcError("give one of --synthesize, --keep and --preserve")
-    for classes, synthesised in ((synthesize, True), (keep, False)):
-      if classes is not None:
-        ids = labelmaps.class_ids(classes, self.num_classes,
-                                  class_names or self.class_names)
-        return labelmaps.synthesis_mask(labels, ids) == synthesised
-    if preserve is None:
-      return np.zeros(labels.shape, bool)
-    if isinstance(preserve, (str, os.PathLike)):
-      return labelmaps.read_mask(preserve, labels.shape)
-    preserve = np.asarray(preserve)
-    if preserve.shape != labels.shape:
-      raise labelmaps.LabelMapError(
-          f"the preserve mask is {list(preserve.shape)}, the image "
-          f"{list(labels.shape)}; they must match")
-    return ~preserve.astype(bool)
+    return regions.SynthesisChoice.build(
+        self.num_classes, class_names or self.class_names, synthesize, keep,
+        preserve).mask(labels)
 
   def _parse(self, data):
     """.tfgc bytes -> `bitstream.Bitstream`, refused unless this model
