@@ -9,24 +9,26 @@
     # Selective compression (SC models): synthesise classes 7 and 8
     data = model.compress("photo.jpg", labels="photo_labels.png",
                           synthesize=[7, 8])    # or preserve=bool [H, W]
+    selection = model.select_regions(keep=["person"])   # checked once
+    data = model.compress("photo.jpg", selection=selection)
 
 Bitstreams are validated before any tensor is built, and decode only with
-the model whose id they carry. Every model codes the same way: E runs on
-the image (in tiles when it is too large for `memory_budget_mib`), the
-export's entropy signatures code the whole latent grid (1/256 of the
-pixels), and G runs on the decoded grid (in tiles again), with the whole
-image's bytes and pixels (`tfgc.tiling`); models that cannot be tiled
-refuse images over the budget.
+the model whose id they carry. Every model codes the same way: SC regions
+are selected (`tfgc.regions`), E runs on the image (in tiles when it is
+too large for `memory_budget_mib`), the export's entropy signatures code
+the whole latent grid (1/256 of the pixels) and the container is written;
+decoding parses it, decodes the grid and runs G on it (in tiles again),
+with the whole image's bytes and pixels (`tfgc.tiling`); models that
+cannot be tiled refuse images over the budget.
 """
 
 import json
-import math
 import os
 
 import numpy as np
 
-from tfgc import bitstream, labellers, labelmaps, tiling
-from tfgc.config import STRIDE, Config, latent_shape
+from tfgc import bitstream, labellers, labelmaps, regions, tiling
+from tfgc.config import Config, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.images import DEFAULT_MAX_PIXELS, read_image
 from tfgc.zoo import ModelError, resolve
@@ -35,6 +37,9 @@ from tfgc.zoo import ModelError, resolve
 # and the model (about 570 MiB), `small` codes any image in about 1.2 GiB
 # of RSS beside the image itself (`make bench`).
 DEFAULT_MEMORY_BUDGET_MIB = 640
+_GC_REFUSES_REGIONS = ("this is a GC model: label maps, labellers, "
+                       "--synthesize and --preserve need an SC model "
+                       "(--mode=sc)")
 
 
 def info(data, max_pixels=None):
@@ -100,18 +105,11 @@ class Codec:
     self.num_classes = config.num_classes
     # The labeller of the maps the model was trained on ("" = the user's).
     self.labeller = config.labeller
-    self.class_names = (labellers.class_names(config.labeller,
-                                              config.num_classes)
-                        if config.labeller else None)
+    self.class_names = regions.model_class_names(config.num_classes,
+                                                 config.labeller)
     self._labellers = {}
     self.latent_channels = config.latent_channels
     self.memory_budget_mib = memory_budget_mib
-    self._bytes_per_pixel = tiling.activation_bytes_per_pixel(config)
-    self._max_tile_cells = tiling.max_tile_cells(
-        config, memory_budget_mib * 2 ** 20)
-    self._untileable = tiling.untileable_reason(config)
-    self._analysis_halo = tiling.analysis_halo(config)
-    self._synthesis_halo = tiling.synthesis_halo(config)
     # Only a hyperprior writes a side string.
     self._side_information = config.entropy_model != "factorized"
     self._model = tf.saved_model.load(path)
@@ -125,13 +123,25 @@ class Codec:
       raise ModelError(
           f"{path} was exported before tfgc's entropy signatures: upgrade "
           f"it once with python -m tfgc.export --upgrade {path} NEW_DIR")
-    self._analyze = signatures["analyze"]
-    self._synthesize = signatures["synthesize"]
-    self._entropy_encode = signatures["entropy_encode"]
-    self._entropy_decode = signatures["entropy_decode"]
+    self._tiler = tiling.Tiler(
+        config, memory_budget_mib,
+        analyze=self._numpy_function(signatures["analyze"]),
+        synthesize=self._numpy_function(signatures["synthesize"]))
+    self._entropy_encode = self._numpy_function(signatures["entropy_encode"])
+    self._entropy_decode = self._numpy_function(signatures["entropy_decode"])
+
+  def _numpy_function(self, signature):
+    """A signature as a function of numpy values by name (its inputs) ->
+    numpy values by name (its outputs)."""
+    def run(inputs):
+      outputs = signature(**{
+          name: self._tf.constant(value, self._dtypes[name])
+          for name, value in inputs.items()})
+      return {name: value.numpy() for name, value in outputs.items()}
+    return run
 
   def compress(self, image, labels=None, synthesize=None, preserve=None,
-               class_names=None, labeller=None, keep=None):
+               class_names=None, labeller=None, keep=None, selection=None):
     """An image -> .tfgc bytes.
 
     image: uint8 [H, W, 3] array or an image file path.
@@ -148,7 +158,35 @@ class Codec:
         `synthesize`): every other class is synthesised, or
       preserve: bool [H, W] (True = keep faithful) or a mask image file
         (nonzero = preserve). None of them: everything is preserved.
+      selection: instead of the options above, a `RegionSelection` made
+        once by `select_regions` (for many images).
     """
+    image = self._checked_image(image)
+    # Before labelling: refuses what a model that cannot be tiled cannot
+    # code whole.
+    self._tiler.check_size(image.shape[:2])
+    options = dict(labels=labels, synthesize=synthesize, preserve=preserve,
+                   class_names=class_names, labeller=labeller, keep=keep)
+    selection = self._checked_selection(selection, options)
+    pixels = dict(image=image)
+    if selection is not None:
+      found = selection.select(image)
+      pixels.update(labels=found.labels,
+                    synthesis_mask=found.synthesis_mask.astype(np.uint8))
+    grid = self._tiler.analyse(pixels)
+    strings = self._entropy_encode(grid)
+    sections = (strings["latent_string"], strings["side_string"])
+    if selection is not None:
+      sections += (labelmaps.encode_label_map(pixels["labels"]),
+                   labelmaps.encode_mask(grid["latent_mask"]))
+    height, width = image.shape[:2]
+    return bitstream.serialize(bitstream.Bitstream(
+        model_id=self.model_id, mode=self.mode, width=width, height=height,
+        sections=sections))
+
+  def _checked_image(self, image):
+    """`compress`'s image (array or file) -> uint8 [H, W, 3] within the
+    limits of this codec and the format."""
     if isinstance(image, (str, os.PathLike)):
       image = read_image(image, self.max_pixels)
     image = np.asarray(image)
@@ -162,158 +200,61 @@ class Codec:
     if max(height, width) > bitstream.MAX_SIDE:
       raise TfgcError(f"{width}x{height}: the .tfgc format holds sides of "
                       f"up to {bitstream.MAX_SIDE} pixels; crop the image")
-    # Also refuses what a model that cannot be tiled cannot code whole.
-    tiles = self._tiles((height, width), self._analysis_halo)
-    inputs = dict(image=image)
+    return image
+
+  def select_regions(self, labels=None, synthesize=None, preserve=None,
+                     class_names=None, labeller=None, keep=None):
+    """`compress`'s SC options (see there), checked once and with their
+    labeller loaded: a `regions.RegionSelection` to compress any number
+    of images with, or None for a GC model given none of them."""
     if self.mode != "sc":
       if any(a is not None for a in (labels, synthesize, preserve,
                                      labeller, keep)):
-        raise TfgcError("this is a GC model: label maps, labellers, "
-                        "--synthesize and --preserve need an SC model "
-                        "(--mode=sc)")
-    else:
-      labels = self.label_map(image, labels, labeller)
-      if class_names is None and labeller:
-        class_names = labellers.class_names(labeller, self.num_classes)
-      mask = self.synthesis_mask(labels, synthesize, preserve, class_names,
-                                 keep)
-      inputs.update(labels=labels, synthesis_mask=mask.astype(np.uint8))
-    strings = self._analysis(tiles, **inputs)
-    sections = ()
-    if self.mode == "sc":
-      sections = (labelmaps.encode_label_map(labels),
-                  labelmaps.encode_mask(strings["latent_mask"]))
-    return bitstream.serialize(bitstream.Bitstream(
-        model_id=self.model_id, mode=self.mode, width=width, height=height,
-        sections=(strings["latent_string"], strings["side_string"])
-        + sections))
+        raise TfgcError(_GC_REFUSES_REGIONS)
+      return None
+    return self._selection(labels=labels, synthesize=synthesize,
+                           preserve=preserve, class_names=class_names,
+                           labeller=labeller, keep=keep)
 
-  def _tensors(self, inputs):
-    """Signature inputs (numpy values by name) -> tensors."""
-    return {name: self._tf.constant(value, self._dtypes[name])
-            for name, value in inputs.items()}
+  def _selection(self, **options):
+    """`regions.RegionSelection.build` for this model's classes."""
+    return regions.RegionSelection.build(
+        self.num_classes, self.labeller, **options, loader=self._labeller)
 
-  def _tiles(self, image_shape, halo):
-    """The tiles (`tiling.Tile`) to code an image (H, W) in: one unless its
-    activations exceed the memory budget; TfgcError if it needs several
-    and the model cannot be tiled."""
-    tiles = tiling.tiles(latent_shape(image_shape), halo,
-                         self._max_tile_cells)
-    if len(tiles) > 1 and self._untileable:
-      height, width = image_shape
-      needed = height * width * self._bytes_per_pixel / 2 ** 20
-      raise TfgcError(
-          f"{width}x{height} needs about {needed:,.0f} MiB for this model's "
-          f"activations, over the budget of {self.memory_budget_mib:,} MiB, "
-          f"and the model cannot be coded in tiles ({self._untileable}): "
-          f"raise --memory_budget_mib to at least {math.ceil(needed):,}")
-    return tiles
+  def _checked_selection(self, selection, options):
+    """`compress`'s region selection: `selection`, made for this model's
+    classes, or the one of its keyword `options` (by name)."""
+    if selection is None:
+      return self.select_regions(**options)
+    if any(value is not None for value in options.values()):
+      raise TfgcError("give a region selection or its options (labels, "
+                      "synthesize, ...), not both")
+    if self.mode != "sc":
+      raise TfgcError(_GC_REFUSES_REGIONS)
+    if ((selection.num_classes, selection.model_labeller)
+        != (self.num_classes, self.labeller)):
+      raise TfgcError("this region selection was made for a model of "
+                      "other classes: make it with this model's "
+                      "select_regions")
+    return selection
 
-  def _analysis(self, tiles, image, labels=None, synthesis_mask=None):
-    """E and q tile by tile, then the entropy coder on the whole latent
-    grid: the outputs of the export's `compress` (numpy values) for the
-    whole image."""
-    shape = latent_shape(image.shape[:2])
-    symbols = np.zeros(shape + (self.latent_channels,), np.int32)
-    latent_mask = np.ones(shape, np.uint8)
-    for tile in tiles:
-      pixels = tile.pixels(tile.halo, image.shape[:2])
-      inputs = dict(image=image[pixels])
-      if labels is not None:
-        inputs.update(labels=labels[pixels],
-                      synthesis_mask=synthesis_mask[pixels])
-      outputs = self._analyze(**self._tensors(inputs))
-      core = tile.core_in_halo()
-      symbols[tile.cells(tile.core)] = outputs["symbols"].numpy()[core]
-      if labels is not None:
-        latent_mask[tile.cells(tile.core)] = (
-            outputs["latent_mask"].numpy()[core])
-    grid = dict(symbols=symbols)
-    if labels is not None:
-      grid.update(latent_mask=latent_mask)
-    strings = self._entropy_encode(**self._tensors(grid))
-    strings = {name: value.numpy() for name, value in strings.items()}
-    if labels is not None:
-      strings.update(latent_mask=latent_mask)
-    return strings
-
-  def _synthesis(self, tiles, symbols, image_shape, seed, latent_mask=None,
-                 labels=None):
-    """G (and F) tile by tile on symbols int32 [h, w, C] (and latent_mask
-    uint8 [h, w], labels uint8 [H, W] in SC) -> uint8 [H, W, 3], the
-    export's `synthesize` output for the whole image."""
-    image = np.empty(tuple(image_shape) + (3,), np.uint8)
-    for tile in tiles:
-      pixels = tile.pixels(tile.halo, image_shape)
-      cells = tile.cells(tile.halo)
-      inputs = dict(symbols=symbols[cells],
-                    image_shape=[s.stop - s.start for s in pixels], seed=seed)
-      if labels is not None:
-        inputs.update(latent_mask=latent_mask[cells], labels=labels[pixels])
-      decoded = self._synthesize(**self._tensors(inputs))["image"].numpy()
-      image[tile.pixels(tile.core, image_shape)] = (
-          decoded[tile.core_in_halo(STRIDE)])
-    return image
+  def _labeller(self, name):
+    """The labeller `name` (`regions.load_labeller`), loaded once."""
+    if name not in self._labellers:
+      self._labellers[name] = regions.load_labeller(name, self.num_classes)
+    return self._labellers[name]
 
   def label_map(self, image, labels=None, labeller=None):
     """The SC label map for `image`: uint8 [H, W] (see `compress`)."""
-    size = image.shape[:2]
-    if labels is not None and labeller is not None:
-      raise TfgcError("give --labels or --labeller, not both")
-    if labeller and self.labeller and labeller != self.labeller:
-      raise TfgcError(f"this SC model was trained on the {self.labeller} "
-                      f"labeller's maps, whose classes another labeller's "
-                      f"do not share: drop --labeller={labeller} (the "
-                      f"model runs {self.labeller} itself)")
-    if labels is None:
-      name = labeller or self.labeller
-      if not name:
-        raise TfgcError("this SC model needs the image's label map: pass "
-                        "--labels=LABELS.png, or --labeller=NAME")
-      return self._labeller(name).label(image)
-    if self.labeller == "standin":
-      raise TfgcError("this SC model was trained on the stand-in "
-                      "labeller's regions and computes them itself: drop "
-                      "--labels, or use an SC model trained on your label "
-                      "maps (train.py --mode=sc --labels_dir=DIR)")
-    if isinstance(labels, (str, os.PathLike)):
-      return labelmaps.read_label_map(labels, self.num_classes, size)
-    return labelmaps.check_label_map(labels, self.num_classes, size)
-
-  def _labeller(self, name):
-    """The labeller `name`, loaded once; refused if its classes exceed
-    the model's."""
-    if name not in self._labellers:
-      classes = len(labellers.class_names(name, self.num_classes))
-      if classes > self.num_classes:
-        raise TfgcError(f"the {name} labeller's {classes} classes do not "
-                        f"fit this model's {self.num_classes}: pass "
-                        "--labels=LABELS.png")
-      options = dict(classes=self.num_classes) if name == "standin" else {}
-      self._labellers[name] = labellers.get(name, **options)
-    return self._labellers[name]
+    return self._selection(labels=labels, labeller=labeller).label_map(image)
 
   def synthesis_mask(self, labels, synthesize=None, preserve=None,
                      class_names=None, keep=None):
     """bool [H, W], True = synthesise (see `compress`; class names default
     to the model's labeller's)."""
-    if sum(a is not None for a in (synthesize, keep, preserve)) > 1:
-      raise TfgcError("give one of --synthesize, --keep and --preserve")
-    for classes, synthesised in ((synthesize, True), (keep, False)):
-      if classes is not None:
-        ids = labelmaps.class_ids(classes, self.num_classes,
-                                  class_names or self.class_names)
-        return labelmaps.synthesis_mask(labels, ids) == synthesised
-    if preserve is None:
-      return np.zeros(labels.shape, bool)
-    if isinstance(preserve, (str, os.PathLike)):
-      return labelmaps.read_mask(preserve, labels.shape)
-    preserve = np.asarray(preserve)
-    if preserve.shape != labels.shape:
-      raise labelmaps.LabelMapError(
-          f"the preserve mask is {list(preserve.shape)}, the image "
-          f"{list(labels.shape)}; they must match")
-    return ~preserve.astype(bool)
+    return regions.SynthesisChoice.build(
+        self.num_classes, class_names or self.class_names, synthesize, keep,
+        preserve).mask(labels)
 
   def _parse(self, data):
     """.tfgc bytes -> `bitstream.Bitstream`, refused unless this model
@@ -341,32 +282,34 @@ class Codec:
   def decompress(self, data, seed=0):
     """.tfgc bytes -> uint8 [H, W, 3]; `seed` picks the synthesised noise."""
     parsed = self._parse(data)
-    latent, side = parsed.sections[:2]
-    if side and not self._side_information:
+    if parsed.sections[1] and not self._side_information:
       raise TfgcError("corrupt bitstream: a side string, which this model's "
                       "factorized prior never writes")
     image_shape = (parsed.height, parsed.width)
-    # Also refuses what a model that cannot be tiled cannot code whole.
-    tiles = self._tiles(image_shape, self._synthesis_halo)
-    inputs = dict(image_shape=image_shape, seed=seed)
+    # Before decoding: refuses what a model that cannot be tiled cannot
+    # code whole.
+    self._tiler.check_size(image_shape)
+    pixels = (dict(labels=self._carried_labels(parsed)) if self.mode == "sc"
+              else {})
+    grid = self._decoded_grid(parsed)
+    return self._tiler.synthesise(image_shape, seed, grid, pixels)
+
+  def _decoded_grid(self, parsed):
+    """The latent grid a parsed bitstream codes, as `synthesize` takes it:
+    symbols int32 [h, w, C] (and latent_mask uint8 [h, w] in SC) by name."""
+    shape = latent_shape((parsed.height, parsed.width))
+    grid = {}
     if self.mode == "sc":
-      inputs.update(
-          labels=self._carried_labels(parsed),
-          latent_mask=labelmaps.decode_mask(
-              parsed.sections[3], latent_shape(image_shape)).astype(np.uint8))
-    tf = self._tf
-    strings = dict(latent_string=tf.constant(latent),
-                   side_string=tf.constant(side))
-    grid = dict(latent_shape=latent_shape(image_shape))
-    if self.mode == "sc":
-      grid.update(latent_mask=inputs["latent_mask"])
+      grid.update(latent_mask=labelmaps.decode_mask(
+          parsed.sections[3], shape).astype(np.uint8))
+    latent, side = parsed.sections[:2]
     try:
-      symbols = self._entropy_decode(**strings, **self._tensors(grid))
-      symbols = symbols["symbols"].numpy()
-    except tf.errors.OpError:
+      decoded = self._entropy_decode(dict(
+          grid, latent_string=latent, side_string=side, latent_shape=shape))
+    except self._tf.errors.OpError:
       raise TfgcError("corrupt bitstream: the entropy-coded payload does not "
                       "decode") from None
-    return self._synthesis(tiles, symbols, **inputs)
+    return dict(grid, symbols=decoded["symbols"])
 
 
 def load(model=None, max_pixels=DEFAULT_MAX_PIXELS,

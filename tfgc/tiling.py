@@ -11,13 +11,22 @@ shape break this: such models are coded whole.
 
 Tiles are counted in latent cells (16 x 16 pixels). Memory is estimated
 per pixel from the config (`activation_bytes_per_pixel`); a tile with its
-halo holds at most `budget / bytes per pixel` pixels.
+halo holds at most `budget / bytes per pixel` pixels. A `Tiler` runs the
+export's `analyze` (E) on tiles of an image and its `synthesize` (G) on
+tiles of a latent grid, keeping each tile's core.
 """
 
 import dataclasses
 import math
 
-from tfgc.config import STRIDE
+import numpy as np
+
+from tfgc.config import STRIDE, latent_shape
+from tfgc.errors import TfgcError
+
+# The outputs of the export's `analyze` on the latent grid (the others,
+# image_shape, seed and SC's labels, are the image's).
+LATENT_OUTPUTS = frozenset(("symbols", "latent_mask"))
 
 
 def _halo_after_upsampling(radius, stages):
@@ -141,3 +150,80 @@ def max_tile_cells(config, budget_bytes):
   `budget_bytes`."""
   pixels = budget_bytes / activation_bytes_per_pixel(config)
   return max(1, int(math.sqrt(pixels)) // STRIDE)
+
+
+class Tiler:
+  """The export's `analyze` and `synthesize` run tile by tile within a
+  memory budget, with the whole image's values (module doc).
+
+  analyze, synthesize: the signatures as functions of numpy values by
+    name to numpy values by name.
+  """
+
+  def __init__(self, config, memory_budget_mib, analyze, synthesize):
+    self._analyze = analyze
+    self._synthesize = synthesize
+    self.memory_budget_mib = memory_budget_mib
+    self._bytes_per_pixel = activation_bytes_per_pixel(config)
+    self._max_cells = max_tile_cells(config, memory_budget_mib * 2 ** 20)
+    self._untileable = untileable_reason(config)
+    self._analysis_halo = analysis_halo(config)
+    self._synthesis_halo = synthesis_halo(config)
+
+  def _tiles(self, image_shape, halo):
+    """The tiles to code an image (H, W) in: one unless its activations
+    exceed the budget; TfgcError if it needs several and the model cannot
+    be tiled."""
+    found = tiles(latent_shape(image_shape), halo, self._max_cells)
+    if len(found) > 1 and self._untileable:
+      height, width = image_shape
+      needed = height * width * self._bytes_per_pixel / 2 ** 20
+      raise TfgcError(
+          f"{width}x{height} needs about {needed:,.0f} MiB for this model's "
+          f"activations, over the budget of {self.memory_budget_mib:,} MiB, "
+          f"and the model cannot be coded in tiles ({self._untileable}): "
+          f"raise --memory_budget_mib to at least {math.ceil(needed):,}")
+    return found
+
+  def check_size(self, image_shape):
+    """TfgcError unless an image (H, W) can be coded: whole within the
+    budget, or in tiles by a model that tiles exactly (whether it needs
+    tiles does not depend on the halo)."""
+    self._tiles(image_shape, halo=0)
+
+  def analyse(self, pixels):
+    """E and q in tiles. pixels: `analyze`'s inputs by name (image uint8
+    [H, W, 3]; in SC labels and synthesis_mask, uint8 [H, W]) -> its
+    outputs on the latent grid (symbols int32 [h, w, C]; in SC latent_mask
+    uint8 [h, w]) by name, for the whole image."""
+    image_shape = pixels["image"].shape[:2]
+    grid_shape = latent_shape(image_shape)
+    grid = {}
+    for tile in self._tiles(image_shape, self._analysis_halo):
+      halo = tile.pixels(tile.halo, image_shape)
+      outputs = self._analyze(
+          {name: value[halo] for name, value in pixels.items()})
+      for name in LATENT_OUTPUTS.intersection(outputs):
+        core = outputs[name][tile.core_in_halo()]
+        if name not in grid:
+          grid[name] = np.empty(grid_shape + core.shape[2:], core.dtype)
+        grid[name][tile.cells(tile.core)] = core
+    return grid
+
+  def synthesise(self, image_shape, seed, grid, pixels):
+    """G (and F) in tiles -> uint8 [H, W, 3], `synthesize`'s output for
+    the whole image (H, W). grid: its inputs on the latent grid (symbols
+    int32 [h, w, C]; in SC latent_mask uint8 [h, w]); pixels: its inputs
+    at full resolution (in SC labels uint8 [H, W]); seed: int, the noise's.
+    """
+    image = np.empty(tuple(image_shape) + (3,), np.uint8)
+    for tile in self._tiles(image_shape, self._synthesis_halo):
+      halo = tile.pixels(tile.halo, image_shape)
+      inputs = {name: value[tile.cells(tile.halo)]
+                for name, value in grid.items()}
+      inputs.update({name: value[halo] for name, value in pixels.items()})
+      inputs.update(image_shape=[s.stop - s.start for s in halo], seed=seed)
+      decoded = self._synthesize(inputs)["image"]
+      image[tile.pixels(tile.core, image_shape)] = (
+          decoded[tile.core_in_halo(STRIDE)])
+    return image
