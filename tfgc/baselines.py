@@ -127,7 +127,7 @@ def _jxl_decode(data):
 
 
 @dataclasses.dataclass(frozen=True)
-class Codec:
+class ClassicalCodec:
   """A codec with a quality knob q in [low, high]; larger q, more bits.
 
   encode: (uint8 [H, W, 3], q) -> file bytes. decode: bytes -> uint8
@@ -142,21 +142,21 @@ class Codec:
 
 
 CODECS = {
-    "jpeg": Codec("jpeg", 1, 95, True, _pillow(
+    "jpeg": ClassicalCodec("jpeg", 1, 95, True, _pillow(
         "JPEG", lambda q: dict(quality=int(q), optimize=True)),
         _pillow_decode),
-    "webp": Codec("webp", 0, 100, True, _pillow(
+    "webp": ClassicalCodec("webp", 0, 100, True, _pillow(
         "WEBP", lambda q: dict(quality=int(q), method=6)), _pillow_decode),
-    "avif": Codec("avif", 0, 100, True, _pillow(
+    "avif": ClassicalCodec("avif", 0, 100, True, _pillow(
         "AVIF", lambda q: dict(quality=int(q), speed=4)), _pillow_decode),
     # Pillow's JPEG 2000 quality is a compression ratio; q = -log2(ratio).
-    "jpeg2000": Codec("jpeg2000", -12.0, -1.0, False, _pillow(
+    "jpeg2000": ClassicalCodec("jpeg2000", -12.0, -1.0, False, _pillow(
         "JPEG2000", lambda q: dict(quality_mode="rates", no_jp2=True,
                                    quality_layers=[2.0 ** -q])),
         _pillow_decode),
-    "hevc": Codec("hevc", 0, 100, True, _hevc_encode, _hevc_decode),
-    "x265": Codec("x265", -51, 0, True, _x265_encode, _x265_decode),
-    "jxl": Codec("jxl", -25.0, -0.5, False, _jxl_encode, _jxl_decode),
+    "hevc": ClassicalCodec("hevc", 0, 100, True, _hevc_encode, _hevc_decode),
+    "x265": ClassicalCodec("x265", -51, 0, True, _x265_encode, _x265_decode),
+    "jxl": ClassicalCodec("jxl", -25.0, -0.5, False, _jxl_encode, _jxl_decode),
 }
 
 

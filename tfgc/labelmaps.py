@@ -24,8 +24,6 @@ from PIL import Image
 from tfgc.errors import TfgcError
 from tfgc.images import ImageError
 
-MAX_CLASSES = 256
-
 
 class LabelMapError(TfgcError):
   """A label map, mask or classes file the user gave cannot be used."""
