@@ -237,22 +237,19 @@ def check_run_config(checkpoint_dir, config, recipe):
   recipe_path = os.path.join(checkpoint_dir, "recipe.json")
   if os.path.exists(config_path):
     with open(config_path) as f:
-      saved_config = f.read()
-    if Config.from_json(saved_config) != config:
-      raise TrainingError(f"{checkpoint_dir} holds a run of another "
-                          "model config; use the same flags to resume, or "
-                          "a new --checkpoint_dir")
+      if Config.from_json(f.read()) != config:
+        raise TrainingError(f"{checkpoint_dir} holds a run of another "
+                            "model config; use the same flags to resume, "
+                            "or a new --checkpoint_dir")
     # Runs saved before the split kept the recipe in config.json.
-    if os.path.exists(recipe_path):
-      with open(recipe_path) as f:
-        saved_config = f.read()
-    averaged = Recipe.from_json(saved_config).weight_average > 0
+    with open(recipe_path if os.path.exists(recipe_path)
+              else config_path) as f:
+      averaged = Recipe.from_json(f.read()).weight_average > 0
     if averaged != (recipe.weight_average > 0):
+      kept, needed = ("with", "> 0") if averaged else ("without", "= 0")
       raise TrainingError(
-          f"{checkpoint_dir} holds a run " + ("with" if averaged else
-                                              "without")
-          + " a weight average; resume it with --weight_average "
-          + ("> 0" if averaged else "= 0") + ", or use a new "
+          f"{checkpoint_dir} holds a run {kept} a weight average; resume "
+          f"it with --weight_average {needed}, or use a new "
           "--checkpoint_dir")
   else:
     with open(config_path, "w") as f:
