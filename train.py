@@ -129,7 +129,7 @@ def build_config():
     overrides["labeller"] = FLAGS.labeller
   if FLAGS.num_classes is not None:
     overrides["num_classes"] = FLAGS.num_classes
-  elif FLAGS.labeller:  # The stand-in's number is a flag (checked above).
+  elif FLAGS.labeller:  # The stand-in's number is a flag.
     overrides["num_classes"] = len(
         labeller_registry.class_names(FLAGS.labeller, 0))
   overrides.update(parse_settings(FLAGS.set))
@@ -157,24 +157,7 @@ def run_options():
                              **values)
 
 
-def check_label_flags():
-  """Label flags missing for the config they ask for: refused here, where
-  the fix can name the flags, before building the config fails less
-  helpfully."""
-  if FLAGS.labels_dir and not (FLAGS.num_classes or FLAGS.labeller):
-    raise UsageError("--labels_dir needs --num_classes (or --labeller)")
-  if FLAGS.labeller == "standin" and not FLAGS.num_classes:
-    raise UsageError("--labeller=standin needs --num_classes=K (regions "
-                     "per image)")
-  if (FLAGS.mode == "sc" or FLAGS.discriminator_labels) and not (
-      FLAGS.labels_dir or FLAGS.labeller):
-    raise UsageError("--mode=sc and --discriminator_labels need label maps: "
-                     "--labels_dir=DIR (with --num_classes or --labeller) "
-                     "or --labeller=standin --num_classes=K")
-
-
 def run():
-  check_label_flags()
   config = build_config()
   training.train(config, run_options(), build_recipe())
 

@@ -57,6 +57,11 @@ class Bitstream:
   sections: Tuple[bytes, ...]
 
   @property
+  def selective(self):
+    """Whether the file is SC (it carries a label map and a latent mask)."""
+    return self.mode == "sc"
+
+  @property
   def payload_bytes(self):
     return sum(len(s) for s in self.sections)
 

@@ -50,7 +50,7 @@ def info(data, max_pixels=None):
                 mode=parsed.mode, width=parsed.width, height=parsed.height,
                 payload_bytes=parsed.payload_bytes, file_bytes=size,
                 bits_per_pixel=8 * size / (parsed.width * parsed.height))
-  if parsed.mode == "sc":
+  if parsed.selective:
     header.update(zip(("latent_bytes", "side_bytes", "label_map_bytes",
                        "latent_mask_bytes"),
                       (len(s) for s in parsed.sections)))
@@ -74,7 +74,7 @@ def model_info(model, model_id):
     raise ModelError(f"the file was written by model {model_id}, not by "
                      f"{model} ({description['model_id']})")
   found = dict(model=model)
-  if config.mode == "sc":
+  if config.selective:
     found.update(labeller=config.labeller, classes=(
         list(labellers.class_names(config.labeller, config.num_classes))
         if config.labeller else None))
@@ -102,6 +102,7 @@ class Codec:
     self.description, config = _read_description(path)
     self.model_id = self.description["model_id"]
     self.mode = config.mode
+    self.selective = config.selective
     self.num_classes = config.num_classes
     # The labeller of the maps the model was trained on ("" = the user's).
     self.labeller = config.labeller
@@ -207,7 +208,7 @@ class Codec:
     """`compress`'s SC options (see there), checked once and with their
     labeller loaded: a `regions.RegionSelection` to compress any number
     of images with, or None for a GC model given none of them."""
-    if self.mode != "sc":
+    if not self.selective:
       if any(a is not None for a in (labels, synthesize, preserve,
                                      labeller, keep)):
         raise TfgcError(_GC_REFUSES_REGIONS)
@@ -229,7 +230,7 @@ class Codec:
     if any(value is not None for value in options.values()):
       raise TfgcError("give a region selection or its options (labels, "
                       "synthesize, ...), not both")
-    if self.mode != "sc":
+    if not self.selective:
       raise TfgcError(_GC_REFUSES_REGIONS)
     if ((selection.num_classes, selection.model_labeller)
         != (self.num_classes, self.labeller)):
@@ -275,7 +276,7 @@ class Codec:
 
   def carried_label_map(self, data):
     """The label map an SC file of this model carries: uint8 [H, W]."""
-    if self.mode != "sc":
+    if not self.selective:
       raise TfgcError("this is a GC model: its files carry no label map")
     return self._carried_labels(self._parse(data))
 
@@ -289,7 +290,7 @@ class Codec:
     # Before decoding: refuses what a model that cannot be tiled cannot
     # code whole.
     self._tiler.check_size(image_shape)
-    pixels = (dict(labels=self._carried_labels(parsed)) if self.mode == "sc"
+    pixels = (dict(labels=self._carried_labels(parsed)) if self.selective
               else {})
     grid = self._decoded_grid(parsed)
     return self._tiler.synthesise(image_shape, seed, grid, pixels)
@@ -299,7 +300,7 @@ class Codec:
     symbols int32 [h, w, C] (and latent_mask uint8 [h, w] in SC) by name."""
     shape = latent_shape((parsed.height, parsed.width))
     grid = {}
-    if self.mode == "sc":
+    if self.selective:
       grid.update(latent_mask=labelmaps.decode_mask(
           parsed.sections[3], shape).astype(np.uint8))
     latent, side = parsed.sections[:2]

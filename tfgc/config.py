@@ -152,10 +152,6 @@ class Config(_Saved):
     need(self.residual_blocks >= 0, "residual_blocks must be >= 0")
     need(0 <= self.num_classes <= MAX_CLASSES,
          f"num_classes must be in 0..{MAX_CLASSES}")
-    need(self.mode != "sc" or self.num_classes >= 1,
-         "mode 'sc' needs num_classes >= 1 (the label maps' classes)")
-    need(not self.discriminator_labels or self.num_classes >= 1,
-         "discriminator_labels needs num_classes >= 1")
     need(not self.labeller or self.labeller in labeller_registry.NAMES,
          f"labeller must be one of {', '.join(labeller_registry.NAMES)}, "
          "or empty")
@@ -164,6 +160,12 @@ class Config(_Saved):
     need(self.labeller != "standin" or self.num_classes >= 1,
          "the standin labeller needs num_classes >= 1 (the number of "
          "regions)")
+    need(not self.selective or self.num_classes >= 1,
+         "mode 'sc' needs label maps: num_classes >= 1 (their classes) or "
+         "a labeller")
+    need(not self.discriminator_labels or self.num_classes >= 1,
+         "discriminator_labels needs label maps: num_classes >= 1 (their "
+         "classes) or a labeller")
     classes = len(labeller_registry.FIXED_CLASSES.get(
         self.labeller, range(self.num_classes)))
     need(self.num_classes == classes,
@@ -189,9 +191,15 @@ class Config(_Saved):
     return len(self.centers)
 
   @property
+  def selective(self) -> bool:
+    """Whether the model is SC (regions synthesised from a label map)
+    rather than GC."""
+    return self.mode == "sc"
+
+  @property
   def uses_labels(self) -> bool:
     """Whether training or coding takes a semantic label map."""
-    return self.mode == "sc" or self.discriminator_labels
+    return self.selective or self.discriminator_labels
 
   @property
   def bits_per_pixel_bound(self) -> float:

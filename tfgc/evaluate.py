@@ -261,7 +261,7 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
   models = {name: codec_lib.load(path)
             for name, path in zip(names, model_paths)}
   for name, model in models.items():
-    if model.mode == "sc":
+    if model.selective:
       if not model.labeller:
         raise TfgcError(f"{name} is an SC model without a labeller of its "
                         "own, so it cannot label the photos: evaluate SC "
@@ -291,7 +291,7 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
     decoded = [evaluate_model(name, model, image_name, reference, perceptual)
                for name, model in models.items()]
     for preserved, (name, model) in zip(list(decoded), models.items()):
-      if model.mode != "sc" or not synthesize:
+      if not model.selective or not synthesize:
         continue
       selective = evaluate_selective(name, model, image_name, reference,
                                      perceptual, synthesize, preserved)

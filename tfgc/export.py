@@ -115,7 +115,7 @@ class TransformsModule(tf.Module):
   def __init__(self, model, model_id):
     super().__init__(name="tfgc_transforms")
     config = model.config
-    self.selective = config.mode == "sc"
+    self.selective = config.selective
     # The networks are attributes so that the SavedModel holds them (and
     # not D or the perceptual network); model ids hash their variables in
     # the order of these names. The graphs are the model's own `analysis`
@@ -249,7 +249,7 @@ class CodecModule(TransformsModule):
 def _add_coding_functions(module, coder, config):
   """Sets `module`'s entropy and pipeline functions (`module.analyze` and
   `module.synthesize` must exist)."""
-  selective = config.mode == "sc"
+  selective = config.selective
   functions = entropy_functions(coder, config.latent_channels, selective)
   functions.update(pipeline_functions(
       dict(functions, analyze=module.analyze, synthesize=module.synthesize),

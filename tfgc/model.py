@@ -87,6 +87,11 @@ def _dtype_policy(name):
 def _to_float32(structure):
   return tf.nest.map_structure(lambda t: tf.cast(t, tf.float32), structure)
 
+# What training logs. g_loss is the objective of E and G, eq. (4): the
+# distortion and adversarial terms + β·bpp. The step minimises it through
+# one loss, those terms + bpp, with the rate's gradient scaled by β on its
+# way to E (`call`), so that at weight 1 the bpp also trains the entropy
+# model fully: the two agree in every gradient E and G receive.
 METRICS = ("g_loss", "d_loss", "gan", "feature_matching", "perceptual", "mse",
            "psnr", "bpp")
 
@@ -134,7 +139,7 @@ class GenerativeCompressionModel(tf.keras.Model):
       self.generator = Generator(config, name="generator")
       self.semantic_encoder = (
           SemanticEncoder(config, name="semantic_encoder")
-          if config.mode == "sc" else None)
+          if config.selective else None)
       self.discriminator = MultiScaleDiscriminator(config,
                                                    name="discriminator")
       if perceptual_loss is None and recipe.lambda_perceptual > 0:
@@ -161,7 +166,7 @@ class GenerativeCompressionModel(tf.keras.Model):
     if not self.config.uses_labels:
       return image
     inputs = dict(image=image, labels=tf.zeros((1, size, size), tf.uint8))
-    if self.config.mode == "sc":
+    if self.config.selective:
       inputs["synthesis_mask"] = tf.zeros((1, size, size), tf.bool)
     return inputs
 
@@ -223,7 +228,7 @@ class GenerativeCompressionModel(tf.keras.Model):
     w = tf.cast(self.encoder(pad_to_stride(images, STRIDE), training=training),
                 tf.float32)
     w_hat = self.quantizer(w)
-    if self.config.mode != "sc":
+    if not self.config.selective:
       return w_hat, None
     keep = latent_keep_mask(synthesis_mask, STRIDE)
     return w_hat * keep, keep
@@ -244,7 +249,7 @@ class GenerativeCompressionModel(tf.keras.Model):
       x̂: float32 [B, H, W, 3] in [0, 1].
     """
     generator_input = latents
-    if self.config.mode == "sc":
+    if self.config.selective:
       one_hot = padded_one_hot_labels(labels, self.config.num_classes, STRIDE)
       semantics = tf.cast(self.semantic_encoder(one_hot, training=training),
                           tf.float32)

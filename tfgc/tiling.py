@@ -56,7 +56,7 @@ def analysis_halo(config):
 
 def semantic_halo(config):
   """Latent cells on each side that F's features depend on (SC), else 0."""
-  if config.mode != "sc":
+  if not config.selective:
     return 0
   return math.ceil(_downsampling_pixels(config.semantic_filters) / STRIDE)
 
@@ -79,7 +79,7 @@ def activation_bytes_per_pixel(config):
   *_, last_input, last_output = config.generator_filters
   generator = 3 + 2 * last_input + 2 * last_output
   semantic = (config.num_classes + 3 * config.semantic_filters[0]
-              if config.mode == "sc" else 0)
+              if config.selective else 0)
   return 4 * max(encoder, generator, semantic)
 
 

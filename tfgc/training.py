@@ -158,7 +158,8 @@ class RunOptions:
     need(not (self.labels_dir and standin),
          "the standin labeller labels every crop itself: drop --labels_dir")
     need(not self.labels_dir or config.num_classes >= 1,
-         "--labels_dir needs a config with num_classes (the maps' classes)")
+         "--labels_dir needs --num_classes (the maps' classes) or "
+         "--labeller")
     need(not config.uses_labels or self.labels_dir or standin,
          "the config takes label maps (mode 'sc' or discriminator_labels): "
          "give --labels_dir" + (
@@ -300,7 +301,7 @@ def validation_examples(config, options):
   for i, path in enumerate(paths):
     image, labels = source.load(i, path, options.max_short_side)
     example = dict(image=image, labels=labels)
-    if config.mode == "sc":
+    if config.selective:
       example["synthesis_mask"] = np.zeros(labels.shape, bool)
     examples.append(example)
   return examples
@@ -332,8 +333,8 @@ def warm_start(model, source):
   GC has not got (F's features, D+'s labels), and F starts untrained.
   """
   source_config = saved_config(source)
-  if (model.config.mode == "sc" and source_config is not None
-      and source_config.mode == "gc"):
+  if (model.config.selective and source_config is not None
+      and not source_config.selective):
     _warm_start_sc_from_gc(model, source, source_config)
     return
   networks = dict(encoder=model.encoder, generator=model.generator)
@@ -453,7 +454,7 @@ def train(config, options, recipe=None):
     tf.config.experimental.enable_op_determinism()
   paths, labels = training_images(config, options)
   synthesis = None
-  if config.mode == "sc":
+  if config.selective:
     synthesis = (options.synthesis_instance_fraction,
                  options.synthesis_box_fraction)
   dataset = data.training_dataset(
