@@ -75,7 +75,7 @@ def test_a_run_resumes_with_another_recipe_but_not_another_layout(
     (TINY, dict(steps=0), "steps must be >= 1"),
     (TINY, dict(precision="float16"), "precision must be one of"),
     (TINY.replace(mode="sc", num_classes=3), {}, "takes label maps"),
-    (TINY, dict(labels_dir="."), "needs a config with num_classes"),
+    (TINY, dict(labels_dir="."), "--labels_dir needs --num_classes"),
     (TINY.replace(mode="sc", num_classes=3, labeller="standin"),
      dict(synthesis_box_fraction=0.8), "sum to <= 1"),
     (TINY.replace(mode="sc", num_classes=3, labeller="standin"),
@@ -131,6 +131,33 @@ def test_an_sc_model_warm_started_from_gc_is_that_gc_model(tmp_path,
                                gc.entropy_model(w_hat).numpy(), rtol=1e-6)
   # F untrained but not ignored later: its weights are not zero.
   assert any(np.abs(w).max() > 0 for w in sc.semantic_encoder.get_weights())
+
+
+def test_a_hyperprior_model_warm_started_from_an_export_keeps_its_rates(
+    tmp_path):
+  """An export keeps a hyperprior's whole layer: the warm start restores
+  E, G and the entropy model (its rates), not only E and G."""
+  import numpy as np
+  import tensorflow as tf
+  from tfgc import export
+  from tfgc.model import GenerativeCompressionModel
+  config = TINY.replace(entropy_model="hyperprior")
+  tf.keras.utils.set_random_seed(5)
+  source = GenerativeCompressionModel(config)
+  export.export(source, str(tmp_path / "export"))
+  tf.keras.utils.set_random_seed(6)
+  started = GenerativeCompressionModel(config)
+  image = tf.constant(np.random.default_rng(0).random((1, 32, 48, 3)),
+                      tf.float32)
+  w_hat, _ = source.analysis(image)
+  before = started.entropy_model(w_hat).numpy()
+  training.warm_start(started, str(tmp_path / "export"))
+  expected = source.entropy_model(w_hat).numpy()
+  assert not np.allclose(before, expected)
+  np.testing.assert_allclose(started.entropy_model(w_hat).numpy(), expected,
+                             rtol=1e-6)
+  np.testing.assert_array_equal(started.analysis(image)[0].numpy(),
+                                w_hat.numpy())
 
 
 def test_a_gc_model_that_does_not_fit_the_sc_config_is_refused(tmp_path):

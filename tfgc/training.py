@@ -325,7 +325,8 @@ def validation_judges(checkpoint, best_dir, precision):
 
 
 def warm_start(model, source):
-  """Loads E and G (from a checkpoint also D and the entropy model).
+  """Loads E and G, from a checkpoint also D and the entropy model, from
+  an export also a hyperprior entropy model (`_exported_entropy_model`).
 
   An SC model started from a GC run or export becomes that GC model
   exactly (see `_widened`): E, G, D and the entropy model are the GC
@@ -341,7 +342,8 @@ def warm_start(model, source):
   if model.semantic_encoder is not None:
     networks["semantic_encoder"] = model.semantic_encoder
   if _is_export(source):
-    checkpoint = tf.train.Checkpoint(**networks)
+    checkpoint = tf.train.Checkpoint(**networks,
+                                     **_exported_entropy_model(model))
     path = os.path.join(source, "variables", "variables")
   else:
     # The networks only: not the optimizers and their step counter.
@@ -355,6 +357,15 @@ def warm_start(model, source):
   status = checkpoint.read(path)
   status.expect_partial().assert_existing_objects_matched()
   print(f"warm-started from {path}")
+
+
+def _exported_entropy_model(model):
+  """What an export holds of `model`'s entropy model, as checkpoint
+  children: a hyperprior's whole layer (its coder keeps it), nothing of a
+  factorized prior (its coder keeps only code tables)."""
+  if model.config.entropy_model == "hyperprior":
+    return dict(coder=tf.train.Checkpoint(layer=model.entropy_model))
+  return {}
 
 
 def _is_export(source):
@@ -385,10 +396,11 @@ def _warm_start_sc_from_gc(model, source, gc_config):
   pairs = [(gc_model.encoder, model.encoder, None),
            # G's input is [ŵ, F's features, noise]; GC's [ŵ, noise].
            (gc_model.generator, model.generator, config.latent_channels)]
+  if not _is_export(source) or _exported_entropy_model(gc_model):
+    pairs.append((gc_model.entropy_model, model.entropy_model, None))
   if not _is_export(source):
     # D's input is [image, D+'s one-hot labels]; GC's the image.
-    pairs += [(gc_model.entropy_model, model.entropy_model, None),
-              (gc_model.discriminator, model.discriminator, 3)]
+    pairs.append((gc_model.discriminator, model.discriminator, 3))
   for gc_layer, sc_layer, insert_at in pairs:
     try:
       sc_layer.set_weights([
