@@ -240,7 +240,7 @@ def _drop_retired_fields(values):
   if values.pop("standin_labels", False):
     values["labeller"] = "standin"
   # warmup_steps switched the adversarial terms on within a run; warm-up is
-  # its own run now (README, "Training").
+  # its own run now (docs/training.md).
   warmup_steps = values.pop("warmup_steps", 0)
   if warmup_steps:
     raise ConfigError(

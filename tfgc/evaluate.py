@@ -41,7 +41,7 @@ DEFAULT_GRID = (0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
 LPIPS_NETS = ("alexnet", "vgg16")
 # The learned metrics scored beside PSNR and MS-SSIM (`metrics.Reference`):
 # DISTS and LPIPS are the default recipe's judges, except LPIPS-AlexNet,
-# which it trains on (README, "Training").
+# which it trains on (docs/training.md, "Best checkpoint").
 PERCEPTUAL = ("dists", "lpips_alexnet", "lpips_vgg16")
 # Metrics whose BD-rates are reported, and whether higher is better.
 BD_METRICS = {"psnr": True, "ms_ssim": True, "dists": False,
