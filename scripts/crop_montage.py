@@ -1,4 +1,5 @@
-"""Tiles the evaluation's centre crops into one picture for the README.
+"""Tiles the evaluation's centre crops into one picture for the docs
+(docs/devset_crops.webp, shown in docs/evaluation.md).
 
 `python -m tfgc.evaluate` writes OUT/crops/IMAGE/LABEL.png (`original`, each
 model's decoding, each codec's at that model's rate). This puts one row per

@@ -1,4 +1,4 @@
-"""The README's SC picture: original | label map | SC with classes
+"""The SC picture of docs/selective.md: original | label map | SC with classes
 synthesised | GC at the nearest rate, bpp and scores under each.
 
     python scripts/sc_side_by_side.py --model=sc-objects-c8 \

@@ -52,7 +52,7 @@ main() {
     gc-small-c8) channels=8 ;;
     gc-small-c4) channels=4 ;;
     # SC on the stand-in labeller's 8 colour/position regions (no semantic
-    # label maps can be had here; see README, "Selective compression").
+    # label maps can be had here; see docs/selective.md).
     sc-small-c8) channels=8; mode="--mode=sc --labeller=standin --num_classes=8" ;;
     # SC on the person labeller's maps (background / person) of the
     # training and validation photos, with D+ (the paper's SC recipe):

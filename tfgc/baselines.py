@@ -19,7 +19,7 @@ can make: rates are never extrapolated.
 | jxl      | imagecodecs (libjxl), effort 7 | bare JPEG XL codestream         |
 
 `container_bytes` measures how many bytes of a file are container and
-headers rather than coded image data (see README, "Classical codecs").
+headers rather than coded image data (see docs/evaluation.md, the codec table).
 """
 
 import dataclasses

@@ -409,7 +409,7 @@ def _score_names(perceptual):
 
 
 def summarize(points, model_names_, codec_names, perceptual):
-  """The summary.json dict (see README, "Evaluation"). SC models'
+  """The summary.json dict (see docs/evaluation.md). SC models'
   synthesised points (`evaluate_selective`) count as models of their own
   here, without BD-rates: they cover only some of the images."""
   score_names = _score_names(perceptual)
