@@ -1,10 +1,10 @@
 """What a model is and how it is trained: two frozen dataclasses.
 
 `Config`, with its named presets, is the model: every field maps to a
-symbol or a layer of DESIGN.md §1 (Agustsson et al., ICCV 2019). It is
-saved as JSON beside every checkpoint and in every export (and enters the
-model id), and loaded back to rebuild the same model; a run resumes only
-with the same one.
+symbol or a layer of docs/DESIGN.md, "The method" (Agustsson et al.,
+ICCV 2019). It is saved as JSON beside every checkpoint and in every
+export (and enters the model id), and loaded back to rebuild the same
+model; a run resumes only with the same one.
 
 `Recipe` is how it is trained: loss weights, optimizer, weight average. A
 run can resume with another recipe (a lower learning rate, say), and an
@@ -91,10 +91,10 @@ class Config(_Saved):
     discriminator_filters: widths of each patch discriminator (Ck layers).
     discriminator_scales: number of image scales D sees (1, 1/2, 1/4, ...).
     normalization: "instance" (paper), "channel" (per-pixel across
-      channels; independent of image size, see DESIGN.md §3 pitfalls) or
-      "gdn" (GDN in E, F and G, with conv biases and no ReLU: the
-      divisive normalisation of Ballé et al.'s transforms; D then uses
-      "channel").
+      channels; independent of image size, see docs/DESIGN.md,
+      "Pitfalls") or "gdn" (GDN in E, F and G, with conv biases and no
+      ReLU: the divisive normalisation of Ballé et al.'s transforms; D
+      then uses "channel").
     upsampling: "transpose" (paper's uk) or "resize" (nearest + 3x3 conv,
       no checkerboard).
     conv_bias: the convs of E, F and G before a normalisation have a bias
@@ -321,7 +321,7 @@ RECIPE_FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
 # A CPU model of a few million parameters. Channel norm and resize + conv
 # upsampling: instance statistics of training crops do not match those of
 # full photos, and transposed convs leave a checkerboard early in training
-# (DESIGN.md §3 pitfalls).
+# (docs/DESIGN.md, "Pitfalls").
 _SMALL = Config(
     name="small",
     encoder_filters=(16, 32, 64, 128, 256),
@@ -348,7 +348,8 @@ _MEDIUM = _SMALL.replace(
 )
 
 PRESETS = {
-    # DESIGN.md §1 at paper scale: about 160 M parameters in E + G.
+    # docs/DESIGN.md, "The method", at paper scale: about 160 M parameters
+    # in E + G.
     "paper": Config(name="paper"),
     "small": _SMALL,
     "medium": _MEDIUM,

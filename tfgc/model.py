@@ -1,6 +1,7 @@
 """The generative compression model (GC and SC) as a Keras model: E, q,
 entropy model, G (F in SC) and D, trained with the adversarial objective
-of DESIGN.md §1, with the weights of a `tfgc.config.Recipe`:
+of docs/DESIGN.md, "The method", with the weights of a
+`tfgc.config.Recipe`:
 
     L = gan_weight·L_GAN + λ_mse·MSE + λ_fm·FM + λ_p·perceptual + β·bpp
 

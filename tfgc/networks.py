@@ -1,5 +1,5 @@
-"""The networks of DESIGN.md §1: encoder E, generator G, semantic feature
-extractor F, discriminator D.
+"""The networks of docs/DESIGN.md, "The method": encoder E, generator G,
+semantic feature extractor F, discriminator D.
 
 Images enter E and D as float32 in [0, 1]; G returns float32 in [0, 1];
 label maps enter F and D one-hot (`one_hot_labels`).
