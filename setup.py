@@ -21,5 +21,9 @@ setuptools.setup(
     py_modules=["compress", "train"],
     include_package_data=True,
     python_requires=">=3.10,<3.12",
+    license="Apache-2.0",
+    classifiers=[
+        "License :: OSI Approved :: Apache Software License",
+    ],
     install_requires=REQUIREMENTS,
 )
