@@ -28,7 +28,8 @@
 # All: λ_MSE = 150 on [0, 1] images (HiFiC's k_M on [0, 255] is ≈ 152
 # there), weight average 0.999, bfloat16, validation (PSNR, DISTS,
 # LPIPS-Alex, bpp) every 2,000 steps; the backbones with Adam β1 0.9 (no
-# GAN). The log goes to RUNS/NAME/train.log; the ledger is docs/training-ledger.md.
+# GAN). The log goes to RUNS/NAME/train.log; the ledger is
+# docs/training-ledger.md.
 main() {
   set -e
   cd "$(dirname "$0")/.."

@@ -12,7 +12,8 @@ here by a small unpickler); the VGG16 is torchvision's, as shipped in the
 (requirements-nodeps.txt).
 
 The model is trained on neither, so it can judge the model
-(docs/training.md, "Best checkpoint"): unlike LPIPS-AlexNet, which the default recipe optimises.
+(docs/training.md, "Best checkpoint"): unlike LPIPS-AlexNet, which the
+default recipe optimises.
 """
 
 import collections
