@@ -77,25 +77,14 @@ main() {
   stage2="--flagfile=scripts/adversarial.flags ${TFGC_FLAGS:-}"
 
   if [ "$action" = export ]; then
-    # A copy of a checkpoint of the current stage, so the running job is
-    # left alone: the best so far (best/: the lowest validation DISTS within
-    # 0.5 dB of the best validation PSNR), or
-    # with `latest` the newest.
-    ckpt=$run/adversarial/ckpt flags=$stage2
-    [ -d "$ckpt" ] || { ckpt=$run/ckpt; flags=--flagfile=scripts/warmup.flags; }
+    # The best so far (best/: the lowest validation DISTS within 0.5 dB of
+    # the best validation PSNR), or with `latest` the newest; the running
+    # job is left alone.
+    ckpt=$run/adversarial/ckpt
+    [ -d "$ckpt" ] || ckpt=$run/ckpt
     source=$ckpt
     [ "$4" != latest ] && [ -f "$ckpt/best/checkpoint" ] && source=$ckpt/best
-    step=$(sed -n 's/^model_checkpoint_path: "ckpt-\([0-9]*\)"/\1/p' \
-      "$source/checkpoint")
-    echo "exporting $source/ckpt-$step"
-    copy=$(mktemp -d)
-    cp "$ckpt/config.json" "$source/ckpt-$step".* "$copy/"
-    # Runs started after the config/recipe split keep the recipe apart.
-    [ ! -f "$ckpt/recipe.json" ] || cp "$ckpt/recipe.json" "$copy/"
-    echo "model_checkpoint_path: \"ckpt-$step\"" > "$copy/checkpoint"
-    .venv/bin/python train.py $common $flags --steps="$step" \
-      --checkpoint_dir="$copy" --export_dir="$3"
-    rm -rf "$copy"
+    .venv/bin/python -m tfgc.export_run "$source" "$3"
     exit
   fi
 

@@ -46,6 +46,29 @@ def test_a_run_from_python_exports_and_keeps_its_config(photos, tmp_path):
                                                             steps=4))
 
 
+def test_export_run_exports_a_checkpoint_as_training_would(photos, tmp_path,
+                                                          capsys):
+  """The newest checkpoint of a run with a weight average, exported
+  without training, is the model the run itself exported."""
+  from tfgc import export_run
+  trained = training.train(TINY, options(
+      tmp_path, steps=3, export_dir=str(tmp_path / "export")),
+      Recipe(weight_average=0.5))
+  assert export_run.main([str(tmp_path / "ckpt"),
+                          str(tmp_path / "again")]) == 0
+  with open(tmp_path / "again" / "model.json") as f:
+    assert json.load(f)["model_id"] == trained.model_id
+  records = []
+  for folder in ("export", "again"):
+    with open(tmp_path / folder / "training.json") as f:
+      records.append(json.load(f))
+  assert records[0] == records[1] and records[0]["step"] == 3
+  assert "exported step 3 " in capsys.readouterr().out
+  assert export_run.main([str(photos), str(tmp_path / "none")]) == 1
+  error = capsys.readouterr().err
+  assert "holds no checkpoint of a run" in error and error.count("\n") == 1
+
+
 def test_a_run_resumes_with_another_recipe_but_not_another_layout(
     photos, tmp_path):
   """The recipe (a lower learning rate, say) may change between starts;

@@ -74,8 +74,9 @@ class RunOptions:
 
   data_dir: str = _option(help="Folder of training images, searched "
                           "recursively (PNG, JPEG, WebP, TIFF, BMP).")
-  checkpoint_dir: str = _option(help="Checkpoints, config.json and "
-                                "recipe.json; a run here is resumed.")
+  checkpoint_dir: str = _option(help="Checkpoints, config.json, "
+                                "recipe.json and options.json; a run here "
+                                "is resumed.")
   val_dir: Optional[str] = _option(None, help="Folder of validation images; "
                                    "decoded whole (not cropped) every "
                                    "--validate_every steps.")
@@ -373,19 +374,59 @@ def _is_export(source):
   return os.path.exists(os.path.join(source, "saved_model.pb"))
 
 
+def _run_file(source, name):
+  """The file `name` of the run whose checkpoint folder is `source` (in it
+  or, for a run's best/, beside it), or None."""
+  for folder in (source, os.path.dirname(os.path.normpath(source))):
+    path = os.path.join(folder, name)
+    if os.path.exists(path):
+      return path
+  return None
+
+
 def saved_config(source):
   """The config of an export (model.json) or of a run's checkpoint folder
   (config.json in it or, for a run's best/, beside it), or None."""
-  candidates = [(os.path.join(source, export.MODEL_JSON), "config"),
-                (os.path.join(source, "config.json"), None),
-                (os.path.join(os.path.dirname(os.path.normpath(source)),
-                              "config.json"), None)]
-  for path, key in candidates:
-    if os.path.exists(path):
-      with open(path) as f:
-        saved = json.load(f)
-      return Config.from_json(json.dumps(saved[key] if key else saved))
-  return None
+  path = os.path.join(source, export.MODEL_JSON)
+  if os.path.exists(path):
+    with open(path) as f:
+      return Config.from_json(json.dumps(json.load(f)["config"]))
+  path = _run_file(source, "config.json")
+  if path is None:
+    return None
+  with open(path) as f:
+    return Config.from_json(f.read())
+
+
+def export_checkpoint(source, export_dir):
+  """Exports a run's checkpoint without training: the newest in the
+  checkpoint folder `source`, or the one validation chose if `source` is
+  the run's best/. The weights are those `train` would export at that
+  step (the average where the run keeps one). Returns (step, model id);
+  TrainingError if `source` holds no run's checkpoint."""
+  config = saved_config(source)
+  path = tf.train.latest_checkpoint(source)
+  if config is None or path is None:
+    raise TrainingError(f"{source} holds no checkpoint of a run (its "
+                        "checkpoint files and config.json)")
+  # Runs saved before the config/recipe split kept the recipe in
+  # config.json; of the recipe only the weight average shapes a checkpoint.
+  with open(_run_file(source, "recipe.json")
+            or _run_file(source, "config.json")) as f:
+    recipe = Recipe.from_json(f.read())
+  model = GenerativeCompressionModel(config, Recipe(
+      lambda_perceptual=0.0, weight_average=recipe.weight_average))
+  status = tf.train.Checkpoint(model=model).read(path)
+  status.expect_partial().assert_existing_objects_matched()
+  step = int(path.rsplit("-", 1)[1])
+  model_id = export.export(model, export_dir)
+  # Runs started before options.json was kept have none.
+  options = _run_file(source, "options.json")
+  if options is not None:
+    with open(options) as f:
+      options = json.load(f)
+  write_training_record(export_dir, step, options, config, recipe)
+  return step, model_id
 
 
 def _warm_start_sc_from_gc(model, source, gc_config):
@@ -476,6 +517,8 @@ def train(config, options, recipe=None):
 
   os.makedirs(options.checkpoint_dir, exist_ok=True)
   check_run_config(options.checkpoint_dir, config, recipe)
+  with open(os.path.join(options.checkpoint_dir, "options.json"), "w") as f:
+    json.dump(options.portable(), f, indent=2)
   with strategy.scope():
     model = GenerativeCompressionModel(config, recipe,
                                        precision=options.precision)
@@ -512,13 +555,20 @@ def train(config, options, recipe=None):
   model_id = None
   if options.export_dir and not subdir:
     model_id = export.export(model, options.export_dir)
-    with open(os.path.join(options.export_dir, "training.json"), "w") as f:
-      json.dump(dict(step=step, command=list(options.command),
-                     options=options.portable(),
-                     config=json.loads(config.to_json()),
-                     recipe=json.loads(recipe.to_json())), f, indent=2)
+    write_training_record(options.export_dir, step, options.portable(),
+                          config, recipe)
     print(f"exported model {model_id} to {options.export_dir}")
   return Trained(step, digest, model_id, model)
+
+
+def write_training_record(export_dir, step, options, config, recipe):
+  """An export's training.json: the step, the run's options (portable, see
+  `RunOptions.portable`, with the command that started it; None if not
+  known), config and recipe."""
+  with open(os.path.join(export_dir, "training.json"), "w") as f:
+    json.dump(dict(step=step, command=(options or {}).get("command", []),
+                   options=options, config=json.loads(config.to_json()),
+                   recipe=json.loads(recipe.to_json())), f, indent=2)
 
 
 def _callbacks(config, options, checkpoint, manager, own_dir, subdir):
