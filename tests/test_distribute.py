@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 from conftest import REPO, run_python
-from test_train import photos  # noqa: F401 (fixture)
 
 REPLICAS_STAY_IDENTICAL = """
 import sys
@@ -35,7 +34,7 @@ assert trained.step == 4 and trained.model_id is not None
 
 
 def test_mirrored_training_over_two_logical_cpus_keeps_replicas_identical(
-    photos, tmp_path):  # noqa: F811
+    photos, tmp_path):
   """tfgc.training with MirroredStrategy: both replicas' weights and
   weight averages equal after training, checkpoint and export."""
   run_python(REPLICAS_STAY_IDENTICAL, str(photos), str(tmp_path / "ckpt"),
@@ -67,7 +66,7 @@ with open(sys.argv[4], "w") as f:
 
 
 def test_two_workers_train_in_step_and_end_with_the_same_weights(
-    photos, tmp_path):  # noqa: F811
+    photos, tmp_path):
   """Two processes of one MultiWorkerMirroredStrategy cluster (TF_CONFIG),
   run at once: the same weights at the end, exported by the chief only."""
   workers = [f"127.0.0.1:{free_port()}" for _ in range(2)]

@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import run_python
+from helpers import with_sections
 from tfgc import bitstream, codec, export
 from tfgc.config import preset
 from tfgc.errors import TfgcError
@@ -190,7 +191,6 @@ def test_hyperprior_model_round_trips(hyperprior_export):
 
 def test_a_hyperprior_export_refuses_a_damaged_latent_string(
     hyperprior_export):
-  from test_compress import with_sections
   model = codec.load(hyperprior_export)
   data = model.compress(image_37x53())
   latent = bitstream.parse(data).sections[0]

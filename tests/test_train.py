@@ -97,20 +97,6 @@ def validations(checkpoint_dir):
     return [json.loads(line) for line in f]
 
 
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory, photo):
-  """Real and generated images, plus a corrupt file and a too-small one."""
-  folder = tmp_path_factory.mktemp("photos")
-  (folder / "nested").mkdir()
-  Image.fromarray(photo[:96, :96]).save(folder / "real.png")
-  Image.fromarray(photo[200:264, 100:180]).save(folder / "nested" / "b.jpg")
-  gradient = np.linspace(0, 255, 64 * 48 * 3).reshape(48, 64, 3)
-  Image.fromarray(gradient.astype(np.uint8)).save(folder / "gradient.webp")
-  Image.fromarray(photo[:20, :20]).save(folder / "small.png")
-  (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
-  return folder
-
-
 def assert_round_trips(export_dir):
   """The export's compress and decompress signatures round-trip an odd
   size (in this process: train.py's export, not process isolation, is
