@@ -9,9 +9,10 @@ import sys
 
 from conftest import REPO, run_python
 
-REPLICAS_STAY_IDENTICAL = """
+# A 4-step tiny run of tfgc.training; argv: photos, checkpoint folder,
+# export folder, strategy, logical CPU devices, weight average decay.
+TRAIN_TINY = """
 import sys
-import numpy as np
 from tfgc import training
 from tfgc.config import Recipe, preset
 trained = training.train(
@@ -19,8 +20,12 @@ trained = training.train(
     training.RunOptions(data_dir=sys.argv[1], checkpoint_dir=sys.argv[2],
                         export_dir=sys.argv[3], steps=4, batch_size=4,
                         crop_size=32, max_short_side=0, log_every=2,
-                        strategy="mirrored", cpu_devices=2),
-    Recipe(weight_average=0.9))
+                        strategy=sys.argv[4], cpu_devices=int(sys.argv[5])),
+    Recipe(weight_average=float(sys.argv[6])))
+"""
+
+REPLICAS_STAY_IDENTICAL = TRAIN_TINY + """
+import numpy as np
 model = trained.model
 variables = model.trainable_variables + model.weight_average.averages
 assert all(len(v.values) == 2 for v in variables)
@@ -32,13 +37,21 @@ assert model.weight_average.updates.numpy() == 4
 assert trained.step == 4 and trained.model_id is not None
 """
 
+# argv 7: where the worker writes its weights digest and model id.
+WORKER = TRAIN_TINY + """
+import json
+with open(sys.argv[7], "w") as f:
+  json.dump(dict(weights_digest=trained.weights_digest,
+                 model_id=trained.model_id), f)
+"""
+
 
 def test_mirrored_training_over_two_logical_cpus_keeps_replicas_identical(
     photos, tmp_path):
   """tfgc.training with MirroredStrategy: both replicas' weights and
   weight averages equal after training, checkpoint and export."""
   run_python(REPLICAS_STAY_IDENTICAL, str(photos), str(tmp_path / "ckpt"),
-             str(tmp_path / "export"))
+             str(tmp_path / "export"), "mirrored", "2", "0.9")
   assert (tmp_path / "export" / "saved_model.pb").exists()
 
 
@@ -46,23 +59,6 @@ def free_port():
   with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     return s.getsockname()[1]
-
-
-WORKER = """
-import json
-import sys
-from tfgc import training
-from tfgc.config import preset
-trained = training.train(
-    preset("tiny"),
-    training.RunOptions(data_dir=sys.argv[1], checkpoint_dir=sys.argv[2],
-                        export_dir=sys.argv[3], steps=4, batch_size=2,
-                        crop_size=32, max_short_side=0, log_every=2,
-                        strategy="multi_worker"))
-with open(sys.argv[4], "w") as f:
-  json.dump(dict(weights_digest=trained.weights_digest,
-                 model_id=trained.model_id), f)
-"""
 
 
 def test_two_workers_train_in_step_and_end_with_the_same_weights(
@@ -79,7 +75,8 @@ def test_two_workers_train_in_step_and_end_with_the_same_weights(
     with open(tmp_path / f"worker{index}.log", "w") as log:
       processes.append(subprocess.Popen(
           [sys.executable, "-c", WORKER, str(photos), str(tmp_path / "ckpt"),
-           str(tmp_path / "export"), str(tmp_path / f"worker{index}.json")],
+           str(tmp_path / "export"), "multi_worker", "0", "0",
+           str(tmp_path / f"worker{index}.json")],
           env=env, stdout=log, stderr=subprocess.STDOUT))
   for index, process in enumerate(processes):
     assert process.wait(timeout=900) == 0, (
