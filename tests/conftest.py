@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 import skimage.data
+from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,6 +23,21 @@ def photo():
 def small_photo(photo):
   """A 64x64 crop of the astronaut's face: uint8 [64, 64, 3]."""
   return np.ascontiguousarray(photo[80:208:2, 170:298:2])
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory, photo):
+  """A folder of training photos for tiny runs: three usable images (one in
+  a subfolder; PNG, JPEG, WebP), plus a corrupt file and a 20 px one."""
+  folder = tmp_path_factory.mktemp("photos")
+  (folder / "nested").mkdir()
+  Image.fromarray(photo[:96, :96]).save(folder / "real.png")
+  Image.fromarray(photo[200:264, 100:180]).save(folder / "nested" / "b.jpg")
+  gradient = np.linspace(0, 255, 64 * 48 * 3).reshape(48, 64, 3)
+  Image.fromarray(gradient.astype(np.uint8)).save(folder / "gradient.webp")
+  Image.fromarray(photo[:20, :20]).save(folder / "small.png")
+  (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+  return folder
 
 
 @pytest.fixture(scope="session")

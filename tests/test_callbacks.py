@@ -1,11 +1,16 @@
-"""tfgc.callbacks.BestCheckpoint: the lowest validation DISTS within 0.5 dB
-of the best validation PSNR, across runs."""
+"""tfgc.callbacks: BestCheckpoint (the lowest validation DISTS within 0.5
+dB of the best validation PSNR, across runs), the validation history and
+the training log."""
 
 import json
+import types
 
+import numpy as np
+import pytest
 import tensorflow as tf
 
 from tfgc import callbacks
+from tfgc.networks import to_float
 
 
 def best_of(directory, weight):
@@ -104,3 +109,33 @@ def test_each_logged_value_is_the_mean_since_the_previous_line(
   lines = capsys.readouterr().out.splitlines()
   assert lines[0].startswith("step 2: mse 3 ")
   assert lines[1].startswith("step 4: mse 10 ")
+
+
+class _HalfBright:
+  """The part of the model FullImageValidation reads: an inference model
+  that decodes every image at half its brightness, at 0.5 bpp."""
+
+  def inference_model(self):
+    return lambda images, training: types.SimpleNamespace(
+        images=to_float(images) / 2, bits_per_pixel=tf.constant([0.5]))
+
+
+def test_each_validation_appends_its_figures_as_one_json_line(tmp_path):
+  """A new callback on the same file, as in a resumed run, continues it."""
+  images = [np.full((16, 16, 3), 200, np.uint8),
+            np.full((16, 24, 3), 100, np.uint8)]
+  history = tmp_path / "run" / "validation.jsonl"
+  writer = tf.summary.create_file_writer(str(tmp_path / "logs"))
+  for step in (10, 20):
+    validation = callbacks.FullImageValidation(images, writer, every=10,
+                                               history=str(history))
+    validation.set_model(_HalfBright())
+    validation.validate(step)
+  lines = [json.loads(line) for line in history.read_text().splitlines()]
+  assert [line["step"] for line in lines] == [10, 20]
+  assert set(lines[0]) == {"step", "psnr", "ms_ssim", "bpp_estimate"}
+  # Errors of 100 and 50 grey levels.
+  assert lines[0]["psnr"] == pytest.approx(
+      10 * np.log10(255 ** 2 / np.array([100 ** 2, 50 ** 2])).mean())
+  assert lines[0]["bpp_estimate"] == 0.5
+  assert lines[1] == dict(lines[0], step=20)

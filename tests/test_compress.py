@@ -1,6 +1,5 @@
 """compress.py and tfgc.codec: round trips, every error path, no leftovers."""
 
-import dataclasses
 import json
 import os
 import random
@@ -15,6 +14,7 @@ from PIL import Image
 
 import compress
 from conftest import REPO, run_python
+from helpers import assert_clean_failure, cli_here, with_sections
 from tfgc import bitstream, codec, zoo
 from tfgc.errors import TfgcError
 
@@ -28,20 +28,6 @@ def cli(*args):
                            *args], capture_output=True, text=True, env=env,
                           timeout=600)
   return result.returncode, result.stdout, result.stderr
-
-
-def cli_here(capsys, *args):
-  """compress.py's `main` in this process: (exit status, stdout, stderr)."""
-  status = compress.main(list(args))
-  stdout, stderr = capsys.readouterr()
-  return status, stdout, stderr
-
-
-def assert_clean_failure(status, stderr):
-  assert status == 1
-  assert "Traceback" not in stderr
-  assert len(stderr.strip().splitlines()) == 1, stderr
-  assert stderr.startswith("compress.py: ")
 
 
 def input_images(folder):
@@ -187,16 +173,6 @@ def test_random_mutations_give_a_clean_error_or_an_image(tiny_codec,
   # Measured: about 100 decode (payload bytes that still re-encode to
   # themselves), the rest are refused; both paths are exercised.
   assert 0 < decoded < 500
-
-
-def with_sections(data, **replace):
-  """`data` with sections replaced by index (`s0=b"..."`), CRC valid."""
-  parsed = bitstream.parse(data)
-  sections = list(parsed.sections)
-  for key, value in replace.items():
-    sections[int(key[1:])] = value
-  return bitstream.serialize(dataclasses.replace(parsed,
-                                                 sections=tuple(sections)))
 
 
 # A truncated string is often the valid encoding of other symbols (the

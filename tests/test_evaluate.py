@@ -2,8 +2,11 @@ import csv
 import html.parser
 import json
 import os
+from xml.etree import ElementTree
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tfgc import evaluate
 from tfgc.images import save_png
@@ -35,14 +38,41 @@ def evaluation(tiny_export, photo, tmp_path_factory):
   return status, out
 
 
-def test_evaluation_writes_csv_json_plots_and_report(evaluation):
+def test_summary_plots_and_report_carry_the_results_numbers(evaluation):
   status, out = evaluation
   assert status == 0
-  for name in ("results.csv", "summary.json", "report.html"):
-    assert os.path.getsize(out / name) > 0
-  for metric in ("psnr", "ms_ssim", "dists", "lpips_alexnet"):
-    for suffix in ("png", "svg"):
-      assert os.path.getsize(out / f"rd_{metric}.{suffix}") > 1000
+  with open(out / "results.csv") as f:
+    rows = list(csv.DictReader(f))
+  with open(out / "summary.json") as f:
+    summary = json.load(f)
+  model, = summary["operating_points"]
+  metrics = ["psnr", "ms_ssim", "dists", "lpips_alexnet"]
+  assert summary["metrics"] == metrics
+
+  def mean(method, role, key):
+    return np.mean([float(r[key]) for r in rows
+                    if r["method"] == method and r["role"] == role])
+  for key in ["bpp"] + metrics:
+    assert summary["operating_points"][model][key] == pytest.approx(
+        mean(model, "operating point", key))
+    for codec in ("jpeg", "webp"):
+      assert summary["matched"][model][codec][key] == pytest.approx(
+          mean(codec, f"matched:{model}", key))
+
+  report = (out / "report.html").read_text()
+  for name in (f"tfgc {model}", summary["models"][model]["model_id"],
+               "jpeg", "webp"):
+    assert name in report
+  op = summary["operating_points"][model]
+  assert f"<td>{op['bpp']:.4f}</td><td>{op['psnr']:.3f}</td>" in report
+
+  for metric in metrics:
+    with Image.open(out / f"rd_{metric}.png") as plot:
+      width, height = plot.size
+      assert width >= 400 and height >= 300
+      assert len(plot.convert("RGB").getcolors(width * height)) > 10
+    svg = ElementTree.parse(out / f"rd_{metric}.svg").getroot()
+    assert svg.tag.endswith("svg")
 
 
 def test_csv_has_a_row_per_image_method_and_target(evaluation):

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 import compress
-from test_compress import assert_clean_failure, cli_here, with_sections
+from helpers import assert_clean_failure, cli_here, with_sections
 from tfgc import bitstream, codec, export, metrics
 from tfgc.config import Recipe, preset
 from tfgc.errors import TfgcError

@@ -73,6 +73,12 @@ def _write_atomically(path, text):
   os.replace(path + ".tmp", path)
 
 
+def _append_line(path, text):
+  """Appends `text` as one line of `path`, in one write."""
+  with open(path, "a") as f:
+    f.write(text + "\n")
+
+
 class BestCheckpoint:
   """Keeps the checkpoint that judges outside the loss prefer: the lowest
   validation DISTS among the checkpoints whose validation PSNR is within
@@ -151,7 +157,10 @@ class FullImageValidation(tf.keras.callbacks.Callback):
   `lpips`) and estimated bpp, and the first images as "original |
   decoded" pairs, to TensorBoard. Whole images are where normalisation and
   padding problems show. With a `BestCheckpoint` (and `dists`) the model
-  its rule prefers is kept.
+  its rule prefers is kept. With a `history` file each validation also
+  appends its figures there as one JSON line, `{"step": N, "psnr": ...,
+  ...}` (the names of the printed line, floats), so a resumed run
+  continues the record.
 
   SC examples (everything preserved, comparable with GC) are decoded a
   second time with class 0 synthesised (the person labeller's background,
@@ -169,10 +178,11 @@ class FullImageValidation(tf.keras.callbacks.Callback):
       its mean.
     dists: a `tfgc.dists.DISTS` layer, or None (not measured).
     best: a `BestCheckpoint`, or None; needs `dists`.
+    history: path of the JSON-lines file to append to, or None.
   """
 
   def __init__(self, examples, writer, every, max_images_shown=3,
-               lpips=None, dists=None, best=None):
+               lpips=None, dists=None, best=None, history=None):
     super().__init__()
     self.examples = examples
     self.writer = writer
@@ -181,6 +191,9 @@ class FullImageValidation(tf.keras.callbacks.Callback):
     self.lpips = lpips
     self.dists = dists
     self.best = best if dists is not None else None
+    self.history = history
+    if history:
+      os.makedirs(os.path.dirname(history), exist_ok=True)
 
   def on_train_batch_end(self, batch, logs=None):
     step = global_step(self.model)
@@ -239,11 +252,14 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         figures["synth0_lpips_alexnet"] = np.mean(synth_lpips)
       if synth_kept:
         figures["synth0_psnr_kept"] = np.mean(synth_kept)
+      figures = {name: float(value) for name, value in figures.items()}
       for name, value in figures.items():
         tf.summary.scalar(f"val/{name}", value)
     self.writer.flush()
     print(f"\nstep {step}: validation on {len(self.examples)} whole images: "
           + ", ".join(f"{name} {value:.4f}" for name, value in figures.items()),
           flush=True)
+    if self.history:
+      _append_line(self.history, json.dumps(dict(step=step, **figures)))
     if self.best is not None:
-      self.best.offer(step, {k: float(v) for k, v in figures.items()})
+      self.best.offer(step, figures)

@@ -257,18 +257,7 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
   paths = list_files(images_dir)
   if not paths:
     raise TfgcError(f"no images in {images_dir}")
-  names = model_names(model_paths)
-  models = {name: codec_lib.load(path)
-            for name, path in zip(names, model_paths)}
-  for name, model in models.items():
-    if model.selective:
-      if not model.labeller:
-        raise TfgcError(f"{name} is an SC model without a labeller of its "
-                        "own, so it cannot label the photos: evaluate SC "
-                        "models trained with train.py --labeller")
-      labelmaps.class_ids(synthesize, model.num_classes, model.class_names)
-    # Traces once, outside the timings.
-    model.decompress(model.compress(np.zeros((16, 16, 3), np.uint8)))
+  models = _load_models(model_paths, synthesize)
   os.makedirs(os.path.join(out, "crops"), exist_ok=True)
   cache = ScoreCache(score_cache)
 
@@ -276,47 +265,102 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
   crops = []
   for i, path in enumerate(paths, 1):
     image_name = os.path.relpath(path, images_dir)
-    try:
-      image = read_image(path)
-    except ImageError as e:
-      log(f"skipping {e}")
-      continue
-    too_small = [n for n in LPIPS_NETS if f"lpips_{n}" in perceptual
-                 and not measures(n, image.shape)]
-    if too_small:
-      log(f"skipping {image_name}: LPIPS-{too_small[0]} needs at least "
-          f"{MIN_SIDE[too_small[0]]} px a side")
+    image = _measurable_image(path, image_name, perceptual, log)
+    if image is None:
       continue
     reference = metrics.Reference(image)
-    decoded = [evaluate_model(name, model, image_name, reference, perceptual)
-               for name, model in models.items()]
-    for preserved, (name, model) in zip(list(decoded), models.items()):
-      if not model.selective or not synthesize:
-        continue
-      selective = evaluate_selective(name, model, image_name, reference,
-                                     perceptual, synthesize, preserved)
-      if selective is None:
-        log(f"{image_name}: nothing to synthesise or nothing to preserve, "
-            f"no point of {synthesised_method(name)}")
-      else:
-        decoded.append(selective)
-    targets = [(t, "grid") for t in grid]
-    for d in list(decoded):
-      targets += [(d.point.bpp, f"matched:{d.point.method}"),
-                  (2 * d.point.bpp, f"double:{d.point.method}")]
+    decoded = _model_points(models, image_name, reference, perceptual,
+                            synthesize, log)
+    targets = _codec_targets(grid, decoded)
     for name in codec_names:
       decoded += evaluate_codec(name, image_name, reference, targets,
                                 perceptual, cache)
     cache.save()
     points += [d.point for d in decoded]
     crops.append(save_crops(out, image_name, image, decoded, crop))
-    status = ", ".join(f"{d.point.method} {d.point.bpp:.4f} bpp"
-                       for d in decoded if d.point.kind == "model")
-    bar = "#" * (20 * i // len(paths))
-    log(f"[{bar:20}] {i}/{len(paths)} {image_name}: {status or 'codecs'}")
+    _log_progress(log, i, len(paths), image_name, decoded)
 
   if not points:
     raise TfgcError(f"no readable images in {images_dir}")
+  summary = _write_results(out, points, models, codec_names, perceptual, grid)
+  plots = report.write_plots(out, points, summary)
+  report.write_html(out, summary, plots, crops)
+  return summary
+
+
+def _load_models(model_paths, synthesize):
+  """Display name -> loaded `tfgc.codec.Codec`, each traced once (outside
+  the timings); refuses SC models that cannot label photos themselves and
+  `synthesize` classes a model has not got."""
+  models = {name: codec_lib.load(path)
+            for name, path in zip(model_names(model_paths), model_paths)}
+  for name, model in models.items():
+    if model.selective:
+      if not model.labeller:
+        raise TfgcError(f"{name} is an SC model without a labeller of its "
+                        "own, so it cannot label the photos: evaluate SC "
+                        "models trained with train.py --labeller")
+      labelmaps.class_ids(synthesize, model.num_classes, model.class_names)
+    model.decompress(model.compress(np.zeros((16, 16, 3), np.uint8)))
+  return models
+
+
+def _measurable_image(path, image_name, perceptual, log):
+  """The image at `path`, uint8 [H, W, 3], or None (logged) if it cannot
+  be read or is too small for an LPIPS network of `perceptual`."""
+  try:
+    image = read_image(path)
+  except ImageError as e:
+    log(f"skipping {e}")
+    return None
+  too_small = [n for n in LPIPS_NETS if f"lpips_{n}" in perceptual
+               and not measures(n, image.shape)]
+  if too_small:
+    log(f"skipping {image_name}: LPIPS-{too_small[0]} needs at least "
+        f"{MIN_SIDE[too_small[0]]} px a side")
+    return None
+  return image
+
+
+def _model_points(models, image_name, reference, perceptual, synthesize,
+                  log):
+  """Every model's `Decoded` on the image, then (with `synthesize`) every
+  SC model's with those classes synthesised, where the image has some."""
+  decoded = [evaluate_model(name, model, image_name, reference, perceptual)
+             for name, model in models.items()]
+  for preserved, (name, model) in zip(list(decoded), models.items()):
+    if not model.selective or not synthesize:
+      continue
+    selective = evaluate_selective(name, model, image_name, reference,
+                                   perceptual, synthesize, preserved)
+    if selective is None:
+      log(f"{image_name}: nothing to synthesise or nothing to preserve, "
+          f"no point of {synthesised_method(name)}")
+    else:
+      decoded.append(selective)
+  return decoded
+
+
+def _codec_targets(grid, decoded):
+  """The codecs' (target bpp, role) on an image: the grid, then each
+  model point's rate ("matched") and twice it ("double")."""
+  targets = [(t, "grid") for t in grid]
+  for d in decoded:
+    targets += [(d.point.bpp, f"matched:{d.point.method}"),
+                (2 * d.point.bpp, f"double:{d.point.method}")]
+  return targets
+
+
+def _log_progress(log, done, total, image_name, decoded):
+  """A progress bar line with the models' rates on the image just done."""
+  status = ", ".join(f"{d.point.method} {d.point.bpp:.4f} bpp"
+                     for d in decoded if d.point.kind == "model")
+  bar = "#" * (20 * done // total)
+  log(f"[{bar:20}] {done}/{total} {image_name}: {status or 'codecs'}")
+
+
+def _write_results(out, points, models, codec_names, perceptual, grid):
+  """Writes results.csv and summary.json to `out`; returns the summary."""
   write_csv(os.path.join(out, "results.csv"), points)
   summary = summarize(points, list(models), codec_names, perceptual)
   summary["selective"] = summarize_selective(points, models, perceptual)
@@ -325,8 +369,6 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
   summary["grid_bpp"] = list(grid)
   with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
-  plots = report.write_plots(out, points, summary)
-  report.write_html(out, summary, plots, crops)
   return summary
 
 
@@ -415,46 +457,67 @@ def summarize(points, model_names_, codec_names, perceptual):
   score_names = _score_names(perceptual)
   bd_metrics = [m for m in BD_METRICS if m in score_names]
   images = sorted({p.image for p in points})
-  select = lambda **kw: _select(points, **kw)  # noqa: E731
-  summary = dict(images=len(images), metrics=score_names,
-                 operating_points={}, matched={}, double={}, bd_rate={},
-                 codec_floor={})
-  synthesised = [synthesised_method(m) for m in model_names_
-                 if select(method=synthesised_method(m))]
-  for model in model_names_ + synthesised:
-    summary["operating_points"][model] = _means(select(method=model),
-                                                score_names)
-    for key, role in (("matched", "matched"), ("double", "double")):
-      summary[key][model] = {
-          c: _means(select(method=c, role=f"{role}:{model}"), score_names)
-          for c in codec_names}
-  for model in model_names_:
-    summary["bd_rate"][model] = {}
-    for c in codec_names:
-      entry = {}
-      for metric in bd_metrics:
-        per_image, worse, better = [], 0, 0
-        for image in images:
-          test = [(p.bpp, _quality(p, metric))
-                  for p in select(method=model, image=image)]
-          anchor = [(p.bpp, _quality(p, metric))
-                    for p in select(method=c, image=image)]
-          per_image.append(bdrate.bd_rate(anchor, test))
-          if per_image[-1] is None:  # Outside the codec's measured range.
-            worse += max(q for _, q in test) < min(q for _, q in anchor)
-            better += min(q for _, q in test) > max(q for _, q in anchor)
-        entry[metric] = dict(
-            percent=bdrate.mean_bd_rate(per_image),
-            images=sum(v is not None for v in per_image),
-            below_codec_range=worse, above_codec_range=better)
-      summary["bd_rate"][model][c] = entry
-  for c in codec_names:  # The smallest file the codec made per image.
-    smallest = {}
-    for p in select(method=c):
-      if p.image not in smallest or p.bpp < smallest[p.image].bpp:
-        smallest[p.image] = p
-    summary["codec_floor"][c] = _means(list(smallest.values()), score_names)
-  return summary
+  methods = model_names_ + [
+      synthesised_method(m) for m in model_names_
+      if _select(points, method=synthesised_method(m))]
+  return dict(
+      images=len(images), metrics=score_names,
+      operating_points={m: _means(_select(points, method=m), score_names)
+                        for m in methods},
+      matched=_codecs_at(points, "matched", methods, codec_names,
+                         score_names),
+      double=_codecs_at(points, "double", methods, codec_names, score_names),
+      bd_rate={m: {c: _bd_rates(points, m, c, bd_metrics, images)
+                   for c in codec_names} for m in model_names_},
+      codec_floor={c: _codec_floor(points, c, score_names)
+                   for c in codec_names})
+
+
+def _codecs_at(points, rate, methods, codec_names, score_names):
+  """Method -> codec -> the codec's means at the method's `rate`
+  ("matched" or "double")."""
+  return {m: {c: _means(_select(points, method=c, role=f"{rate}:{m}"),
+                        score_names)
+              for c in codec_names}
+          for m in methods}
+
+
+def _bd_rates(points, model, codec, bd_metrics, images):
+  """Metric -> `_bd_rate` of `model` against `codec` on it."""
+  return {metric: _bd_rate(points, model, codec, metric, images)
+          for metric in bd_metrics}
+
+
+def _bd_rate(points, model, codec, metric, images):
+  """The mean BD-rate (percent) of `model` against `codec` over `images`,
+  the images it is known on, and the images where the model's quality lies
+  below or above the codec's measured range (the BD-rate unknown)."""
+  per_image, worse, better = [], 0, 0
+  for image in images:
+    test = _rd_points(points, model, image, metric)
+    anchor = _rd_points(points, codec, image, metric)
+    per_image.append(bdrate.bd_rate(anchor, test))
+    if per_image[-1] is None:  # Outside the codec's measured range.
+      worse += max(q for _, q in test) < min(q for _, q in anchor)
+      better += min(q for _, q in test) > max(q for _, q in anchor)
+  return dict(percent=bdrate.mean_bd_rate(per_image),
+              images=sum(v is not None for v in per_image),
+              below_codec_range=worse, above_codec_range=better)
+
+
+def _rd_points(points, method, image, metric):
+  """(bpp, `_quality`) of each of `method`'s points on `image`."""
+  return [(p.bpp, _quality(p, metric))
+          for p in _select(points, method=method, image=image)]
+
+
+def _codec_floor(points, codec, score_names):
+  """The means of the smallest file `codec` made of each image."""
+  smallest = {}
+  for p in _select(points, method=codec):
+    if p.image not in smallest or p.bpp < smallest[p.image].bpp:
+      smallest[p.image] = p
+  return _means(list(smallest.values()), score_names)
 
 
 def summarize_selective(points, models, perceptual):

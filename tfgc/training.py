@@ -572,7 +572,8 @@ def write_training_record(export_dir, step, options, config, recipe):
 
 
 def _callbacks(config, options, checkpoint, manager, own_dir, subdir):
-  """Checkpoints, TensorBoard log and (with `val_dir`) validation."""
+  """Checkpoints, TensorBoard log and (with `val_dir`) validation, whose
+  figures also go to OWN_DIR/validation.jsonl."""
   log_dir = options.log_dir or os.path.join(options.checkpoint_dir, "logs")
   if subdir:
     log_dir = os.path.join(log_dir, subdir)
@@ -584,6 +585,7 @@ def _callbacks(config, options, checkpoint, manager, own_dir, subdir):
   if examples:
     run_callbacks.append(callbacks.FullImageValidation(
         examples, writer, options.validate_every,
+        history=os.path.join(own_dir, "validation.jsonl"),
         **validation_judges(checkpoint, os.path.join(own_dir, "best"),
                             options.precision)))
   elif options.val_dir:
