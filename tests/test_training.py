@@ -21,13 +21,14 @@ def options(tmp_path, **changes):
 
 
 @pytest.fixture
-def photos(tmp_path, small_photo):
+def one_photo(tmp_path, small_photo):
+  """A training folder of one photo (the options' data_dir)."""
   (tmp_path / "photos").mkdir()
   Image.fromarray(small_photo).save(tmp_path / "photos" / "face.png")
   return tmp_path / "photos"
 
 
-def test_a_run_from_python_exports_and_keeps_its_config(photos, tmp_path):
+def test_a_run_from_python_exports_and_keeps_its_config(one_photo, tmp_path):
   trained = training.train(TINY, options(
       tmp_path, steps=2, export_dir=str(tmp_path / "export")))
   assert trained.step == 2 and len(trained.model_id) == 16
@@ -46,8 +47,8 @@ def test_a_run_from_python_exports_and_keeps_its_config(photos, tmp_path):
                                                             steps=4))
 
 
-def test_export_run_exports_a_checkpoint_as_training_would(photos, tmp_path,
-                                                          capsys):
+def test_export_run_exports_a_checkpoint_as_training_would(
+    one_photo, tmp_path, capsys):
   """The newest checkpoint of a run with a weight average, exported
   without training, is the model the run itself exported."""
   from tfgc import export_run
@@ -64,13 +65,13 @@ def test_export_run_exports_a_checkpoint_as_training_would(photos, tmp_path,
       records.append(json.load(f))
   assert records[0] == records[1] and records[0]["step"] == 3
   assert "exported step 3 " in capsys.readouterr().out
-  assert export_run.main([str(photos), str(tmp_path / "none")]) == 1
+  assert export_run.main([str(one_photo), str(tmp_path / "none")]) == 1
   error = capsys.readouterr().err
   assert "holds no checkpoint of a run" in error and error.count("\n") == 1
 
 
 def test_a_run_resumes_with_another_recipe_but_not_another_layout(
-    photos, tmp_path):
+    one_photo, tmp_path):
   """The recipe (a lower learning rate, say) may change between starts;
   the model config and keeping a weight average or not may not. A run
   saved before the split (its recipe inside config.json) resumes too."""

@@ -1,6 +1,6 @@
 """Exports a training run's checkpoint, without training:
 
-    python -m tfgc.export_run RUN/ckpt/best OUT_DIR   # the one validation chose
+    python -m tfgc.export_run RUN/ckpt/best OUT_DIR  # the one validation chose
     python -m tfgc.export_run RUN/ckpt OUT_DIR        # the newest
 
 OUT_DIR is an export like the one train.py writes with --export_dir (the
