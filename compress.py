@@ -123,6 +123,15 @@ def build_parser():
                           help="seed of the synthesised noise (default 0); "
                                "other seeds give other plausible images")
   _model_arguments(decompress, "the bundled model that wrote the file")
+  decompress.add_argument(
+      "--max_pixels_per_byte", type=int,
+      default=codec_lib.DEFAULT_MAX_PIXELS_PER_BYTE,
+      help="refuse files declaring more pixels per byte of the file "
+           f"(default {codec_lib.DEFAULT_MAX_PIXELS_PER_BYTE:,}, 0.0004 "
+           "bpp): decoding synthesises every declared pixel, so this "
+           "bounds the work an untrusted file causes. SC files that paint "
+           "nearly everything from a near-uniform label map, above about "
+           "1 Mpx, need it raised")
   info = commands.add_parser(
       "info", help="print a .tfgc file's header as JSON",
       description="Print format version, model id, mode, size, payload "
@@ -242,7 +251,8 @@ def run_decompress(args):
   jobs = _jobs(args.inputs, lambda folder: list_files(folder, ".tfgc"),
                ".png")
   if len(jobs) == 1:  # Fail fast, before loading a model.
-    codec_lib.info(_read(jobs[0][0]), args.max_pixels)
+    codec_lib.info(_read(jobs[0][0]), args.max_pixels,
+                   args.max_pixels_per_byte)
     check_output(jobs[0][1], args.overwrite)
   loaded = {}
 
@@ -252,7 +262,8 @@ def run_decompress(args):
     name = args.model or zoo.find(model_id)
     if name not in loaded:
       loaded[name] = codec_lib.load(name, args.max_pixels,
-                                    args.memory_budget_mib)
+                                    args.memory_budget_mib,
+                                    args.max_pixels_per_byte)
     return loaded[name]
 
   def work(source, target):

@@ -21,12 +21,13 @@ from tfgc.errors import TfgcError
 SIZES = [(1, 1), (17, 300), (37, 53)]
 
 
-def cli(*args):
-  """Runs compress.py in a subprocess: (exit status, stdout, stderr)."""
+def cli(*args, timeout=600):
+  """Runs compress.py in a subprocess: (exit status, stdout, stderr);
+  subprocess.TimeoutExpired after `timeout` seconds."""
   env = dict(os.environ, PYTHONPATH=REPO)
   result = subprocess.run([sys.executable, os.path.join(REPO, "compress.py"),
                            *args], capture_output=True, text=True, env=env,
-                          timeout=600)
+                          timeout=timeout)
   return result.returncode, result.stdout, result.stderr
 
 
