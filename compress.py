@@ -12,14 +12,15 @@
     python compress.py info photo.tfgc                # one JSON object
 
 Errors print one line on stderr and exit with status 1; outputs are written
-to a temporary file and renamed, so a failure leaves nothing behind, and
-existing files are kept unless --overwrite is given.
+to a temporary file and renamed, so a failure, Ctrl-C or SIGTERM leaves
+nothing behind, and existing files are kept unless --overwrite is given.
 """
 
 import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import warnings
 
@@ -295,6 +296,9 @@ def main(argv=None):
   """Entry point; returns the exit status (0 success, 1 failure)."""
   args = build_parser().parse_args(argv)
   warnings.showwarning = _one_line_warning
+  # SIGTERM (`kill`, a service manager) stops a run like Ctrl-C: the output
+  # being written is removed and one line says so.
+  signal.signal(signal.SIGTERM, signal.default_int_handler)
   commands = dict(compress=run_compress, decompress=run_decompress,
                   info=run_info)
   try:

@@ -169,6 +169,36 @@ def mutations(data, count, seed):
     yield bytes(mutated)
 
 
+SIGTERM_WHILE_WRITING = """
+import os
+import signal
+import sys
+import time
+import compress
+
+def save_png(path, image):
+  with open(path, "wb") as f:
+    f.write(b"the first bytes of a PNG")
+  os.kill(os.getpid(), signal.SIGTERM)
+  time.sleep(60)  # Never reached: the signal interrupts first.
+
+compress.save_png = save_png
+sys.exit(compress.main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_while_writing_the_png_leaves_nothing(tiny_export,
+                                                      valid_bitstream,
+                                                      tmp_path):
+  source = tmp_path / "a.tfgc"
+  source.write_bytes(valid_bitstream)
+  result = run_python(SIGTERM_WHILE_WRITING, "decompress", str(source),
+                      "--model", tiny_export, check=False, timeout=120)
+  assert result.returncode == 1
+  assert result.stderr.strip().splitlines()[-1] == "compress.py: interrupted"
+  assert sorted(os.listdir(tmp_path)) == ["a.tfgc"]
+
+
 def test_random_mutations_give_a_clean_error_or_an_image(tiny_codec,
                                                          valid_bitstream):
   """Header and payload bytes mutated, the CRC recomputed half of the time
