@@ -317,6 +317,15 @@ def test_a_fifo_input_is_refused_before_any_model_loads(tmp_path, capsys,
   assert "not a regular file" in capsys.readouterr().err
 
 
+def test_an_unreadable_image_is_named_before_any_model_loads(tmp_path,
+                                                            capsys):
+  source = tmp_path / "a.png"
+  source.write_bytes(b"not an image")
+  assert compress.main(["compress", str(source), "--model",
+                        "no-such-model"]) == 1
+  assert f"{source}: not a readable image" in capsys.readouterr().err
+
+
 def test_an_output_in_a_missing_folder_is_named_before_any_model_loads(
     tmp_path, capsys):
   source = tmp_path / "a.png"

@@ -53,6 +53,17 @@ def test_image_above_the_pixel_limit_is_refused_before_decoding(tmp_path):
     images.read_image(path, max_pixels=59)
 
 
+def test_image_size_reads_the_header_only(tmp_path):
+  path = saved(tmp_path, "a.png", Image.fromarray(RGB))
+  with open(path, "r+b") as f:
+    f.truncate(len(f.read()) // 2)  # The pixels cut off, the header whole.
+  assert images.image_size(path) == (10, 6)
+  with pytest.raises(TfgcError, match="--max_pixels"):
+    images.image_size(path, max_pixels=59)
+  with pytest.raises(TfgcError, match="not a readable image"):
+    images.read_image(path)
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "no such file"), (b"", "not a readable image"),
     (b"GIF89a broken", "not a readable image")])

@@ -30,7 +30,7 @@ import numpy as np
 from tfgc import bitstream, labellers, labelmaps, regions, tiling
 from tfgc.config import Config, latent_shape
 from tfgc.errors import TfgcError
-from tfgc.images import DEFAULT_MAX_PIXELS, read_image
+from tfgc.images import DEFAULT_MAX_PIXELS, image_size, read_image
 from tfgc.zoo import ModelError, resolve
 
 # Activation memory of E or G per call (tiles above it): with TensorFlow
@@ -68,6 +68,24 @@ def info(data, max_pixels=None, max_pixels_per_byte=None):
                        "latent_mask_bytes"),
                       (len(s) for s in parsed.sections)))
   return header
+
+
+def _check_size(width, height, max_pixels, name):
+  """TfgcError, naming `name`, unless an image of `width` x `height` is
+  within `max_pixels` (None: no limit) and the format's sides."""
+  if max_pixels is not None and width * height > max_pixels:
+    raise TfgcError(f"{name} is {width}x{height}, over the limit of "
+                    f"{max_pixels} pixels; raise it with --max_pixels")
+  if max(width, height) > bitstream.MAX_SIDE:
+    raise TfgcError(f"{name} is {width}x{height}: the .tfgc format holds "
+                    f"sides of up to {bitstream.MAX_SIDE} pixels; crop it")
+
+
+def check_image_file(path, max_pixels=DEFAULT_MAX_PIXELS):
+  """TfgcError unless the image file `path` is readable and of a size
+  `Codec.compress` takes, as far as its header tells: the check to run
+  before loading a model (seconds) for it."""
+  _check_size(*image_size(path, max_pixels), max_pixels, path)
 
 
 def _read_description(path):
@@ -206,19 +224,17 @@ class Codec:
   def _checked_image(self, image):
     """`compress`'s image (array or file) -> uint8 [H, W, 3] within the
     limits of this codec and the format."""
+    name = "the image"
     if isinstance(image, (str, os.PathLike)):
-      image = read_image(image, self.max_pixels)
+      name = os.fspath(image)
+      check_image_file(name, self.max_pixels)  # Before decoding it.
+      image = read_image(name, self.max_pixels)
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
       raise TfgcError(f"expected a uint8 [H, W, 3] image, got "
                       f"{image.dtype} {list(image.shape)}")
     height, width = image.shape[:2]
-    if self.max_pixels is not None and height * width > self.max_pixels:
-      raise TfgcError(f"{width}x{height} exceeds the limit of "
-                      f"{self.max_pixels} pixels")
-    if max(height, width) > bitstream.MAX_SIDE:
-      raise TfgcError(f"{width}x{height}: the .tfgc format holds sides of "
-                      f"up to {bitstream.MAX_SIDE} pixels; crop the image")
+    _check_size(width, height, self.max_pixels, name)
     return image
 
   def select_regions(self, labels=None, synthesize=None, preserve=None,
