@@ -184,12 +184,28 @@ def _jobs(inputs, find, output_suffix):
   return jobs
 
 
+def _naming_the_file(work):
+  """`work` whose TfgcErrors name the job's input, unless they start with
+  it or the output already (a bitstream's or an array's errors cannot)."""
+  def run(source, target):
+    try:
+      return work(source, target)
+    except TfgcError as e:
+      if str(e).startswith(tuple(path + end for path in (source, target)
+                                 for end in (":", " "))):
+        raise
+      raise TfgcError(f"{source}: {e}") from None
+  return run
+
+
 def _run_jobs(jobs, work):
   """Runs `work(source, target)` (-> the .tfgc header) for every job.
 
-  One job: errors propagate (one line, exit 1). Several: a progress bar,
-  failures reported and skipped, a summary line, exit 1 if any failed.
+  One job: errors propagate (one line naming the file, exit 1). Several: a
+  progress bar, failures reported and skipped, a summary line, exit 1 if
+  any failed.
   """
+  work = _naming_the_file(work)
   if len(jobs) == 1:
     (source, target), = jobs
     header = work(source, target)

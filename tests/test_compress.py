@@ -326,6 +326,35 @@ def test_an_unreadable_image_is_named_before_any_model_loads(tmp_path,
   assert f"{source}: not a readable image" in capsys.readouterr().err
 
 
+def test_an_image_over_pillows_bomb_warning_is_refused_in_one_line(
+    tmp_path):
+  source = tmp_path / "big.png"
+  Image.new("1", (12000, 8000)).save(source)  # 96 Mpx: Pillow warns.
+  status, _, stderr = cli("compress", str(source), "--model",
+                          "no-such-model")
+  assert_clean_failure(status, stderr)
+  assert f"{source}: 12000x8000 exceeds" in stderr and "--max_pixels" in stderr
+
+
+@pytest.mark.parametrize("command, suffix, flags, refusal", [
+    ("compress", ".png", [], " is 1x70000: the .tfgc format holds sides"),
+    ("decompress", ".tfgc", ["--max_pixels=1000"],
+     ": declared image size 53x37 exceeds")])
+def test_every_refusal_in_a_batch_names_its_file(
+    valid_bitstream, tmp_path, capsys, command, suffix, flags, refusal):
+  sources = [tmp_path / f"{name}{suffix}" for name in "ab"]
+  for source in sources:
+    if suffix == ".png":
+      Image.new("L", (1, 70000)).save(source)
+    else:
+      source.write_bytes(valid_bitstream)
+  assert compress.main([command, str(tmp_path), "--model", "no-such-model",
+                        *flags]) == 1
+  lines = capsys.readouterr().err.splitlines()
+  assert [line.partition(refusal)[0] for line in lines] == [
+      f"compress.py: {source}" for source in sources]
+
+
 def test_an_output_in_a_missing_folder_is_named_before_any_model_loads(
     tmp_path, capsys):
   source = tmp_path / "a.png"

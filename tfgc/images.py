@@ -55,7 +55,13 @@ def _opened(path, max_pixels):
     except TfgcError as e:
       raise ImageError(str(e)) from None
   try:
-    with Image.open(path) as image:
+    with warnings.catch_warnings():
+      if max_pixels is not None:
+        # The limit below replaces Pillow's warning above 89 Mpx, which
+        # would be a second line beside a refusal, or noise on success.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+      image = Image.open(path)
+    with image:
       if max_pixels is not None and image.width * image.height > max_pixels:
         raise ImageError(
             f"{path}: {image.width}x{image.height} exceeds the limit of "
