@@ -230,8 +230,6 @@ def with_sections(data, **replace):
                                                  sections=tuple(sections)))
 
 
-# A truncated string is often the valid encoding of other symbols (the
-# coder drops trailing zero bytes): the mutation test covers it.
 LATENT_DAMAGE = {
     "empty": lambda s: b"",
     "padded": lambda s: s + b"\x00",
@@ -247,6 +245,23 @@ def test_a_damaged_latent_string_under_a_valid_crc_is_refused(
   with pytest.raises(TfgcError, match="corrupt bitstream"):
     tiny_codec.decompress(with_sections(
         valid_bitstream, s0=LATENT_DAMAGE[damage](latent)))
+
+
+def test_a_latent_string_cut_short_or_read_for_a_larger_grid_decodes(
+    tiny_codec, valid_bitstream):
+  """As the README says: a range code has no end marker and reads missing
+  bytes as zeros, so these are exact encodings of other symbols; a grid
+  too small for the string is refused."""
+  parsed = bitstream.parse(valid_bitstream)
+  shorter = with_sections(valid_bitstream, s0=parsed.sections[0][:-1])
+  assert tiny_codec.decompress(shorter).shape == (37, 53, 3)
+  for height, width in ((37 + 16, 53), (37, 53 + 64)):
+    larger = dataclasses.replace(parsed, height=height, width=width)
+    assert tiny_codec.decompress(bitstream.serialize(larger)).shape == (
+        height, width, 3)
+  smaller = dataclasses.replace(parsed, height=37 - 16)
+  with pytest.raises(TfgcError, match="corrupt bitstream"):
+    tiny_codec.decompress(bitstream.serialize(smaller))
 
 
 def test_a_side_string_beside_a_factorized_prior_is_refused(tiny_codec,
