@@ -252,7 +252,7 @@ def _model_loader(args, **limits):
   once per model and only when a job first needs it: the jobs check their
   files first, so a bad input fails before a model loads (seconds,
   0.6 GB)."""
-  @functools.lru_cache(maxsize=None)
+  @functools.cache
   def load(model):
     return codec_lib.load(model, args.max_pixels, args.memory_budget_mib,
                           **limits)
