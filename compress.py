@@ -12,14 +12,16 @@
     python compress.py info photo.tfgc                # one JSON object
 
 Errors print one line on stderr and exit with status 1; outputs are written
-to a temporary file and renamed, so a failure leaves nothing behind, and
-existing files are kept unless --overwrite is given.
+to a temporary file and renamed, so a failure, Ctrl-C or SIGTERM leaves
+nothing behind, and existing files are kept unless --overwrite is given.
 """
 
 import argparse
+import functools
 import json
 import logging
 import os
+import signal
 import sys
 import warnings
 
@@ -42,6 +44,18 @@ PROGRAM = "compress.py"
 LABELLERS = tuple(labeller_registry.FIXED_CLASSES)
 
 
+def _positive_int(text):
+  """argparse type: a whole number >= 1."""
+  try:
+    value = int(text)
+  except ValueError:
+    value = 0
+  if value < 1:
+    raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got "
+                                     f"{text!r}")
+  return value
+
+
 def _model_arguments(parser, default):
   parser.add_argument(
       "--model", default=None,
@@ -49,11 +63,11 @@ def _model_arguments(parser, default):
            f"name ({', '.join(zoo.names()) or 'none installed'}; "
            f"default: {default})")
   parser.add_argument(
-      "--max_pixels", type=int, default=DEFAULT_MAX_PIXELS,
+      "--max_pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
       help="refuse images larger than this many pixels (default "
            f"{DEFAULT_MAX_PIXELS:,}), a guard against decompression bombs")
   parser.add_argument(
-      "--memory_budget_mib", type=int,
+      "--memory_budget_mib", type=_positive_int,
       default=codec_lib.DEFAULT_MEMORY_BUDGET_MIB,
       help="memory for the networks' activations; larger images are coded "
            "in tiles with the same result (default "
@@ -123,6 +137,15 @@ def build_parser():
                           help="seed of the synthesised noise (default 0); "
                                "other seeds give other plausible images")
   _model_arguments(decompress, "the bundled model that wrote the file")
+  decompress.add_argument(
+      "--max_pixels_per_byte", type=_positive_int,
+      default=codec_lib.DEFAULT_MAX_PIXELS_PER_BYTE,
+      help="refuse files declaring more pixels per byte of the file "
+           f"(default {codec_lib.DEFAULT_MAX_PIXELS_PER_BYTE:,}, 0.0004 "
+           "bpp): decoding synthesises every declared pixel, so this "
+           "bounds the work an untrusted file causes. SC files that paint "
+           "nearly everything from a near-uniform label map, above about "
+           "1 Mpx, need it raised")
   info = commands.add_parser(
       "info", help="print a .tfgc file's header as JSON",
       description="Print format version, model id, mode, size, payload "
@@ -173,12 +196,28 @@ def _jobs(inputs, find, output_suffix):
   return jobs
 
 
+def _naming_the_file(work):
+  """`work` whose TfgcErrors name the job's input, unless they start with
+  it or the output already (a bitstream's or an array's errors cannot)."""
+  def run(source, target):
+    try:
+      return work(source, target)
+    except TfgcError as e:
+      if str(e).startswith(tuple(path + end for path in (source, target)
+                                 for end in (":", " "))):
+        raise
+      raise TfgcError(f"{source}: {e}") from None
+  return run
+
+
 def _run_jobs(jobs, work):
   """Runs `work(source, target)` (-> the .tfgc header) for every job.
 
-  One job: errors propagate (one line, exit 1). Several: a progress bar,
-  failures reported and skipped, a summary line, exit 1 if any failed.
+  One job: errors propagate (one line naming the file, exit 1). Several: a
+  progress bar, failures reported and skipped, a summary line, exit 1 if
+  any failed.
   """
+  work = _naming_the_file(work)
   if len(jobs) == 1:
     (source, target), = jobs
     header = work(source, target)
@@ -220,17 +259,27 @@ def _selection(args, jobs):
                    else None))
 
 
+def _model_loader(args, **limits):
+  """`codec_lib.load` of a model (name or folder) with the flags' limits,
+  once per model and only when a job first needs it: the jobs check their
+  files first, so a bad input fails before a model loads (seconds,
+  0.6 GB)."""
+  @functools.cache
+  def load(model):
+    return codec_lib.load(model, args.max_pixels, args.memory_budget_mib,
+                          **limits)
+  return load
+
+
 def run_compress(args):
   jobs = _jobs(args.inputs, list_files, ".tfgc")
   selection = _selection(args, jobs)
-  if len(jobs) == 1:  # Fail fast, before loading a model.
-    require_regular_file(jobs[0][0])
-    check_output(jobs[0][1], args.overwrite)
-  codec = codec_lib.load(args.model, args.max_pixels, args.memory_budget_mib)
+  load = _model_loader(args)
 
   def work(source, target):
     check_output(target, args.overwrite)
-    encoded = codec.compress(source, **selection)
+    codec_lib.check_image_file(source, args.max_pixels)
+    encoded = load(args.model).compress(source, **selection)
     with atomic_output(target, args.overwrite) as temporary:
       with open(temporary, "wb") as f:
         f.write(encoded)
@@ -241,25 +290,17 @@ def run_compress(args):
 def run_decompress(args):
   jobs = _jobs(args.inputs, lambda folder: list_files(folder, ".tfgc"),
                ".png")
-  if len(jobs) == 1:  # Fail fast, before loading a model.
-    codec_lib.info(_read(jobs[0][0]), args.max_pixels)
-    check_output(jobs[0][1], args.overwrite)
-  loaded = {}
-
-  def model_for(model_id):
-    """--model, else the bundled model with this id (or the default,
-    which then names the mismatch)."""
-    name = args.model or zoo.find(model_id)
-    if name not in loaded:
-      loaded[name] = codec_lib.load(name, args.max_pixels,
-                                    args.memory_budget_mib)
-    return loaded[name]
+  load = _model_loader(args, max_pixels_per_byte=args.max_pixels_per_byte)
 
   def work(source, target):
+    check_output(target, args.overwrite)
     encoded = _read(source)
-    header = codec_lib.info(encoded)
-    decoded = model_for(header["model_id"]).decompress(encoded,
-                                                       seed=args.seed)
+    header = codec_lib.info(encoded, args.max_pixels,
+                            args.max_pixels_per_byte)
+    # --model, else the bundled model with the file's id (or the default,
+    # which then names the mismatch).
+    model = load(args.model or zoo.find(header["model_id"]))
+    decoded = model.decompress(encoded, seed=args.seed)
     with atomic_output(target, args.overwrite) as temporary:
       save_png(temporary, decoded)
     return header
@@ -284,6 +325,9 @@ def main(argv=None):
   """Entry point; returns the exit status (0 success, 1 failure)."""
   args = build_parser().parse_args(argv)
   warnings.showwarning = _one_line_warning
+  # SIGTERM (`kill`, a service manager) stops a run like Ctrl-C: the output
+  # being written is removed and one line says so.
+  signal.signal(signal.SIGTERM, signal.default_int_handler)
   commands = dict(compress=run_compress, decompress=run_decompress,
                   info=run_info)
   try:

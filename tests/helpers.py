@@ -1,10 +1,25 @@
 """Helpers that several test modules share (fixtures live in conftest.py):
-compress.py in this process, its one-line failures, edited bitstreams."""
+compress.py in a subprocess and in this process, its one-line failures,
+edited bitstreams."""
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import compress
+from conftest import REPO
 from tfgc import bitstream
+
+
+def cli(*args, timeout=600):
+  """Runs compress.py in a subprocess: (exit status, stdout, stderr);
+  subprocess.TimeoutExpired after `timeout` seconds."""
+  env = dict(os.environ, PYTHONPATH=REPO)
+  result = subprocess.run([sys.executable, os.path.join(REPO, "compress.py"),
+                           *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+  return result.returncode, result.stdout, result.stderr
 
 
 def cli_here(capsys, *args):

@@ -60,6 +60,13 @@ def test_declared_size_above_the_limit_is_refused_before_decoding():
     bitstream.parse(bitstream.serialize(huge), max_pixels=50_000_000)
 
 
+def test_a_file_declaring_more_pixels_per_byte_than_allowed_is_refused():
+  data = bitstream.serialize(EXAMPLE)  # 768x512 in 226 bytes: 1,740 each.
+  with pytest.raises(BitstreamError, match="--max_pixels_per_byte=1740"):
+    bitstream.parse(data, max_pixels_per_byte=1000)
+  assert bitstream.parse(data, max_pixels_per_byte=1740) == EXAMPLE
+
+
 def test_trailing_bytes_are_refused():
   data = bitstream.serialize(EXAMPLE)
   body = data[:-4] + b"\x00"

@@ -1,5 +1,6 @@
 """compress.py and tfgc.codec: round trips, every error path, no leftovers."""
 
+import dataclasses
 import json
 import os
 import random
@@ -14,20 +15,11 @@ from PIL import Image
 
 import compress
 from conftest import REPO, run_python
-from helpers import assert_clean_failure, cli_here, with_sections
+from helpers import assert_clean_failure, cli, cli_here, with_sections
 from tfgc import bitstream, codec, zoo
 from tfgc.errors import TfgcError
 
 SIZES = [(1, 1), (17, 300), (37, 53)]
-
-
-def cli(*args):
-  """Runs compress.py in a subprocess: (exit status, stdout, stderr)."""
-  env = dict(os.environ, PYTHONPATH=REPO)
-  result = subprocess.run([sys.executable, os.path.join(REPO, "compress.py"),
-                           *args], capture_output=True, text=True, env=env,
-                          timeout=600)
-  return result.returncode, result.stdout, result.stderr
 
 
 def input_images(folder):
@@ -154,6 +146,36 @@ def mutations(data, count, seed):
     yield bytes(mutated)
 
 
+SIGTERM_WHILE_WRITING = """
+import os
+import signal
+import sys
+import time
+import compress
+
+def save_png(path, image):
+  with open(path, "wb") as f:
+    f.write(b"the first bytes of a PNG")
+  os.kill(os.getpid(), signal.SIGTERM)
+  time.sleep(60)  # Never reached: the signal interrupts first.
+
+compress.save_png = save_png
+sys.exit(compress.main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_while_writing_the_png_leaves_nothing(tiny_export,
+                                                      valid_bitstream,
+                                                      tmp_path):
+  source = tmp_path / "a.tfgc"
+  source.write_bytes(valid_bitstream)
+  result = run_python(SIGTERM_WHILE_WRITING, "decompress", str(source),
+                      "--model", tiny_export, check=False, timeout=120)
+  assert result.returncode == 1
+  assert result.stderr.strip().splitlines()[-1] == "compress.py: interrupted"
+  assert sorted(os.listdir(tmp_path)) == ["a.tfgc"]
+
+
 def test_random_mutations_give_a_clean_error_or_an_image(tiny_codec,
                                                          valid_bitstream):
   """Header and payload bytes mutated, the CRC recomputed half of the time
@@ -175,8 +197,6 @@ def test_random_mutations_give_a_clean_error_or_an_image(tiny_codec,
   assert 0 < decoded < 500
 
 
-# A truncated string is often the valid encoding of other symbols (the
-# coder drops trailing zero bytes): the mutation test covers it.
 LATENT_DAMAGE = {
     "empty": lambda s: b"",
     "padded": lambda s: s + b"\x00",
@@ -192,6 +212,23 @@ def test_a_damaged_latent_string_under_a_valid_crc_is_refused(
   with pytest.raises(TfgcError, match="corrupt bitstream"):
     tiny_codec.decompress(with_sections(
         valid_bitstream, s0=LATENT_DAMAGE[damage](latent)))
+
+
+def test_a_latent_string_cut_short_or_read_for_a_larger_grid_decodes(
+    tiny_codec, valid_bitstream):
+  """As the README says: a range code has no end marker and reads missing
+  bytes as zeros, so these are exact encodings of other symbols; a grid
+  too small for the string is refused."""
+  parsed = bitstream.parse(valid_bitstream)
+  shorter = with_sections(valid_bitstream, s0=parsed.sections[0][:-1])
+  assert tiny_codec.decompress(shorter).shape == (37, 53, 3)
+  for height, width in ((37 + 16, 53), (37, 53 + 64)):
+    larger = dataclasses.replace(parsed, height=height, width=width)
+    assert tiny_codec.decompress(bitstream.serialize(larger)).shape == (
+        height, width, 3)
+  smaller = dataclasses.replace(parsed, height=37 - 16)
+  with pytest.raises(TfgcError, match="corrupt bitstream"):
+    tiny_codec.decompress(bitstream.serialize(smaller))
 
 
 def test_a_side_string_beside_a_factorized_prior_is_refused(tiny_codec,
@@ -262,6 +299,44 @@ def test_a_fifo_input_is_refused_before_any_model_loads(tmp_path, capsys,
   assert "not a regular file" in capsys.readouterr().err
 
 
+def test_an_unreadable_image_is_named_before_any_model_loads(tmp_path,
+                                                            capsys):
+  source = tmp_path / "a.png"
+  source.write_bytes(b"not an image")
+  assert compress.main(["compress", str(source), "--model",
+                        "no-such-model"]) == 1
+  assert f"{source}: not a readable image" in capsys.readouterr().err
+
+
+def test_an_image_over_pillows_bomb_warning_is_refused_in_one_line(
+    tmp_path):
+  source = tmp_path / "big.png"
+  Image.new("1", (12000, 8000)).save(source)  # 96 Mpx: Pillow warns.
+  status, _, stderr = cli("compress", str(source), "--model",
+                          "no-such-model")
+  assert_clean_failure(status, stderr)
+  assert f"{source}: 12000x8000 exceeds" in stderr and "--max_pixels" in stderr
+
+
+@pytest.mark.parametrize("command, suffix, flags, refusal", [
+    ("compress", ".png", [], " is 1x70000: the .tfgc format holds sides"),
+    ("decompress", ".tfgc", ["--max_pixels=1000"],
+     ": declared image size 53x37 exceeds")])
+def test_every_refusal_in_a_batch_names_its_file(
+    valid_bitstream, tmp_path, capsys, command, suffix, flags, refusal):
+  sources = [tmp_path / f"{name}{suffix}" for name in "ab"]
+  for source in sources:
+    if suffix == ".png":
+      Image.new("L", (1, 70000)).save(source)
+    else:
+      source.write_bytes(valid_bitstream)
+  assert compress.main([command, str(tmp_path), "--model", "no-such-model",
+                        *flags]) == 1
+  lines = capsys.readouterr().err.splitlines()
+  assert [line.partition(refusal)[0] for line in lines] == [
+      f"compress.py: {source}" for source in sources]
+
+
 def test_an_output_in_a_missing_folder_is_named_before_any_model_loads(
     tmp_path, capsys):
   source = tmp_path / "a.png"
@@ -323,3 +398,12 @@ def test_seed_changes_synthesised_detail(tiny_codec, valid_bitstream):
                                 tiny_codec.decompress(valid_bitstream, seed=1))
   assert not np.array_equal(first,
                             tiny_codec.decompress(valid_bitstream, seed=2))
+
+
+@pytest.mark.parametrize("flag", ["--max_pixels=-5", "--memory_budget_mib=0",
+                                  "--max_pixels_per_byte=x"])
+def test_limits_below_one_are_refused_by_the_parser(flag, tmp_path, capsys):
+  with pytest.raises(SystemExit) as exit_info:
+    compress.main(["decompress", str(tmp_path / "a.tfgc"), flag])
+  assert exit_info.value.code == 2
+  assert "must be a whole number >= 1" in capsys.readouterr().err

@@ -1,4 +1,5 @@
 import contextlib
+import warnings
 
 import numpy as np
 import pytest
@@ -51,6 +52,30 @@ def test_image_above_the_pixel_limit_is_refused_before_decoding(tmp_path):
   path = saved(tmp_path, "a.png", Image.fromarray(RGB))
   with pytest.raises(TfgcError, match="--max_pixels"):
     images.read_image(path, max_pixels=59)
+
+
+def test_the_pixel_limit_replaces_pillows_bomb_warning(tmp_path,
+                                                       monkeypatch):
+  """Pillow warns above its limit (89 Mpx; 1,000 here): beside tfgc's own
+  limit that was a second line on refusal and noise on success."""
+  monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+  path = saved(tmp_path, "a.png", Image.new("RGB", (40, 40)))
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    assert images.read_image(path, max_pixels=2000).shape == (40, 40, 3)
+    with pytest.raises(TfgcError, match="--max_pixels"):
+      images.read_image(path, max_pixels=1500)
+
+
+def test_image_size_reads_the_header_only(tmp_path):
+  path = saved(tmp_path, "a.png", Image.fromarray(RGB))
+  with open(path, "r+b") as f:
+    f.truncate(len(f.read()) // 2)  # The pixels cut off, the header whole.
+  assert images.image_size(path) == (10, 6)
+  with pytest.raises(TfgcError, match="--max_pixels"):
+    images.image_size(path, max_pixels=59)
+  with pytest.raises(TfgcError, match="not a readable image"):
+    images.read_image(path)
 
 
 @pytest.mark.parametrize("content, message", [

@@ -12,9 +12,9 @@ import pytest
 import tensorflow as tf
 
 import compress
-from helpers import assert_clean_failure, cli_here, with_sections
-from tfgc import bitstream, codec, export, metrics
-from tfgc.config import Recipe, preset
+from helpers import assert_clean_failure, cli, cli_here, with_sections
+from tfgc import bitstream, codec, export, labelmaps, metrics
+from tfgc.config import Recipe, latent_shape, preset
 from tfgc.errors import TfgcError
 from tfgc.labellers.standin import cluster_labels
 from tfgc.model import GenerativeCompressionModel
@@ -135,6 +135,48 @@ def test_a_latent_mask_that_disagrees_with_the_latent_string_is_handled(
   all_kept = with_sections(data, s3=labelmaps.encode_mask(
       np.ones((8, 12), np.uint8)))
   assert sc_codec.decompress(all_kept).shape == image.shape
+
+
+def painted(model_id, width, height):
+  """The SC file of an image of one class, all of it synthesised: a
+  uniform label map, an empty latent mask, no latents."""
+  return bitstream.serialize(bitstream.Bitstream(
+      model_id, "sc", width, height,
+      (b"", b"", labelmaps.encode_label_map(np.zeros((height, width),
+                                                     np.uint8)),
+       labelmaps.encode_mask(np.zeros(latent_shape((height, width)))))))
+
+
+def test_a_tiny_file_declaring_a_huge_image_is_refused_before_decoding(
+    sc_codec, sc_export, tmp_path):
+  assert painted(sc_codec.model_id, 64, 64) == sc_codec.compress(
+      np.zeros((64, 64, 3), np.uint8), np.zeros((64, 64), np.uint8),
+      synthesize=range(CLASSES))
+  huge = painted(sc_codec.model_id, 24112, 2067)  # 99 bytes for 50 Mpx.
+  needed = -(-24112 * 2067 // len(huge))
+  with pytest.raises(TfgcError, match=f"--max_pixels_per_byte={needed}$"):
+    sc_codec.decompress(huge)
+  source = tmp_path / "huge.tfgc"
+  source.write_bytes(huge)
+  # Decoding it took 90 s with a bundled model: refused before any loads.
+  status, _, stderr = cli("decompress", str(source), "--model", sc_export,
+                          timeout=60)
+  assert_clean_failure(status, stderr)
+  assert f"--max_pixels_per_byte={needed}" in stderr
+  assert sorted(os.listdir(tmp_path)) == ["huge.tfgc"]
+
+
+def test_decoding_a_file_over_the_pixels_per_byte_limit_needs_consent(
+    sc_codec, sc_export, tmp_path, capsys):
+  source = tmp_path / "painted.tfgc"
+  source.write_bytes(painted(sc_codec.model_id, 256, 256))  # 1,040 a byte.
+  arguments = ("decompress", str(source), "--model", sc_export)
+  status, _, stderr = cli_here(capsys, *arguments,
+                               "--max_pixels_per_byte=1000")
+  assert_clean_failure(status, stderr)
+  assert "--max_pixels_per_byte=1041" in stderr
+  assert cli_here(capsys, *arguments, "--max_pixels_per_byte=1041")[0] == 0
+  assert sc_codec.decompress(source.read_bytes()).shape == (256, 256, 3)
 
 
 def webp_header_declaring(width, height):

@@ -206,7 +206,7 @@ CRAFTED_RUN = """
 import sys
 from tfgc import bitstream, codec
 from tfgc.errors import TfgcError
-model = codec.load(sys.argv[1])
+model = codec.load(sys.argv[1], max_pixels_per_byte=None)
 for payload in (b"", bytes(1), bytes([255]) * 64, bytes(range(256)) * 4):
   data = bitstream.serialize(bitstream.Bitstream(
       model.model_id, "gc", 4000, 4000, (payload, b"")))
@@ -220,7 +220,8 @@ for payload in (b"", bytes(1), bytes([255]) * 64, bytes(range(256)) * 4):
 
 def test_a_huge_declared_size_with_a_tiny_payload_is_refused_quickly(
     gc_export):
-  """16 Mpx declared in a few bytes: refused by the strict decoder before
-  G runs (the subprocess would time out on a hang)."""
+  """16 Mpx declared in a few bytes, with no limit of pixels per byte:
+  refused by the strict decoder before G runs (the subprocess would time
+  out on a hang)."""
   lines = run_python(CRAFTED_RUN, gc_export, timeout=120).stdout.split("\n")
   assert lines[:4] == ["TfgcError corrupt bitstream"] * 4

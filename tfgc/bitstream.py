@@ -21,6 +21,7 @@ length and the checksum before returning; it never builds a tensor.
 """
 
 import dataclasses
+import math
 import struct
 import zlib
 from typing import Tuple
@@ -130,11 +131,33 @@ def serialize(bitstream):
   return bytes(body) + _CHECKSUM.pack(zlib.crc32(body))
 
 
-def parse(data, max_pixels=None):
+def _check_decoding_work(width, height, file_bytes, max_pixels,
+                         max_pixels_per_byte):
+  """BitstreamError if a file of `file_bytes` declaring `width` x `height`
+  pixels is over the decoding limits (None: no limit): `max_pixels` of
+  image, or `max_pixels_per_byte` of the file (decoding synthesises every
+  declared pixel, however few bytes describe them)."""
+  pixels = width * height
+  if max_pixels is not None and pixels > max_pixels:
+    raise BitstreamError(f"declared image size {width}x{height} exceeds the "
+                         f"limit of {max_pixels} pixels; raise it with "
+                         "--max_pixels")
+  if max_pixels_per_byte is not None and (
+      pixels > max_pixels_per_byte * file_bytes):
+    raise BitstreamError(
+        f"declared image size {width}x{height} from {file_bytes} bytes is "
+        f"{pixels / file_bytes:,.0f} pixels per byte, over the limit of "
+        f"{max_pixels_per_byte:,}: decoding would synthesise far more than "
+        "the file carries; if you trust the file, pass "
+        f"--max_pixels_per_byte={math.ceil(pixels / file_bytes)}")
+
+
+def parse(data, max_pixels=None, max_pixels_per_byte=None):
   """bytes -> Bitstream, after validating everything.
 
   Raises BitstreamError for a wrong magic, an unknown version or mode, a
-  size outside the limits (or above `max_pixels`), a varint not in its
+  size outside the limits (or above `max_pixels`, or above
+  `max_pixels_per_byte` times the file's bytes), a varint not in its
   shortest form, lengths that do not add up to the file, or a checksum
   mismatch.
   """
@@ -159,9 +182,8 @@ def parse(data, max_pixels=None):
   height = reader.varint("height", MAX_SIDE)
   if not width or not height:
     raise BitstreamError("image size is zero")
-  if max_pixels is not None and width * height > max_pixels:
-    raise BitstreamError(f"declared image size {width}x{height} exceeds the "
-                         f"limit of {max_pixels} pixels")
+  _check_decoding_work(width, height, len(data), max_pixels,
+                       max_pixels_per_byte)
   count = reader.take(1, "section count")[0]
   if count != SECTIONS[mode]:
     raise BitstreamError(f"{mode} bitstream with {count} sections "

@@ -30,21 +30,34 @@ import numpy as np
 from tfgc import bitstream, labellers, labelmaps, regions, tiling
 from tfgc.config import Config, latent_shape
 from tfgc.errors import TfgcError
-from tfgc.images import DEFAULT_MAX_PIXELS, read_image
+from tfgc.images import DEFAULT_MAX_PIXELS, image_size, read_image
 from tfgc.zoo import ModelError, resolve
 
 # Activation memory of E or G per call (tiles above it): with TensorFlow
 # and the model (about 570 MiB), `small` codes any image in about 1.2 GiB
 # of RSS beside the image itself (`make bench`).
 DEFAULT_MEMORY_BUDGET_MIB = 640
+# Decoding synthesises every declared pixel (G: about 1.8 CPU-seconds per
+# megapixel for `small`) however few bytes describe them, so a file may
+# declare at most this many pixels per byte of itself. The codec's own
+# files carry far fewer: GC 105-210 (0.076 and 0.038 bpp, a uniform image
+# included), SC with every pixel synthesised from a photo's label map at
+# most about 9,000 (the cheapest measured map, 0.0009 bpp). 20,000 (0.0004
+# bpp) leaves them a factor of 2 and holds a file to about 36 ms of
+# synthesis per byte: 99 bytes decode at most 2 Mpx (4 s), not 50 Mpx
+# (90 s). SC files that synthesise nearly everything from a near-uniform
+# map pass it up to about 1 Mpx (66 bytes for 1024x1024) and need it
+# raised above (75 bytes for 2048x2048: 56,000 pixels per byte).
+DEFAULT_MAX_PIXELS_PER_BYTE = 20_000
 _GC_REFUSES_REGIONS = ("this is a GC model: label maps, labellers, "
                        "--synthesize and --preserve need an SC model "
                        "(--mode=sc)")
 
 
-def info(data, max_pixels=None):
-  """The header of a .tfgc bitstream as a dict (validates everything)."""
-  parsed = bitstream.parse(data, max_pixels)
+def info(data, max_pixels=None, max_pixels_per_byte=None):
+  """The header of a .tfgc bitstream as a dict (validates everything,
+  within the limits of `Codec`; None: no limit)."""
+  parsed = bitstream.parse(data, max_pixels, max_pixels_per_byte)
   size = len(data)
   header = dict(format_version=bitstream.VERSION, model_id=parsed.model_id,
                 mode=parsed.mode, width=parsed.width, height=parsed.height,
@@ -55,6 +68,24 @@ def info(data, max_pixels=None):
                        "latent_mask_bytes"),
                       (len(s) for s in parsed.sections)))
   return header
+
+
+def _check_size(width, height, max_pixels, name):
+  """TfgcError, naming `name`, unless an image of `width` x `height` is
+  within `max_pixels` (None: no limit) and the format's sides."""
+  if max_pixels is not None and width * height > max_pixels:
+    raise TfgcError(f"{name} is {width}x{height}, over the limit of "
+                    f"{max_pixels} pixels; raise it with --max_pixels")
+  if max(width, height) > bitstream.MAX_SIDE:
+    raise TfgcError(f"{name} is {width}x{height}: the .tfgc format holds "
+                    f"sides of up to {bitstream.MAX_SIDE} pixels; crop it")
+
+
+def check_image_file(path, max_pixels=DEFAULT_MAX_PIXELS):
+  """TfgcError unless the image file `path` is readable and of a size
+  `Codec.compress` takes, as far as its header tells: the check to run
+  before loading a model (seconds) for it."""
+  _check_size(*image_size(path, max_pixels), max_pixels, path)
 
 
 def _read_description(path):
@@ -88,10 +119,14 @@ class Codec:
   memory_budget_mib: activation memory of one run of E or G; larger
     images are coded in tiles, with the whole image's pixels and bytes
     (models that cannot be tiled, `tiling.untileable_reason`, refuse them).
+  max_pixels_per_byte: bitstreams declaring more pixels per byte of the
+    file are refused before decoding (None: no limit), a bound on the work
+    an untrusted file can cause (`DEFAULT_MAX_PIXELS_PER_BYTE`).
   """
 
   def __init__(self, path, max_pixels=DEFAULT_MAX_PIXELS,
-               memory_budget_mib=DEFAULT_MEMORY_BUDGET_MIB):
+               memory_budget_mib=DEFAULT_MEMORY_BUDGET_MIB,
+               max_pixels_per_byte=DEFAULT_MAX_PIXELS_PER_BYTE):
     import tensorflow as tf
     import tensorflow_compression  # noqa: F401  (range coding ops)
     from tfgc import export  # Imports TensorFlow: only once a model loads.
@@ -99,6 +134,7 @@ class Codec:
     self._dtypes = {name: spec.dtype for name, spec in export.SPECS.items()}
     self.path = path
     self.max_pixels = max_pixels
+    self.max_pixels_per_byte = max_pixels_per_byte
     self.description, config = _read_description(path)
     self.model_id = self.description["model_id"]
     self.mode = config.mode
@@ -188,19 +224,17 @@ class Codec:
   def _checked_image(self, image):
     """`compress`'s image (array or file) -> uint8 [H, W, 3] within the
     limits of this codec and the format."""
+    name = "the image"
     if isinstance(image, (str, os.PathLike)):
-      image = read_image(image, self.max_pixels)
+      name = os.fspath(image)
+      check_image_file(name, self.max_pixels)  # Before decoding it.
+      image = read_image(name, self.max_pixels)
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
       raise TfgcError(f"expected a uint8 [H, W, 3] image, got "
                       f"{image.dtype} {list(image.shape)}")
     height, width = image.shape[:2]
-    if self.max_pixels is not None and height * width > self.max_pixels:
-      raise TfgcError(f"{width}x{height} exceeds the limit of "
-                      f"{self.max_pixels} pixels")
-    if max(height, width) > bitstream.MAX_SIDE:
-      raise TfgcError(f"{width}x{height}: the .tfgc format holds sides of "
-                      f"up to {bitstream.MAX_SIDE} pixels; crop the image")
+    _check_size(width, height, self.max_pixels, name)
     return image
 
   def select_regions(self, labels=None, synthesize=None, preserve=None,
@@ -260,7 +294,8 @@ class Codec:
   def _parse(self, data):
     """.tfgc bytes -> `bitstream.Bitstream`, refused unless this model
     wrote it."""
-    parsed = bitstream.parse(data, self.max_pixels)
+    parsed = bitstream.parse(data, self.max_pixels,
+                             self.max_pixels_per_byte)
     if parsed.model_id != self.model_id:
       raise ModelError(f"bitstream was made by model {parsed.model_id}, not "
                        f"{self.model_id}; pass that model with --model")
@@ -314,7 +349,9 @@ class Codec:
 
 
 def load(model=None, max_pixels=DEFAULT_MAX_PIXELS,
-         memory_budget_mib=DEFAULT_MEMORY_BUDGET_MIB):
+         memory_budget_mib=DEFAULT_MEMORY_BUDGET_MIB,
+         max_pixels_per_byte=DEFAULT_MAX_PIXELS_PER_BYTE):
   """Loads a model by export directory or bundled name (None: default);
   see `Codec` for the limits."""
-  return Codec(resolve(model), max_pixels, memory_budget_mib)
+  return Codec(resolve(model), max_pixels, memory_budget_mib,
+               max_pixels_per_byte)

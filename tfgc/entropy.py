@@ -123,9 +123,11 @@ def decode_support_symbols(strings, cdf, cdf_offset, shape, indexes=None):
   for ever; with the tables' precision marker made positive the escape is a
   plain symbol, so decoding is bounded by the number of symbols. A string
   holding an escape, or whose decoded symbols re-encode to other bytes
-  (an empty, padded or overwritten string, say), raises
-  `tf.errors.InvalidArgumentError`. A string cut short is often the valid
-  encoding of other symbols (the coder drops trailing zero bytes).
+  (a padded or overwritten string, say, or one too long for `shape`),
+  raises `tf.errors.InvalidArgumentError`. A string cut short, or decoded
+  for a larger `shape`, is usually the exact encoding of other symbols
+  (the decoder reads missing bytes as zeros; the encoder drops trailing
+  ones), and decodes.
 
   Args:
     strings: string [B], one coded string per batch element.

@@ -44,31 +44,29 @@ def require_regular_file(path):
     raise TfgcError(f"{path}: not a regular file")
 
 
-def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
-  """Reads PNG, JPEG, WebP, TIFF, BMP, ... as uint8 [H, W, 3].
-
-  EXIF orientation is applied; grayscale, palette, CMYK and 16-bit images
-  are converted to 8-bit RGB; alpha is dropped with a warning. Images above
-  `max_pixels` (None: no limit) are refused before they are decoded
-  (decompression bombs).
-  """
+@contextlib.contextmanager
+def _opened(path, max_pixels):
+  """Pillow's image of `path` (a file or file object) with its header read,
+  refused above `max_pixels` (None: no limit). Errors here or in the
+  caller's block (decoding) become one ImageError naming `path`."""
   if isinstance(path, (str, os.PathLike)):
     try:
       require_regular_file(path)
     except TfgcError as e:
       raise ImageError(str(e)) from None
   try:
-    with Image.open(path) as image:
+    with warnings.catch_warnings():
+      if max_pixels is not None:
+        # The limit below replaces Pillow's warning above 89 Mpx, which
+        # would be a second line beside a refusal, or noise on success.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+      image = Image.open(path)
+    with image:
       if max_pixels is not None and image.width * image.height > max_pixels:
         raise ImageError(
             f"{path}: {image.width}x{image.height} exceeds the limit of "
             f"{max_pixels} pixels; raise it with --max_pixels")
-      with warnings.catch_warnings():
-        if max_pixels is not None:
-          warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = ImageOps.exif_transpose(image)
-        image.load()
-      return to_rgb(image, path)
+      yield image
   except ImageError:
     raise
   except FileNotFoundError:
@@ -78,6 +76,33 @@ def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
   except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
           Image.DecompressionBombWarning) as e:
     raise ImageError(f"{path}: not a readable image ({e})") from None
+
+
+def image_size(path, max_pixels=DEFAULT_MAX_PIXELS):
+  """(width, height) of an image file from its header (before EXIF
+  orientation), without decoding it: ImageError if it is not a readable
+  image or is above `max_pixels` (None: no limit)."""
+  with _opened(path, max_pixels) as image:
+    return image.size
+
+
+def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
+  """Reads PNG, JPEG, WebP, TIFF, BMP, ... as uint8 [H, W, 3].
+
+  EXIF orientation is applied; grayscale, palette, CMYK and 16-bit images
+  are converted to 8-bit RGB; alpha is dropped with a warning. Images above
+  `max_pixels` (None: no limit) are refused before they are decoded
+  (decompression bombs).
+  """
+  with _opened(path, max_pixels) as image:
+    with warnings.catch_warnings():
+      if max_pixels is not None:
+        # Sizes that only decoding reveals (GIF frames, icons), beyond
+        # the header's, are refused at Pillow's own limit.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+      image = ImageOps.exif_transpose(image)
+      image.load()
+    return to_rgb(image, path)
 
 
 def to_rgb(image, name="image"):
