@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -177,6 +178,20 @@ def test_decoding_a_file_over_the_pixels_per_byte_limit_needs_consent(
   assert "--max_pixels_per_byte=1041" in stderr
   assert cli_here(capsys, *arguments, "--max_pixels_per_byte=1041")[0] == 0
   assert sc_codec.decompress(source.read_bytes()).shape == (256, 256, 3)
+
+
+def test_compress_warns_when_its_file_needs_consent_to_decode(
+    sc_codec, monkeypatch):
+  image, labels = np.zeros((64, 64, 3), np.uint8), np.zeros((64, 64),
+                                                            np.uint8)
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    data = sc_codec.compress(image, labels, synthesize=range(CLASSES))
+  needed = -(-64 * 64 // len(data))
+  monkeypatch.setattr(codec, "DEFAULT_MAX_PIXELS_PER_BYTE", needed - 1)
+  with pytest.warns(UserWarning, match=f"--max_pixels_per_byte={needed} "):
+    assert sc_codec.compress(image, labels,
+                             synthesize=range(CLASSES)) == data
 
 
 def webp_header_declaring(width, height):

@@ -23,7 +23,9 @@ cannot be tiled refuse images over the budget.
 """
 
 import json
+import math
 import os
+import warnings
 
 import numpy as np
 
@@ -217,9 +219,15 @@ class Codec:
       sections += (labelmaps.encode_label_map(pixels["labels"]),
                    labelmaps.encode_mask(grid["latent_mask"]))
     height, width = image.shape[:2]
-    return bitstream.serialize(bitstream.Bitstream(
+    data = bitstream.serialize(bitstream.Bitstream(
         model_id=self.model_id, mode=self.mode, width=width, height=height,
         sections=sections))
+    per_byte = math.ceil(height * width / len(data))
+    if per_byte > DEFAULT_MAX_PIXELS_PER_BYTE:
+      warnings.warn(f"the file holds {per_byte:,} pixels per byte: decoding "
+                    f"it needs --max_pixels_per_byte={per_byte} (default "
+                    f"{DEFAULT_MAX_PIXELS_PER_BYTE:,})")
+    return data
 
   def _checked_image(self, image):
     """`compress`'s image (array or file) -> uint8 [H, W, 3] within the
