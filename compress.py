@@ -125,6 +125,11 @@ def build_parser():
       help="mask image of the regions to preserve (nonzero); the rest is "
            "synthesised. Without --synthesize, --keep or --preserve "
            "everything is preserved")
+  selective.add_argument(
+      "--allow_empty", action="store_true",
+      help="write the file even when it keeps no pixel (all of it painted "
+           "from the label map) or a --keep class is not in the image; "
+           "without it that is refused, naming the classes found")
   decompress = commands.add_parser(
       "decompress", help=".tfgc -> PNG",
       description="Decode .tfgc files to PNG. With one file, an optional "
@@ -256,7 +261,8 @@ def _selection(args, jobs):
                   else None),
       keep=args.keep.split(",") if args.keep is not None else None,
       class_names=(labelmaps.read_class_names(args.classes) if args.classes
-                   else None))
+                   else None),
+      allow_empty=args.allow_empty)
 
 
 def _model_loader(args, **limits):

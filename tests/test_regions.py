@@ -56,7 +56,9 @@ def test_a_preserve_mask_file_keeps_its_nonzero_pixels(tmp_path):
     (dict(keep=[1], preserve=LABELS == 1), "one of --synthesize, --keep"),
     (dict(synthesize=[4]), "class id 4 is out of range"),
     (dict(keep=["sky"]), "names with --classes=FILE"),
-    (dict(synthesize=["lake"], class_names=NAMES), "not in the classes file"),
+    (dict(synthesize=["lake"], class_names=NAMES),
+     "unknown class 'lake': use one of sky, road, tree, car "
+     r"\(or ids 0..3\)"),
 ])
 def test_bad_class_choices_are_refused_when_built(options, message):
   with pytest.raises(TfgcError, match=message):
@@ -119,6 +121,52 @@ def test_bad_label_sources_are_refused_when_built(model_labeller, options,
     RegionSelection.build(CLASSES, model_labeller, **options)
 
 
+def test_an_unknown_class_of_a_models_labeller_lists_its_classes():
+  with pytest.raises(TfgcError, match="'people': use one of background, "
+                     "person, vehicle, .*, indoor \\(or ids 0..12\\)$"):
+    RegionSelection.build(13, "objects", keep=["people"],
+                          loader=pytest.fail)  # Refused before it loads.
+
+
+# Two classes of four: sky 1/3, road 2/3.
+SKY_AND_ROAD = np.array([[0, 1, 1], [1, 0, 1]], np.uint8)
+
+
+@pytest.mark.parametrize("options,message", [
+    (dict(keep=["car"]), "--keep=car keeps nothing: the label map holds "
+     "road 67%, sky 33% (no car)"),
+    (dict(keep=["sky", "car"]), "--keep=sky,car keeps no car: the label "
+     "map holds road 67%, sky 33%"),
+    (dict(synthesize=["sky", "road"]), "--synthesize=sky,road keeps "
+     "nothing: the label map holds road 67%, sky 33%"),
+    (dict(preserve=SKY_AND_ROAD == 9), "--preserve keeps nothing: it marks "
+     "no pixel to preserve"),
+])
+def test_regions_that_keep_nothing_or_lack_a_kept_class_are_refused(
+    options, message):
+  selection = RegionSelection.build(CLASSES, labels=SKY_AND_ROAD,
+                                    class_names=NAMES, **options)
+  regions = selection.select(image_of(SKY_AND_ROAD))
+  with pytest.raises(TfgcError) as refusal:
+    selection.check_kept(regions)
+  assert str(refusal.value) == (f"{message}; pass --allow_empty to write "
+                                "it anyway")
+
+
+def test_regions_that_keep_something_of_every_kept_class_pass():
+  for options in (dict(keep=["sky"]), dict(synthesize=["sky"]), dict()):
+    selection = RegionSelection.build(CLASSES, labels=SKY_AND_ROAD,
+                                      class_names=NAMES, **options)
+    selection.check_kept(selection.select(image_of(SKY_AND_ROAD)))
+
+
+def test_the_refusal_names_unnamed_classes_by_id():
+  selection = RegionSelection.build(CLASSES, labels=SKY_AND_ROAD, keep=[3])
+  with pytest.raises(TfgcError, match="^--keep=3 keeps nothing: the label "
+                     "map holds class 1 67%, class 0 33% \\(no class 3\\)"):
+    selection.check_kept(selection.select(image_of(SKY_AND_ROAD)))
+
+
 @pytest.fixture(scope="module")
 def sc_codec(tmp_path_factory):
   from tfgc.model import GenerativeCompressionModel
@@ -149,3 +197,13 @@ def test_a_selection_is_refused_beside_options_or_by_another_model(
   assert gc_codec.select_regions() is None
   with pytest.raises(TfgcError, match="GC model"):
     gc_codec.compress(image, selection=selection)
+
+
+def test_the_codec_writes_a_file_that_keeps_nothing_only_with_consent(
+    sc_codec):
+  image = image_of(SKY_AND_ROAD)
+  selection = sc_codec.select_regions(labels=SKY_AND_ROAD, keep=[3])
+  with pytest.raises(TfgcError, match="keeps nothing"):
+    sc_codec.compress(image, selection=selection)
+  data = sc_codec.compress(image, selection=selection, allow_empty=True)
+  assert codec.info(data)["latent_bytes"] == 0

@@ -57,7 +57,8 @@ def test_bpp_falls_as_the_synthesised_fraction_grows(sc_codec, scene):
   sizes, latent_bytes = [], []
   for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
     data = sc_codec.compress(
-        image, labels, preserve=~left_columns(labels.shape, fraction))
+        image, labels, preserve=~left_columns(labels.shape, fraction),
+        allow_empty=True)
     header = codec.info(data)
     sizes.append(header["file_bytes"])
     latent_bytes.append(header["latent_bytes"])
@@ -117,7 +118,8 @@ def test_sc_decodes_identically_through_the_api_and_the_signatures(
 
 def test_everything_synthesised_still_decodes(sc_codec, scene):
   image, labels = scene
-  data = sc_codec.compress(image, labels, synthesize=range(CLASSES))
+  data = sc_codec.compress(image, labels, synthesize=range(CLASSES),
+                           allow_empty=True)
   assert codec.info(data)["latent_bytes"] == 0
   assert sc_codec.decompress(data).shape == image.shape
 
@@ -152,7 +154,7 @@ def test_a_tiny_file_declaring_a_huge_image_is_refused_before_decoding(
     sc_codec, sc_export, tmp_path):
   assert painted(sc_codec.model_id, 64, 64) == sc_codec.compress(
       np.zeros((64, 64, 3), np.uint8), np.zeros((64, 64), np.uint8),
-      synthesize=range(CLASSES))
+      synthesize=range(CLASSES), allow_empty=True)
   huge = painted(sc_codec.model_id, 24112, 2067)  # 99 bytes for 50 Mpx.
   needed = -(-24112 * 2067 // len(huge))
   with pytest.raises(TfgcError, match=f"--max_pixels_per_byte={needed}$"):
@@ -186,12 +188,13 @@ def test_compress_warns_when_its_file_needs_consent_to_decode(
                                                             np.uint8)
   with warnings.catch_warnings():
     warnings.simplefilter("error")
-    data = sc_codec.compress(image, labels, synthesize=range(CLASSES))
+    data = sc_codec.compress(image, labels, synthesize=range(CLASSES),
+                             allow_empty=True)
   needed = -(-64 * 64 // len(data))
   monkeypatch.setattr(codec, "DEFAULT_MAX_PIXELS_PER_BYTE", needed - 1)
   with pytest.warns(UserWarning, match=f"--max_pixels_per_byte={needed} "):
-    assert sc_codec.compress(image, labels,
-                             synthesize=range(CLASSES)) == data
+    assert sc_codec.compress(image, labels, synthesize=range(CLASSES),
+                             allow_empty=True) == data
 
 
 def webp_header_declaring(width, height):
@@ -314,6 +317,27 @@ def test_bad_sc_inputs_fail_with_one_line_and_no_output(
   assert not (tmp_path / "o.tfgc").exists()
 
 
+def test_cli_refuses_a_file_that_keeps_nothing_unless_allowed(
+    sc_export, scene, tmp_path, capsys):
+  from PIL import Image
+  image, _ = scene
+  Image.fromarray(image).save(tmp_path / "photo.png")
+  Image.fromarray(np.zeros(image.shape[:2], np.uint8)).save(
+      tmp_path / "labels.png")
+  args = ["compress", str(tmp_path / "photo.png"), str(tmp_path / "o.tfgc"),
+          f"--model={sc_export}", f"--labels={tmp_path / 'labels.png'}",
+          "--keep=2"]
+  status, _, stderr = cli_here(capsys, *args)
+  assert_clean_failure(status, stderr)
+  assert stderr.strip() == (
+      f"compress.py: {tmp_path / 'photo.png'}: --keep=2 keeps nothing: the "
+      f"label map {tmp_path / 'labels.png'} holds class 0 100% (no class "
+      "2); pass --allow_empty to write it anyway")
+  assert not (tmp_path / "o.tfgc").exists()
+  assert cli_here(capsys, *args, "--allow_empty")[0] == 0
+  assert codec.info((tmp_path / "o.tfgc").read_bytes())["latent_bytes"] == 0
+
+
 def test_gc_models_refuse_label_maps(tiny_export, tmp_path, capsys):
   from PIL import Image
   Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "x.png")
@@ -428,7 +452,7 @@ def test_a_model_of_the_person_labeller_runs_it_and_refuses_others(
   with pytest.raises(TfgcError, match="drop --labeller=standin"):
     model.compress(image, labeller="standin")
   own = model.compress(image, labels=np.ones(image.shape[:2], np.uint8),
-                       synthesize=["person"])
+                       synthesize=["person"], allow_empty=True)
   assert codec.info(own)["latent_bytes"] == 0
   status, _, stderr = cli_here(capsys, "info", str(tmp_path / "all.tfgc"),
                                f"--model={tmp_path / 'missing'}")
@@ -498,6 +522,11 @@ def test_a_model_of_the_objects_labeller_synthesises_a_supercategory(
   np.testing.assert_array_equal(model.carried_label_map(background), labels)
   with pytest.raises(TfgcError, match="one of --synthesize, --keep"):
     model.compress(image, synthesize=["background"], keep=["kitchen"])
+  # No person here: keeping one would paint the whole photo.
+  with pytest.raises(TfgcError, match="^--keep=person keeps nothing: the "
+                     r"objects labeller found background \d+%, kitchen "
+                     r"\d+% \(no person\); pass --allow_empty"):
+    model.compress(image, keep=["person"])
   # Keeping the cup is synthesising the rest.
   from PIL import Image
   Image.fromarray(image).save(tmp_path / "coffee.png")

@@ -11,6 +11,8 @@
                           synthesize=[7, 8])    # or preserve=bool [H, W]
     selection = model.select_regions(keep=["person"])   # checked once
     data = model.compress("photo.jpg", selection=selection)
+    # A photo without a person is refused (it would be painted whole)
+    # unless allow_empty=True.
 
 Bitstreams are validated before any tensor is built, and decode only with
 the model whose id they carry. Every model codes the same way: SC regions
@@ -180,7 +182,8 @@ class Codec:
     return run
 
   def compress(self, image, labels=None, synthesize=None, preserve=None,
-               class_names=None, labeller=None, keep=None, selection=None):
+               class_names=None, labeller=None, keep=None, selection=None,
+               allow_empty=False):
     """An image -> .tfgc bytes.
 
     image: uint8 [H, W, 3] array or an image file path.
@@ -199,6 +202,10 @@ class Codec:
         (nonzero = preserve). None of them: everything is preserved.
       selection: instead of the options above, a `RegionSelection` made
         once by `select_regions` (for many images).
+      allow_empty: write the file even if it keeps no pixel of the image
+        (all of it painted from the label map) or lacks a class of `keep`;
+        otherwise that is a TfgcError naming the classes the label map
+        holds (`RegionSelection.check_kept`).
     """
     image = self._checked_image(image)
     # Before labelling: refuses what a model that cannot be tiled cannot
@@ -210,6 +217,8 @@ class Codec:
     pixels = dict(image=image)
     if selection is not None:
       found = selection.select(image)
+      if not allow_empty:
+        selection.check_kept(found)
       pixels.update(labels=found.labels,
                     synthesis_mask=found.synthesis_mask.astype(np.uint8))
     grid = self._tiler.analyse(pixels)

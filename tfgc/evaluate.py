@@ -141,7 +141,9 @@ def evaluate_selective(name, model, image_name, reference, perceptual,
   and the synthesised share of the pixels. None if the image has nothing
   to synthesise or nothing to preserve."""
   image = reference.image
-  data, decoded, *seconds = _coded(model, image, synthesize=synthesize)
+  # Images with nothing to preserve are written (and skipped below).
+  data, decoded, *seconds = _coded(model, image, synthesize=synthesize,
+                                   allow_empty=True)
   synthesised = model.synthesis_mask(model.carried_label_map(data),
                                      synthesize)
   if synthesised.all() or not synthesised.any():

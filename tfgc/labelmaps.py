@@ -113,7 +113,8 @@ def class_ids(specs, num_classes, names=None):
     elif names is not None and spec in names:
       value = names.index(spec)
     else:
-      hint = ("not in the classes file" if names is not None
+      hint = (f"use one of {', '.join(names)} (or ids 0..{num_classes - 1})"
+              if names is not None
               else "give class ids, or names with --classes=FILE")
       raise LabelMapError(f"unknown class {spec!r}: {hint}")
     if value >= num_classes:

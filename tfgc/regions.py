@@ -10,6 +10,12 @@ coded:
     some (`keep`), or a mask of the pixels to preserve (`preserve`); at
     most one of them, and none preserves everything.
 
+Each image's regions are then checked (`RegionSelection.check_kept`): a
+selection that keeps no pixel of it, or keeps a class it lacks, would
+quietly paint the whole picture (or the wrong part) from the label map,
+so the codec refuses it, naming the classes found and their shares,
+unless the caller consents (`allow_empty`).
+
 A `RegionSelection` holds the answer (with its labeller loaded) and turns
 an image into its `Regions`: the label map and the synthesis mask that the
 export's `analyze` takes.
@@ -73,11 +79,13 @@ class SynthesisChoice:
     synthesised), or
   preserve: bool [H, W] (True = keep faithful) or a mask image file
     (nonzero = preserve). None of them: everything is preserved.
+  class_names: the names of the class ids (class 0 first), or None.
   """
 
   synthesised_classes: tuple = None
   kept_classes: tuple = None
   preserve: object = None
+  class_names: tuple = None
 
   @classmethod
   def build(cls, num_classes, class_names=None, synthesize=None, keep=None,
@@ -92,7 +100,25 @@ class SynthesisChoice:
         for classes in (synthesize, keep))
     if preserve is not None and not _is_path(preserve):
       preserve = np.asarray(preserve)
-    return cls(synthesised, kept, preserve)
+    return cls(synthesised, kept, preserve,
+               None if class_names is None else tuple(class_names))
+
+  def class_name(self, class_id):
+    """"person", or "class 3" when the classes have no names."""
+    names = self.class_names or ()
+    return names[class_id] if class_id < len(names) else f"class {class_id}"
+
+  def request(self):
+    """The choice as the flag that makes it, e.g. "--keep=person" (or
+    "--keep=1" when the classes have no names)."""
+    spell = self.class_name if self.class_names else str
+    for flag, ids in (("--synthesize", self.synthesised_classes),
+                      ("--keep", self.kept_classes)):
+      if ids is not None:
+        return f"{flag}={','.join(map(spell, ids))}"
+    if _is_path(self.preserve):
+      return f"--preserve={os.fspath(self.preserve)}"
+    return "--preserve"
 
   def mask(self, labels):
     """labels uint8 [H, W] -> bool [H, W], True = synthesise."""
@@ -145,14 +171,12 @@ class RegionSelection:
                       f"labeller's maps, whose classes another labeller's "
                       f"do not share: drop --labeller={labeller} (the "
                       f"model runs {model_labeller} itself)")
-    loaded = None
+    name = None
     if labels is None:
       name = labeller or model_labeller
       if not name:
         raise TfgcError("this SC model needs the image's label map: pass "
                         "--labels=LABELS.png, or --labeller=NAME")
-      loaded = (loader(name) if loader
-                else load_labeller(name, num_classes))
     elif model_labeller == "standin":
       raise TfgcError("this SC model was trained on the stand-in "
                       "labeller's regions and computes them itself: drop "
@@ -160,10 +184,14 @@ class RegionSelection:
                       "maps (train.py --mode=sc --labels_dir=DIR)")
     if class_names is None and labeller:
       class_names = labellers.class_names(labeller, num_classes)
+    # Before the labeller loads (seconds): a misspelt class fails at once.
     choice = SynthesisChoice.build(
         num_classes,
         class_names or model_class_names(num_classes, model_labeller),
         synthesize, keep, preserve)
+    loaded = None
+    if name:
+      loaded = loader(name) if loader else load_labeller(name, num_classes)
     return cls(num_classes, model_labeller, loaded, labels, choice)
 
   def label_map(self, image):
@@ -179,3 +207,45 @@ class RegionSelection:
     """The `Regions` of `image` (uint8 [H, W, 3])."""
     labels = self.label_map(image)
     return Regions(labels, self.choice.mask(labels))
+
+  def check_kept(self, regions):
+    """TfgcError unless `regions` (of `select`) keep some pixel and every
+    class of --keep, naming the classes the label map holds and their
+    shares: e.g. "--keep=person keeps nothing: the objects labeller found
+    background 71%, vehicle 29% (no person); pass --allow_empty ..."."""
+    choice = self.choice
+    missing = [choice.class_name(i) for i in choice.kept_classes or ()
+               if not np.any(regions.labels == i)]
+    if not regions.synthesis_mask.all() and not missing:
+      return
+    found = (f"{self._source()} {_shares(regions.labels, choice)}"
+             if choice.preserve is None else "it marks no pixel to preserve")
+    if regions.synthesis_mask.all():
+      problem = "keeps nothing"
+      if missing:
+        found += f" (no {', '.join(missing)})"
+    else:
+      problem = f"keeps no {', '.join(missing)}"
+    raise TfgcError(f"{choice.request()} {problem}: {found}; pass "
+                    "--allow_empty to write it anyway")
+
+  def _source(self):
+    """Who made the label map, with its verb: "the objects labeller
+    found"."""
+    if self.labeller is not None:
+      return f"the {self.labeller.name} labeller found"
+    if _is_path(self.labels):
+      return f"the label map {os.fspath(self.labels)} holds"
+    return "the label map holds"
+
+
+def _shares(labels, choice):
+  """"background 71%, vehicle 29%": the classes in `labels` (uint8
+  [H, W]) by their share of the pixels, largest first."""
+  ids, counts = np.unique(labels, return_counts=True)
+  shares = []
+  for index in np.argsort(-counts, kind="stable"):
+    percent = 100 * counts[index] / labels.size
+    shares.append(f"{choice.class_name(int(ids[index]))} "
+                  + (f"{percent:.0f}%" if percent >= 0.5 else "<1%"))
+  return ", ".join(shares)
