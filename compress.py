@@ -1,23 +1,32 @@
 """Compress images to .tfgc bitstreams and back.
 
-    python compress.py compress photo.jpg [photo.tfgc] [--model=NAME|DIR]
+    python compress.py compress photo.jpg [out.tfgc] [--model=NAME|DIR]
     python compress.py compress photos/ more.png      # many: one .tfgc each
+    python compress.py compress a.png b.png --out_dir=coded/
     python compress.py compress photo.jpg --model=SC_MODEL \
         --labels=photo_labels.png --synthesize=7,8     # SC: paint 7 and 8
     python compress.py compress photo.jpg --model=sc-objects-c8 \
         --keep=person,animal    # bundled SC: labels people and things itself
-    python compress.py decompress photo.tfgc [photo.png] [--seed=N]
-                                  # with the bundled model that wrote it
+    python compress.py decompress photo.tfgc          # -> photo.tfgc.png
+    python compress.py decompress photo.tfgc out.jpg  # or -o out.webp
     python compress.py decompress photos/             # every .tfgc in it
+    python compress.py compress - < photo.png > photo.tfgc   # - : stdin/out
     python compress.py info photo.tfgc                # one JSON object
 
-Errors print one line on stderr and exit with status 1; outputs are written
-to a temporary file and renamed, so a failure, Ctrl-C or SIGTERM leaves
+Outputs: -o, or a second of two arguments named like an output (compress:
+.tfgc; decompress: .png, .jpg, .webp, .tif, .bmp, choosing the format),
+names the one output; every other argument is an input. Otherwise compress
+writes NAME.tfgc beside NAME.png and decompress NAME.tfgc.png beside
+NAME.tfgc (never the original's name), or into --out_dir. Errors print
+one line on stderr and exit with status 1; outputs are written to a
+temporary file and renamed, so a failure, Ctrl-C or SIGTERM leaves
 nothing behind, and existing files are kept unless --overwrite is given.
 """
 
 import argparse
+import dataclasses
 import functools
+import io
 import json
 import logging
 import os
@@ -31,14 +40,17 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 for _name in ("tensorflow", "absl"):
   logging.getLogger(_name).setLevel(logging.ERROR)
 
+import tfgc  # noqa: E402
+from tfgc import bitstream, labeller_registry, labelmaps, zoo  # noqa: E402
 from tfgc import codec as codec_lib  # noqa: E402
-from tfgc import labeller_registry, labelmaps, zoo  # noqa: E402
 from tfgc.errors import TfgcError  # noqa: E402
-from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
-                         check_output, list_files,
-                         require_regular_file, save_png)
+from tfgc.images import (DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES,  # noqa: E402
+                         atomic_output, check_output, list_files, read_image,
+                         require_regular_file, save_image)
 
 PROGRAM = "compress.py"
+# "-" in the arguments: the names jobs and messages give stdin and stdout.
+STDIN, STDOUT = "<stdin>", "<stdout>"
 # Labellers of fixed classes (the stand-in's regions are per image: models
 # trained on them compute them themselves).
 LABELLERS = tuple(labeller_registry.FIXED_CLASSES)
@@ -76,19 +88,38 @@ def _model_arguments(parser, default):
                       help="replace existing output files")
 
 
+def _output_arguments(parser, naming):
+  outputs = parser.add_mutually_exclusive_group()
+  outputs.add_argument(
+      "-o", "--output", metavar="OUTPUT",
+      help=f"the output of the one input ({naming.kind}; - for stdout)")
+  outputs.add_argument(
+      "--out_dir", metavar="DIR",
+      help="write the outputs into this existing folder, named after "
+           "their inputs' file names, instead of beside the inputs")
+
+
 def build_parser():
   parser = argparse.ArgumentParser(
       prog=PROGRAM, description=__doc__.split("\n")[0],
       formatter_class=argparse.RawDescriptionHelpFormatter,
       epilog="\n".join(__doc__.split("\n")[2:]))
+  parser.add_argument(
+      "--version", action="version",
+      version=f"%(prog)s {tfgc.__version__} (.tfgc format "
+              f"{bitstream.VERSION})")
   commands = parser.add_subparsers(dest="command", required=True)
   compress = commands.add_parser(
       "compress", help="image(s) -> .tfgc",
-      description="Compress images. With one image, an optional second "
-                  "argument ending in .tfgc names the output; otherwise "
-                  "each INPUT (files, or folders searched recursively) is "
-                  "written beside itself with the suffix .tfgc.")
+      description="Compress images (INPUT: files, folders searched "
+                  "recursively, or - for stdin). Each is written beside "
+                  "itself as NAME.tfgc (stdin to stdout); `compress a.png "
+                  "out.tfgc` (or -o out.tfgc; - for stdout) names the one "
+                  "output instead, --out_dir puts them all in a folder. "
+                  "Only a second of two arguments ending in .tfgc is an "
+                  "output: `compress a.png b.png` compresses both.")
   compress.add_argument("inputs", nargs="+", metavar="INPUT")
+  _output_arguments(compress, COMPRESS)
   _model_arguments(compress, zoo.DEFAULT)
   selective = compress.add_argument_group(
       "selective compression (SC models)",
@@ -131,13 +162,18 @@ def build_parser():
            "from the label map) or a --keep class is not in the image; "
            "without it that is refused, naming the classes found")
   decompress = commands.add_parser(
-      "decompress", help=".tfgc -> PNG",
-      description="Decode .tfgc files to PNG. With one file, an optional "
-                  "second argument ending in .png names the output; "
-                  "otherwise each INPUT (files, or folders searched "
-                  "recursively for .tfgc) is written beside itself with "
-                  "the suffix .png.")
+      "decompress", help=".tfgc -> image",
+      description="Decode .tfgc files (INPUT: files, folders searched "
+                  "recursively for .tfgc, or - for stdin). Each is written "
+                  "beside itself as NAME.tfgc.png (stdin to stdout), never "
+                  "the original photo's name; `decompress a.tfgc out.jpg` "
+                  "(or -o out.jpg; - for stdout, as PNG) names the one "
+                  "output instead, its suffix choosing the format (.png; "
+                  ".jpg at quality 95; .webp, lossless; .tif; .bmp), "
+                  "--out_dir puts them all in a folder. Only a second of "
+                  "two arguments named like an image is an output.")
   decompress.add_argument("inputs", nargs="+", metavar="INPUT")
+  _output_arguments(decompress, DECOMPRESS)
   decompress.add_argument("--seed", type=int, default=0,
                           help="seed of the synthesised noise (default 0); "
                                "other seeds give other plausible images")
@@ -158,36 +194,88 @@ def build_parser():
                   "model that wrote the file (--model, or the bundled one "
                   "of its id) also the model's name and, for SC, its "
                   "labeller and classes.")
-  info.add_argument("input", metavar="INPUT.tfgc")
+  info.add_argument("input", metavar="INPUT.tfgc", help="- for stdin")
   info.add_argument("--model", help="the model that wrote the file (name "
                     "or export directory; default: the bundled one of the "
                     "file's model id, if any)")
   return parser
 
 
-def _replace_suffix(path, suffix):
-  return os.path.splitext(path)[0] + suffix
+@dataclasses.dataclass(frozen=True)
+class Naming:
+  """How a command names its files.
+
+  kind: what its outputs are, for messages.
+  reads: suffixes of the files it searches folders for.
+  writes: suffixes an output may have: the second of two arguments with
+    one of them is the output, and no input may have one.
+  suffix: the default output is the input with `suffix` in place of its
+    own, or after it (`append`).
+  """
+
+  kind: str
+  reads: tuple
+  writes: tuple
+  suffix: str
+  append: bool
+
+  def is_output(self, name):
+    return name == "-" or name.lower().endswith(self.writes)
+
+  def default(self, path):
+    return (path if self.append else os.path.splitext(path)[0]) + self.suffix
 
 
-def _read(path):
-  require_regular_file(path)
-  try:
-    with open(path, "rb") as f:
-      return f.read()
-  except OSError as e:
-    raise TfgcError(f"{path}: {(e.strerror or str(e)).lower()}") from None
+COMPRESS = Naming("a .tfgc file", IMAGE_SUFFIXES, (".tfgc",), ".tfgc", False)
+# NAME.tfgc.png: a decoding never takes the name of the photo it came from.
+DECOMPRESS = Naming("an image: .png, .jpg, .webp, .tif, .bmp",
+                    (".tfgc",), IMAGE_SUFFIXES, ".png", True)
 
 
-def _jobs(inputs, find, output_suffix):
-  """(input, output) pairs: one input and an explicit output, or each input
-  (files, or folders searched with `find`) beside itself with the suffix."""
-  if (len(inputs) == 2 and inputs[1].endswith(output_suffix)
-      and not os.path.isdir(inputs[0])):
-    return [(inputs[0], inputs[1])]
+def _inputs_and_output(args, naming):
+  """The command's input arguments and its output (-o, or the second of
+  two arguments named like an output; None if neither)."""
+  inputs, output = list(args.inputs), args.output
+  if output is None and len(inputs) == 2 and naming.is_output(inputs[1]):
+    output = inputs.pop()
+  for path in inputs:
+    if path != "-" and naming.is_output(path):
+      raise TfgcError(f"{path} is named like an output ({naming.kind}): "
+                      "give it after one input, or as -o")
+  if output is not None and not naming.is_output(output):
+    raise TfgcError(f"{output}: name the output as {naming.kind}, or - "
+                    "for stdout")
+  return inputs, output
+
+
+def _one_job(inputs, output, out_dir):
+  """The job of one input to `output` ("-" or None: stdout)."""
+  if len(inputs) > 1 or os.path.isdir(inputs[0]):
+    raise TfgcError(f"{output or '- (stdin)'} takes one input file; for "
+                    "several, drop it (and use --out_dir)")
+  if output is None and out_dir is not None:
+    raise TfgcError("stdin has no name to put in --out_dir: name its "
+                    "output with -o")
+  source = STDIN if inputs[0] == "-" else inputs[0]
+  return source, STDOUT if output in (None, "-") else output
+
+
+def _jobs(args, naming):
+  """(input, output) pairs of the command's arguments, STDIN and STDOUT
+  for "-": one input and its output, or each input (files, or folders
+  searched for `naming.reads`) named by `naming.default`."""
+  inputs, output = _inputs_and_output(args, naming)
+  if args.out_dir is not None and not os.path.isdir(args.out_dir):
+    raise TfgcError(f"--out_dir={args.out_dir}: no such folder; create it")
+  if output is not None or "-" in inputs:
+    return [_one_job(inputs, output, args.out_dir)]
   jobs = []
   for path in inputs:
-    sources = find(path) if os.path.isdir(path) else [path]
-    jobs.extend((source, _replace_suffix(source, output_suffix))
+    sources = (list_files(path, naming.reads) if os.path.isdir(path)
+               else [path])
+    jobs.extend((source, naming.default(
+        source if args.out_dir is None
+        else os.path.join(args.out_dir, os.path.basename(source))))
                 for source in sources)
   if not jobs:
     raise TfgcError(f"nothing to do: no input files in {', '.join(inputs)}")
@@ -199,6 +287,40 @@ def _jobs(inputs, find, output_suffix):
       raise TfgcError(f"{' and '.join(sources)} would all write {target}; "
                       "give them separately with explicit output names")
   return jobs
+
+
+def _read(path):
+  """The bytes of the file `path`, or of stdin (STDIN)."""
+  if path == STDIN:
+    return sys.stdin.buffer.read()
+  require_regular_file(path)
+  try:
+    with open(path, "rb") as f:
+      return f.read()
+  except OSError as e:
+    raise TfgcError(f"{path}: {(e.strerror or str(e)).lower()}") from None
+
+
+def _check_target(target, overwrite):
+  """TfgcError unless `target` (a path, or STDOUT) can be written."""
+  if target != STDOUT:
+    check_output(target, overwrite)
+    return
+  if sys.stdout.isatty():
+    raise TfgcError("will not write binary data to a terminal: redirect "
+                    "stdout, or name an output file")
+
+
+def _write(target, overwrite, write):
+  """Calls `write(f)` with a binary file for `target`: STDOUT, or a path
+  (a temporary file beside it, renamed on success)."""
+  if target == STDOUT:
+    write(sys.stdout.buffer)
+    sys.stdout.buffer.flush()
+    return
+  with atomic_output(target, overwrite) as temporary:
+    with open(temporary, "wb") as f:
+      write(f)
 
 
 def _naming_the_file(work):
@@ -226,8 +348,10 @@ def _run_jobs(jobs, work):
   if len(jobs) == 1:
     (source, target), = jobs
     header = work(source, target)
+    # With the output on stdout, the report goes beside the messages.
     print(f"{source} -> {target}: {header['width']}x{header['height']}, "
-          f"{header['file_bytes']} bytes, {header['bits_per_pixel']:.4f} bpp")
+          f"{header['file_bytes']} bytes, {header['bits_per_pixel']:.4f} bpp",
+          file=sys.stderr if target == STDOUT else sys.stdout)
     return 0
   done, failed, total_bytes, bpps = 0, 0, 0, []
   for i, (source, target) in enumerate(jobs, 1):
@@ -244,9 +368,9 @@ def _run_jobs(jobs, work):
       status = f"{header['bits_per_pixel']:.4f} bpp"
     bar = "#" * (20 * i // len(jobs))
     print(f"[{bar:20}] {i}/{len(jobs)} {source}: {status}", flush=True)
-  mean = sum(bpps) / len(bpps) if bpps else float("nan")
-  print(f"{done} of {len(jobs)} files done, {total_bytes} bytes of .tfgc, "
-        f"mean {mean:.4f} bpp" + (f", {failed} failed" if failed else ""))
+  mean = f", mean {sum(bpps) / len(bpps):.4f} bpp" if bpps else ""
+  print(f"{done} of {len(jobs)} files done, {total_bytes} bytes of .tfgc"
+        + mean + (f", {failed} failed" if failed else ""))
   return 1 if failed else 0
 
 
@@ -277,29 +401,36 @@ def _model_loader(args, **limits):
   return load
 
 
+def _input_image(source, max_pixels):
+  """The image file `source`, or stdin (STDIN), as uint8 [H, W, 3], its
+  header checked first."""
+  if source == STDIN:
+    source = io.BytesIO(_read(STDIN))
+    source.name = STDIN  # For messages.
+  codec_lib.check_image_file(source, max_pixels)
+  return read_image(source, max_pixels)
+
+
 def run_compress(args):
-  jobs = _jobs(args.inputs, list_files, ".tfgc")
+  jobs = _jobs(args, COMPRESS)
   selection = _selection(args, jobs)
   load = _model_loader(args)
 
   def work(source, target):
-    check_output(target, args.overwrite)
-    codec_lib.check_image_file(source, args.max_pixels)
-    encoded = load(args.model).compress(source, **selection)
-    with atomic_output(target, args.overwrite) as temporary:
-      with open(temporary, "wb") as f:
-        f.write(encoded)
+    _check_target(target, args.overwrite)
+    image = _input_image(source, args.max_pixels)
+    encoded = load(args.model).compress(image, **selection)
+    _write(target, args.overwrite, lambda f: f.write(encoded))
     return codec_lib.info(encoded)
   return _run_jobs(jobs, work)
 
 
 def run_decompress(args):
-  jobs = _jobs(args.inputs, lambda folder: list_files(folder, ".tfgc"),
-               ".png")
+  jobs = _jobs(args, DECOMPRESS)
   load = _model_loader(args, max_pixels_per_byte=args.max_pixels_per_byte)
 
   def work(source, target):
-    check_output(target, args.overwrite)
+    _check_target(target, args.overwrite)
     encoded = _read(source)
     header = codec_lib.info(encoded, args.max_pixels,
                             args.max_pixels_per_byte)
@@ -307,14 +438,15 @@ def run_decompress(args):
     # which then names the mismatch).
     model = load(args.model or zoo.find(header["model_id"]))
     decoded = model.decompress(encoded, seed=args.seed)
-    with atomic_output(target, args.overwrite) as temporary:
-      save_png(temporary, decoded)
+    suffix = ".png" if target == STDOUT else os.path.splitext(target)[1]
+    _write(target, args.overwrite,
+           lambda f: save_image(f, decoded, suffix))
     return header
   return _run_jobs(jobs, work)
 
 
 def run_info(args):
-  header = codec_lib.info(_read(args.input))
+  header = codec_lib.info(_read(STDIN if args.input == "-" else args.input))
   model = args.model or zoo.find(header["model_id"])
   if model is not None:
     header.update(codec_lib.model_info(model, header["model_id"]))

@@ -1,11 +1,10 @@
 """compress.py and tfgc.codec: round trips, every error path, no leftovers."""
 
 import dataclasses
+import io
 import json
 import os
 import random
-import shutil
-import subprocess
 import sys
 import zlib
 
@@ -61,19 +60,18 @@ def test_cli_round_trips_every_input_kind_and_odd_size(tiny_export, tmp_path):
   sources = tmp_path / "sources"
   sources.mkdir()
   expected = input_images(sources)
-  status, stdout, stderr = cli("compress", str(sources), "--model",
-                               tiny_export)
-  assert status == 0, stderr
-  assert f"{len(expected)} of {len(expected)} files done" in stdout
   bitstreams = tmp_path / "bitstreams"
   bitstreams.mkdir()
-  for path in sources.glob("*.tfgc"):
-    shutil.move(str(path), bitstreams / path.name)
+  status, stdout, stderr = cli("compress", str(sources), "--model",
+                               tiny_export, f"--out_dir={bitstreams}")
+  assert status == 0, stderr
+  assert f"{len(expected)} of {len(expected)} files done" in stdout
   status, stdout, stderr = cli("decompress", str(bitstreams), "--model",
                                tiny_export)
   assert status == 0, stderr
   for name, (height, width) in expected.items():
-    decoded = Image.open(bitstreams / (os.path.splitext(name)[0] + ".png"))
+    decoded = Image.open(bitstreams / (os.path.splitext(name)[0]
+                                       + ".tfgc.png"))
     assert decoded.mode == "RGB"
     assert decoded.size == (width, height), name
 
@@ -153,13 +151,13 @@ import sys
 import time
 import compress
 
-def save_png(path, image):
-  with open(path, "wb") as f:
-    f.write(b"the first bytes of a PNG")
+def save_image(file, image, suffix):
+  file.write(b"the first bytes of a PNG")
+  file.flush()
   os.kill(os.getpid(), signal.SIGTERM)
   time.sleep(60)  # Never reached: the signal interrupts first.
 
-compress.save_png = save_png
+compress.save_image = save_image
 sys.exit(compress.main(sys.argv[1:]))
 """
 
@@ -332,7 +330,10 @@ def test_every_refusal_in_a_batch_names_its_file(
       source.write_bytes(valid_bitstream)
   assert compress.main([command, str(tmp_path), "--model", "no-such-model",
                         *flags]) == 1
-  lines = capsys.readouterr().err.splitlines()
+  captured = capsys.readouterr()
+  assert captured.out.splitlines()[-1] == ("0 of 2 files done, 0 bytes of "
+                                           ".tfgc, 2 failed")
+  lines = captured.err.splitlines()
   assert [line.partition(refusal)[0] for line in lines] == [
       f"compress.py: {source}" for source in sources]
 
@@ -407,3 +408,138 @@ def test_limits_below_one_are_refused_by_the_parser(flag, tmp_path, capsys):
     compress.main(["decompress", str(tmp_path / "a.tfgc"), flag])
   assert exit_info.value.code == 2
   assert "must be a whole number >= 1" in capsys.readouterr().err
+
+
+def test_decompress_never_defaults_to_the_originals_name(tiny_export,
+                                                         tmp_path, capsys):
+  photo = tmp_path / "photo.png"
+  Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(photo)
+  original = photo.read_bytes()
+  for command, source in (("compress", photo),
+                          ("decompress", tmp_path / "photo.tfgc")):
+    assert cli_here(capsys, command, str(source), "--model",
+                    tiny_export)[0] == 0
+  assert photo.read_bytes() == original
+  assert Image.open(tmp_path / "photo.tfgc.png").size == (30, 20)
+
+
+def test_a_second_argument_is_an_output_only_when_named_like_one(
+    tiny_export, tmp_path, capsys):
+  for name in ("a", "b"):
+    Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(
+        tmp_path / f"{name}.png")
+  a, b = str(tmp_path / "a.png"), str(tmp_path / "b.png")
+  assert cli_here(capsys, "compress", a, b, "--model", tiny_export)[0] == 0
+  assert cli_here(capsys, "compress", a, str(tmp_path / "out.tfgc"),
+                  "--model", tiny_export)[0] == 0
+  assert sorted(os.listdir(tmp_path)) == ["a.png", "a.tfgc", "b.png",
+                                          "b.tfgc", "out.tfgc"]
+
+
+@pytest.mark.parametrize("suffix, image_format", [
+    (".png", "PNG"), (".webp", "WEBP"), (".jpg", "JPEG"), (".tif", "TIFF")])
+def test_decompress_writes_the_format_of_the_outputs_suffix(
+    tiny_export, tiny_codec, valid_bitstream, tmp_path, capsys, suffix,
+    image_format):
+  source = tmp_path / "a.tfgc"
+  source.write_bytes(valid_bitstream)
+  target = tmp_path / f"decoded{suffix}"
+  assert cli_here(capsys, "decompress", str(source), "-o", str(target),
+                  "--model", tiny_export)[0] == 0
+  with Image.open(target) as decoded:
+    assert decoded.format == image_format
+    pixels = np.asarray(decoded.convert("RGB"))
+  if image_format != "JPEG":  # Lossless: the decoder's pixels.
+    np.testing.assert_array_equal(pixels,
+                                  tiny_codec.decompress(valid_bitstream))
+
+
+def test_out_dir_collects_the_outputs(tiny_export, tmp_path, capsys):
+  (tmp_path / "photos").mkdir()
+  for name in ("a.png", "b.jpg"):
+    Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(
+        tmp_path / "photos" / name)
+  for command, source, folder in (("compress", "photos", "coded"),
+                                  ("decompress", "coded", "decoded")):
+    (tmp_path / folder).mkdir()
+    assert cli_here(capsys, command, str(tmp_path / source), "--out_dir",
+                    str(tmp_path / folder), "--model", tiny_export)[0] == 0
+  assert sorted(os.listdir(tmp_path / "decoded")) == ["a.tfgc.png",
+                                                      "b.tfgc.png"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["compress", "a.png", "b.tfgc", "c.png"],
+     "b.tfgc is named like an output (a .tfgc file): give it after one "
+     "input, or as -o"),
+    (["decompress", "a.tfgc", "b.png", "c.tfgc"], "b.png is named like an "
+     "output (an image: .png, .jpg, .webp, .tif, .bmp)"),
+    (["compress", "a.png", "-o", "a.jpg"], "a.jpg: name the output as a "
+     ".tfgc file, or - for stdout"),
+    (["decompress", "a.tfgc", "-o", "a.tfgc.gif"], "a.tfgc.gif: name the "
+     "output as an image"),
+    (["compress", "a.png", "b.png", "-o", "out.tfgc"],
+     "out.tfgc takes one input file; for several, drop it"),
+    (["compress", ".", "out.tfgc"], "out.tfgc takes one input file"),
+    (["compress", "-", "--out_dir", "."], "stdin has no name to put in "
+     "--out_dir: name its output with -o"),
+    (["compress", "a.png", "--out_dir", "missing"],
+     "--out_dir=missing: no such folder; create it"),
+])
+def test_ambiguous_or_impossible_outputs_are_refused(
+    tmp_path, capsys, monkeypatch, arguments, message):
+  monkeypatch.chdir(tmp_path)
+  Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save("a.png")
+  status, _, stderr = cli_here(capsys, *arguments, "--model",
+                               "no-such-model")
+  assert_clean_failure(status, stderr)
+  assert stderr.startswith(f"compress.py: {message}")
+  assert os.listdir() == ["a.png"]
+
+
+def piped(monkeypatch, capsysbinary, data, *arguments):
+  """compress.py's `main` with `data` on stdin: (status, stdout bytes,
+  stderr text)."""
+  monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+  status = compress.main(list(arguments))
+  captured = capsysbinary.readouterr()
+  return status, captured.out, captured.err.decode()
+
+
+def test_dash_reads_stdin_and_writes_stdout(tiny_export, tmp_path,
+                                            monkeypatch, capsysbinary):
+  png = io.BytesIO()
+  Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(png, "PNG")
+  status, encoded, stderr = piped(monkeypatch, capsysbinary, png.getvalue(),
+                                  "compress", "-", "--model", tiny_export)
+  assert status == 0, stderr
+  assert stderr.startswith("<stdin> -> <stdout>: 30x20, ")
+  assert codec.info(encoded)["width"] == 30
+  status, decoded, stderr = piped(monkeypatch, capsysbinary, encoded,
+                                  "decompress", "-", "-", "--model",
+                                  tiny_export)
+  assert status == 0, stderr
+  assert Image.open(io.BytesIO(decoded)).size == (30, 20)
+  status, _, stderr = piped(monkeypatch, capsysbinary, b"not an image",
+                            "compress", "-", "--model", tiny_export)
+  assert_clean_failure(status, stderr)
+  assert stderr.startswith("compress.py: <stdin>: not a readable image")
+
+
+def test_binary_output_is_not_written_to_a_terminal(tmp_path, capsys,
+                                                    monkeypatch):
+  monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+  Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "a.png")
+  status, _, stderr = cli_here(capsys, "compress", str(tmp_path / "a.png"),
+                               "-", "--model", "no-such-model")
+  assert_clean_failure(status, stderr)
+  assert "will not write binary data to a terminal" in stderr
+
+
+def test_version_names_the_package_and_the_format(capsys):
+  from tfgc import __version__
+  with pytest.raises(SystemExit) as exit_info:
+    compress.main(["--version"])
+  assert exit_info.value.code == 0
+  assert capsys.readouterr().out.strip() == (
+      f"compress.py {__version__} (.tfgc format {bitstream.VERSION})")

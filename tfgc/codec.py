@@ -34,7 +34,8 @@ import numpy as np
 from tfgc import bitstream, labellers, labelmaps, regions, tiling
 from tfgc.config import Config, latent_shape
 from tfgc.errors import TfgcError
-from tfgc.images import DEFAULT_MAX_PIXELS, image_size, read_image
+from tfgc.images import (DEFAULT_MAX_PIXELS, image_size, name_of,
+                         read_image)
 from tfgc.zoo import ModelError, resolve
 
 # Activation memory of E or G per call (tiles above it): with TensorFlow
@@ -85,11 +86,11 @@ def _check_size(width, height, max_pixels, name):
                     f"sides of up to {bitstream.MAX_SIDE} pixels; crop it")
 
 
-def check_image_file(path, max_pixels=DEFAULT_MAX_PIXELS):
-  """TfgcError unless the image file `path` is readable and of a size
-  `Codec.compress` takes, as far as its header tells: the check to run
-  before loading a model (seconds) for it."""
-  _check_size(*image_size(path, max_pixels), max_pixels, path)
+def check_image_file(source, max_pixels=DEFAULT_MAX_PIXELS):
+  """TfgcError unless the image file `source` (a path or file object) is
+  readable and of a size `Codec.compress` takes, as far as its header
+  tells: the check to run before loading a model (seconds) for it."""
+  _check_size(*image_size(source, max_pixels), max_pixels, name_of(source))
 
 
 def _read_description(path):

@@ -12,7 +12,14 @@ from PIL import Image, ImageOps
 from tfgc.errors import TfgcError
 
 DEFAULT_MAX_PIXELS = 50_000_000
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+# Pillow's format and save options by suffix, for writing decoded images
+# as faithfully as each format can: WebP lossless, JPEG (which has no
+# lossless mode) at quality 95.
+OUTPUT_FORMATS = {
+    ".png": ("PNG", {}), ".jpg": ("JPEG", dict(quality=95)),
+    ".jpeg": ("JPEG", dict(quality=95)), ".webp": ("WEBP", dict(lossless=True)),
+    ".tif": ("TIFF", {}), ".tiff": ("TIFF", {}), ".bmp": ("BMP", {})}
+IMAGE_SUFFIXES = tuple(OUTPUT_FORMATS)
 
 
 class ImageError(TfgcError):
@@ -44,14 +51,23 @@ def require_regular_file(path):
     raise TfgcError(f"{path}: not a regular file")
 
 
+def name_of(source):
+  """How messages name an image `source`: a path, or a file object by its
+  `name` (e.g. "<stdin>")."""
+  if isinstance(source, (str, os.PathLike)):
+    return os.fspath(source)
+  return getattr(source, "name", "image")
+
+
 @contextlib.contextmanager
-def _opened(path, max_pixels):
-  """Pillow's image of `path` (a file or file object) with its header read,
-  refused above `max_pixels` (None: no limit). Errors here or in the
-  caller's block (decoding) become one ImageError naming `path`."""
-  if isinstance(path, (str, os.PathLike)):
+def _opened(source, max_pixels):
+  """Pillow's image of `source` (a file or file object) with its header
+  read, refused above `max_pixels` (None: no limit). Errors here or in the
+  caller's block (decoding) become one ImageError naming it."""
+  path = name_of(source)
+  if isinstance(source, (str, os.PathLike)):
     try:
-      require_regular_file(path)
+      require_regular_file(source)
     except TfgcError as e:
       raise ImageError(str(e)) from None
   try:
@@ -60,7 +76,7 @@ def _opened(path, max_pixels):
         # The limit below replaces Pillow's warning above 89 Mpx, which
         # would be a second line beside a refusal, or noise on success.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-      image = Image.open(path)
+      image = Image.open(source)
     with image:
       if max_pixels is not None and image.width * image.height > max_pixels:
         raise ImageError(
@@ -78,23 +94,24 @@ def _opened(path, max_pixels):
     raise ImageError(f"{path}: not a readable image ({e})") from None
 
 
-def image_size(path, max_pixels=DEFAULT_MAX_PIXELS):
-  """(width, height) of an image file from its header (before EXIF
-  orientation), without decoding it: ImageError if it is not a readable
-  image or is above `max_pixels` (None: no limit)."""
-  with _opened(path, max_pixels) as image:
+def image_size(source, max_pixels=DEFAULT_MAX_PIXELS):
+  """(width, height) of an image file (path or file object) from its
+  header (before EXIF orientation), without decoding it: ImageError if it
+  is not a readable image or is above `max_pixels` (None: no limit)."""
+  with _opened(source, max_pixels) as image:
     return image.size
 
 
-def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
-  """Reads PNG, JPEG, WebP, TIFF, BMP, ... as uint8 [H, W, 3].
+def read_image(source, max_pixels=DEFAULT_MAX_PIXELS):
+  """Reads PNG, JPEG, WebP, TIFF, BMP, ... (a path or a file object) as
+  uint8 [H, W, 3].
 
   EXIF orientation is applied; grayscale, palette, CMYK and 16-bit images
   are converted to 8-bit RGB; alpha is dropped with a warning. Images above
   `max_pixels` (None: no limit) are refused before they are decoded
   (decompression bombs).
   """
-  with _opened(path, max_pixels) as image:
+  with _opened(source, max_pixels) as image:
     with warnings.catch_warnings():
       if max_pixels is not None:
         # Sizes that only decoding reveals (GIF frames, icons), beyond
@@ -102,7 +119,7 @@ def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
         warnings.simplefilter("error", Image.DecompressionBombWarning)
       image = ImageOps.exif_transpose(image)
       image.load()
-    return to_rgb(image, path)
+    return to_rgb(image, name_of(source))
 
 
 def to_rgb(image, name="image"):
@@ -195,4 +212,11 @@ def atomic_output(path, overwrite=False):
 
 def save_png(path, image):
   """Writes uint8 [H, W, 3] to `path` as PNG."""
-  Image.fromarray(image).save(path, format="PNG")
+  save_image(path, image)
+
+
+def save_image(file, image, suffix=".png"):
+  """Writes uint8 [H, W, 3] (or [H, W], greyscale) to `file`, a path or a
+  binary file object, in the format of `suffix` (`OUTPUT_FORMATS`)."""
+  image_format, options = OUTPUT_FORMATS[suffix.lower()]
+  Image.fromarray(image).save(file, format=image_format, **options)
