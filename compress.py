@@ -1,4 +1,4 @@
-"""Compress images to .tfgc bitstreams and back.
+r"""Compress images to .tfgc bitstreams and back.
 
     python compress.py compress photo.jpg [out.tfgc] [--model=NAME|DIR]
     python compress.py compress photos/ more.png      # many: one .tfgc each

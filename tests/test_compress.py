@@ -543,3 +543,18 @@ def test_version_names_the_package_and_the_format(capsys):
   assert exit_info.value.code == 0
   assert capsys.readouterr().out.strip() == (
       f"compress.py {__version__} (.tfgc format {bitstream.VERSION})")
+
+
+def test_the_help_examples_continue_their_lines(capsys):
+  for command in ("compress", "decompress", "info"):  # Each one formats.
+    with pytest.raises(SystemExit) as exit_info:
+      compress.main([command, "--help"])
+    assert exit_info.value.code == 0
+  capsys.readouterr()
+  with pytest.raises(SystemExit):
+    compress.main(["--help"])
+  lines = capsys.readouterr().out.splitlines()
+  continued = [i for i, line in enumerate(lines) if line.endswith(" \\")]
+  assert len(continued) >= 2
+  for i in continued:
+    assert lines[i + 1].startswith("        --"), lines[i:i + 2]
