@@ -425,6 +425,17 @@ def run_compress(args):
   return _run_jobs(jobs, work)
 
 
+def _writer(model_id):
+  """The bundled model of `model_id`; without one, a ModelError before
+  any model loads."""
+  name = zoo.find(model_id)
+  if name is None:
+    raise zoo.ModelError(f"the file was written by model {model_id}, which "
+                         "is not bundled: pass its export directory with "
+                         "--model")
+  return name
+
+
 def run_decompress(args):
   jobs = _jobs(args, DECOMPRESS)
   load = _model_loader(args, max_pixels_per_byte=args.max_pixels_per_byte)
@@ -434,9 +445,7 @@ def run_decompress(args):
     encoded = _read(source)
     header = codec_lib.info(encoded, args.max_pixels,
                             args.max_pixels_per_byte)
-    # --model, else the bundled model with the file's id (or the default,
-    # which then names the mismatch).
-    model = load(args.model or zoo.find(header["model_id"]))
+    model = load(args.model or _writer(header["model_id"]))
     decoded = model.decompress(encoded, seed=args.seed)
     suffix = ".png" if target == STDOUT else os.path.splitext(target)[1]
     _write(target, args.overwrite,

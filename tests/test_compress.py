@@ -262,12 +262,33 @@ def test_the_codec_decodes_the_pixels_of_the_exports_own_decoder(
   np.testing.assert_array_equal(tiny_codec.decompress(valid_bitstream), own)
 
 
+def written_by(model_id, data):
+  """`data` as if model `model_id` had written it."""
+  return bitstream.serialize(dataclasses.replace(bitstream.parse(data),
+                                                 model_id=model_id))
+
+
 def test_a_bitstream_from_another_model_names_it(tiny_codec, valid_bitstream):
-  parsed = bitstream.parse(valid_bitstream)
-  foreign = bitstream.serialize(bitstream.Bitstream(
-      "fedcba9876543210", "gc", parsed.width, parsed.height, parsed.sections))
   with pytest.raises(codec.ModelError, match="fedcba9876543210"):
-    tiny_codec.decompress(foreign)
+    tiny_codec.decompress(written_by("fedcba9876543210", valid_bitstream))
+  bundled = zoo.model_id("gc-small-c4")
+  with pytest.raises(codec.ModelError) as refusal:
+    tiny_codec.decompress(written_by(bundled, valid_bitstream))
+  assert str(refusal.value) == (
+      f"the file was written by model gc-small-c4 ({bundled}), not by "
+      f"{tiny_codec.model_id}; pass --model=gc-small-c4")
+
+
+def test_a_file_of_no_bundled_model_is_refused_before_any_loads(
+    valid_bitstream, tmp_path, capsys):
+  source = tmp_path / "a.tfgc"
+  source.write_bytes(written_by("fedcba9876543210", valid_bitstream))
+  status, _, stderr = cli_here(capsys, "decompress", str(source))
+  assert_clean_failure(status, stderr)
+  assert stderr.strip() == (
+      f"compress.py: {source}: the file was written by model "
+      "fedcba9876543210, which is not bundled: pass its export directory "
+      "with --model")
 
 
 def test_a_header_declaring_a_huge_image_is_refused(tiny_codec):

@@ -36,7 +36,7 @@ from tfgc.config import Config, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.images import (DEFAULT_MAX_PIXELS, image_size, name_of,
                          read_image)
-from tfgc.zoo import ModelError, resolve
+from tfgc.zoo import ModelError, find, resolve
 
 # Activation memory of E or G per call (tiles above it): with TensorFlow
 # and the model (about 570 MiB), `small` codes any image in about 1.2 GiB
@@ -100,6 +100,23 @@ def _read_description(path):
   return description, Config.from_json(json.dumps(description["config"]))
 
 
+def _named(model_id):
+  """A model id, with the name of the bundled model of that id if any:
+  "gc-small-c4 (cc50276f49b028b1)"."""
+  name = find(model_id)
+  return f"{name} ({model_id})" if name else model_id
+
+
+def wrong_model(file_id, model_id):
+  """The ModelError of a file written by model `file_id` given to model
+  `model_id`, naming the bundled model that wrote it, if one did."""
+  writer = find(file_id)
+  fix = (f"pass --model={writer}" if writer
+         else "pass the export directory of that model with --model")
+  return ModelError(f"the file was written by model {_named(file_id)}, not "
+                    f"by {_named(model_id)}; {fix}")
+
+
 def model_info(model, model_id):
   """What a model (name or export directory) tells of the files it wrote,
   from its model.json, without loading it: its name, and for SC models its
@@ -107,8 +124,7 @@ def model_info(model, model_id):
   labeller names them). ModelError unless it is the model `model_id`."""
   description, config = _read_description(resolve(model))
   if description["model_id"] != model_id:
-    raise ModelError(f"the file was written by model {model_id}, not by "
-                     f"{model} ({description['model_id']})")
+    raise wrong_model(model_id, description["model_id"])
   found = dict(model=model)
   if config.selective:
     found.update(labeller=config.labeller, classes=(
@@ -315,8 +331,7 @@ class Codec:
     parsed = bitstream.parse(data, self.max_pixels,
                              self.max_pixels_per_byte)
     if parsed.model_id != self.model_id:
-      raise ModelError(f"bitstream was made by model {parsed.model_id}, not "
-                       f"{self.model_id}; pass that model with --model")
+      raise wrong_model(parsed.model_id, self.model_id)
     if parsed.mode != self.mode:
       raise bitstream.BitstreamError(
           f"corrupt bitstream: mode {parsed.mode.upper()}, but model "
