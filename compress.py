@@ -174,9 +174,12 @@ def build_parser():
                   "two arguments named like an image is an output.")
   decompress.add_argument("inputs", nargs="+", metavar="INPUT")
   _output_arguments(decompress, DECOMPRESS)
-  decompress.add_argument("--seed", type=int, default=0,
-                          help="seed of the synthesised noise (default 0); "
-                               "other seeds give other plausible images")
+  decompress.add_argument(
+      "--seed", type=int,
+      help="seed of the generator's noise (default 0): other seeds give "
+           "other plausible images from models with noise channels; "
+           "models without them (the bundled ones) decode the same pixels "
+           "whatever the seed, and a warning says so")
   _model_arguments(decompress, "the bundled model that wrote the file")
   decompress.add_argument(
       "--max_pixels_per_byte", type=_positive_int,
@@ -445,8 +448,12 @@ def run_decompress(args):
     encoded = _read(source)
     header = codec_lib.info(encoded, args.max_pixels,
                             args.max_pixels_per_byte)
-    model = load(args.model or _writer(header["model_id"]))
-    decoded = model.decompress(encoded, seed=args.seed)
+    name = args.model or _writer(header["model_id"])
+    model = load(name)
+    if args.seed is not None and not model.noise_channels:
+      warnings.warn(f"--seed changes nothing: {name} has no noise channels "
+                    "(every seed decodes the same pixels)")
+    decoded = model.decompress(encoded, seed=args.seed or 0)
     suffix = ".png" if target == STDOUT else os.path.splitext(target)[1]
     _write(target, args.overwrite,
            lambda f: save_image(f, decoded, suffix))

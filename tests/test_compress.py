@@ -579,3 +579,31 @@ def test_the_help_examples_continue_their_lines(capsys):
   assert len(continued) >= 2
   for i in continued:
     assert lines[i + 1].startswith("        --"), lines[i:i + 2]
+
+
+def test_seed_warns_on_a_model_without_noise_channels(
+    tiny_export, valid_bitstream, tmp_path, capsys):
+  from tfgc import export
+  from tfgc.config import preset
+  from tfgc.model import GenerativeCompressionModel
+  noiseless = str(tmp_path / "noiseless")
+  export.export(GenerativeCompressionModel(
+      preset("tiny").replace(noise_channels=0)), noiseless)
+  data = codec.load(noiseless).compress(np.full((20, 30, 3), 90, np.uint8))
+  source = tmp_path / "a.tfgc"
+  source.write_bytes(data)
+  for flags, warned in ((["--seed=3"], True), ([], False)):
+    status, _, stderr = cli_here(capsys, "decompress", str(source),
+                                 "--model", noiseless, "--overwrite", *flags)
+    assert status == 0
+    assert ("warning: --seed changes nothing: " in stderr) == warned
+  source.write_bytes(valid_bitstream)
+  status, _, stderr = cli_here(capsys, "decompress", str(source), "--model",
+                               tiny_export, "--overwrite", "--seed=3")
+  assert status == 0 and "warning" not in stderr
+
+
+def test_the_bundled_models_have_no_noise_channels_as_seeds_help_says():
+  for name in zoo.names():
+    with open(os.path.join(zoo.path(name), "model.json")) as f:
+      assert json.load(f)["config"]["noise_channels"] == 0, name

@@ -167,6 +167,8 @@ class Codec:
                                                  config.labeller)
     self._labellers = {}
     self.latent_channels = config.latent_channels
+    # 0: G takes no noise, so every seed decodes the same pixels.
+    self.noise_channels = config.noise_channels
     self.memory_budget_mib = memory_budget_mib
     # Only a hyperprior writes a side string.
     self._side_information = config.entropy_model != "factorized"
@@ -349,7 +351,8 @@ class Codec:
     return self._carried_labels(self._parse(data))
 
   def decompress(self, data, seed=0):
-    """.tfgc bytes -> uint8 [H, W, 3]; `seed` picks the synthesised noise."""
+    """.tfgc bytes -> uint8 [H, W, 3]; `seed` picks the synthesised noise
+    (of models with `noise_channels`; the others ignore it)."""
     parsed = self._parse(data)
     if parsed.sections[1] and not self._side_information:
       raise TfgcError("corrupt bitstream: a side string, which this model's "
