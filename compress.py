@@ -45,8 +45,9 @@ from tfgc import bitstream, labeller_registry, labelmaps, zoo  # noqa: E402
 from tfgc import codec as codec_lib  # noqa: E402
 from tfgc.errors import TfgcError  # noqa: E402
 from tfgc.images import (DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES,  # noqa: E402
-                         atomic_output, check_output, list_files, read_image,
-                         require_regular_file, save_image)
+                         atomic_output, check_output, is_grey, list_files,
+                         read_image, require_regular_file, save_image,
+                         to_grey)
 
 PROGRAM = "compress.py"
 # "-" in the arguments: the names jobs and messages give stdin and stdout.
@@ -180,6 +181,11 @@ def build_parser():
            "other plausible images from models with noise channels; "
            "models without them (the bundled ones) decode the same pixels "
            "whatever the seed, and a warning says so")
+  decompress.add_argument(
+      "--grayscale", action="store_true",
+      help="write a greyscale image (the decoding's luma): for files of "
+           "greyscale photos, which the models decode in colour, with "
+           "tints (compress warns of them)")
   _model_arguments(decompress, "the bundled model that wrote the file")
   decompress.add_argument(
       "--max_pixels_per_byte", type=_positive_int,
@@ -406,12 +412,18 @@ def _model_loader(args, **limits):
 
 def _input_image(source, max_pixels):
   """The image file `source`, or stdin (STDIN), as uint8 [H, W, 3], its
-  header checked first."""
+  header checked first; a warning if it is greyscale."""
+  name = source
   if source == STDIN:
     source = io.BytesIO(_read(STDIN))
     source.name = STDIN  # For messages.
   codec_lib.check_image_file(source, max_pixels)
-  return read_image(source, max_pixels)
+  image = read_image(source, max_pixels)
+  if is_grey(image):
+    # The format has no room to record it: the decoder cannot know.
+    warnings.warn(f"{name} is greyscale and the model codes colour, so its "
+                  "decoding may be tinted: decompress it with --grayscale")
+  return image
 
 
 def run_compress(args):
@@ -454,6 +466,8 @@ def run_decompress(args):
       warnings.warn(f"--seed changes nothing: {name} has no noise channels "
                     "(every seed decodes the same pixels)")
     decoded = model.decompress(encoded, seed=args.seed or 0)
+    if args.grayscale:
+      decoded = to_grey(decoded)
     suffix = ".png" if target == STDOUT else os.path.splitext(target)[1]
     _write(target, args.overwrite,
            lambda f: save_image(f, decoded, suffix))

@@ -530,7 +530,8 @@ def piped(monkeypatch, capsysbinary, data, *arguments):
 def test_dash_reads_stdin_and_writes_stdout(tiny_export, tmp_path,
                                             monkeypatch, capsysbinary):
   png = io.BytesIO()
-  Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(png, "PNG")
+  Image.fromarray(np.full((20, 30, 3), [90, 60, 30], np.uint8)).save(png,
+                                                                     "PNG")
   status, encoded, stderr = piped(monkeypatch, capsysbinary, png.getvalue(),
                                   "compress", "-", "--model", tiny_export)
   assert status == 0, stderr
@@ -607,3 +608,23 @@ def test_the_bundled_models_have_no_noise_channels_as_seeds_help_says():
   for name in zoo.names():
     with open(os.path.join(zoo.path(name), "model.json")) as f:
       assert json.load(f)["config"]["noise_channels"] == 0, name
+
+
+def test_a_greyscale_photo_is_warned_of_and_decodes_grey_on_request(
+    tiny_export, small_photo, tmp_path, capsys):
+  photo = tmp_path / "photo.png"
+  Image.fromarray(small_photo).convert("L").save(photo)
+  status, _, stderr = cli_here(capsys, "compress", str(photo), "--model",
+                               tiny_export)
+  assert status == 0
+  assert stderr == (f"compress.py: warning: {photo} is greyscale and the "
+                    "model codes colour, so its decoding may be tinted: "
+                    "decompress it with --grayscale\n")
+  for flags, mode in (([], "RGB"), (["--grayscale"], "L")):
+    assert cli_here(capsys, "decompress", str(tmp_path / "photo.tfgc"),
+                    "--model", tiny_export, "--overwrite", *flags)[0] == 0
+    with Image.open(tmp_path / "photo.tfgc.png") as decoded:
+      assert (decoded.mode, decoded.size) == (mode, (64, 64))
+  Image.fromarray(small_photo).save(photo)
+  assert cli_here(capsys, "compress", str(photo), "--model", tiny_export,
+                  "--overwrite")[2] == ""

@@ -135,6 +135,18 @@ def to_rgb(image, name="image"):
   return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
+def is_grey(image):
+  """Whether uint8 [H, W, 3] has equal channels everywhere (a greyscale
+  file read as RGB, or an RGB file of greys)."""
+  return bool(np.all(image[..., :1] == image[..., 1:]))
+
+
+def to_grey(image):
+  """uint8 [H, W, 3] -> uint8 [H, W], its luma (ITU-R 601-2, Pillow's
+  "L")."""
+  return np.asarray(Image.fromarray(image).convert("L"))
+
+
 def check_output(path, overwrite=False):
   """Raises TfgcError unless `path` can be written: its folder exists, it
   is not a folder, and it does not exist unless `overwrite`."""
