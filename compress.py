@@ -269,6 +269,24 @@ def _one_job(inputs, output, out_dir):
   return source, STDOUT if output in (None, "-") else output
 
 
+def _placed(source, out_dir):
+  """`source`'s output before its suffix: beside it, or in `out_dir`."""
+  if out_dir is None:
+    return source
+  return os.path.join(out_dir, os.path.basename(source))
+
+
+def _check_distinct(jobs):
+  """TfgcError if two jobs would write the same output."""
+  sources_of = {}
+  for source, target in jobs:
+    sources_of.setdefault(target, []).append(source)
+  for target, sources in sources_of.items():
+    if len(sources) > 1:
+      raise TfgcError(f"{' and '.join(sources)} would all write {target}; "
+                      "give them separately with explicit output names")
+
+
 def _jobs(args, naming):
   """(input, output) pairs of the command's arguments, STDIN and STDOUT
   for "-": one input and its output, or each input (files, or folders
@@ -278,23 +296,13 @@ def _jobs(args, naming):
     raise TfgcError(f"--out_dir={args.out_dir}: no such folder; create it")
   if output is not None or "-" in inputs:
     return [_one_job(inputs, output, args.out_dir)]
-  jobs = []
-  for path in inputs:
-    sources = (list_files(path, naming.reads) if os.path.isdir(path)
-               else [path])
-    jobs.extend((source, naming.default(
-        source if args.out_dir is None
-        else os.path.join(args.out_dir, os.path.basename(source))))
-                for source in sources)
+  jobs = [(source, naming.default(_placed(source, args.out_dir)))
+          for path in inputs
+          for source in (list_files(path, naming.reads)
+                         if os.path.isdir(path) else [path])]
   if not jobs:
     raise TfgcError(f"nothing to do: no input files in {', '.join(inputs)}")
-  sources_of = {}
-  for source, target in jobs:
-    sources_of.setdefault(target, []).append(source)
-  for target, sources in sources_of.items():
-    if len(sources) > 1:
-      raise TfgcError(f"{' and '.join(sources)} would all write {target}; "
-                      "give them separately with explicit output names")
+  _check_distinct(jobs)
   return jobs
 
 
