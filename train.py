@@ -2,12 +2,13 @@
 of `tfgc.training` (which trains from Python without absl).
 
   python train.py --data_dir=PHOTOS --preset=small --steps=50000
-      --checkpoint_dir=RUN/ckpt --log_dir=RUN/logs --export_dir=RUN/export
+      --checkpoint_dir=RUN/ckpt
 
 Running the same command again resumes from the last checkpoint in
---checkpoint_dir (step counter, both optimizers, all networks).
---log_dir (absl's flag) sets the TensorBoard folder (default
-CHECKPOINT_DIR/logs).
+--checkpoint_dir (step counter, both optimizers, all networks). At the
+end the model is exported to --export_dir (default CHECKPOINT_DIR/export;
+--export_dir= exports nothing). --log_dir (absl's flag) sets the
+TensorBoard folder (default CHECKPOINT_DIR/logs).
 
 Selective compression (SC) trains on images with label maps:
 

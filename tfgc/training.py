@@ -10,12 +10,13 @@ and exported. train.py turns its flags into `RunOptions` and calls `train`.
                                    lambda_feature_matching=0.0))
     training.train(model, training.RunOptions(
         data_dir="photos", val_dir="val", checkpoint_dir="run/ckpt",
-        init_from="run/warmup", export_dir="run/export", steps=100000))
+        init_from="run/warmup", steps=100000))
 
-Calling `train` again with the same config resumes from the last
-checkpoint in `checkpoint_dir` (step counter, both optimizers, all
-networks), with the recipe given then; Ctrl-C ends a run with a
-checkpoint.
+Each run ends with an export to `export_dir`, CHECKPOINT_DIR/export by
+default (run/ckpt/export above; `export_dir=""`: none). Calling `train`
+again with the same config resumes from the last checkpoint in
+`checkpoint_dir` (step counter, both optimizers, all networks), with the
+recipe given then; Ctrl-C ends a run with a checkpoint.
 """
 
 import dataclasses
@@ -49,7 +50,7 @@ class Trained(NamedTuple):
   """What `train` did."""
   step: int  # The step the run ended at (its last checkpoint's).
   weights_digest: str  # `export.model_id` of the weights.
-  model_id: Optional[str]  # The exported model's id; None without export.
+  model_id: Optional[str]  # The exported model's id; None if not exported.
   model: GenerativeCompressionModel  # The trained model, ready to export.
 
 
@@ -89,7 +90,8 @@ class RunOptions:
       "maps `python -m tfgc.labellers` wrote (its classes.txt is checked); "
       "the stand-in labeller needs none.")
   export_dir: Optional[str] = _option(
-      None, help="Where the trained SavedModel goes.")
+      None, help="Where the trained SavedModel goes (default "
+      "CHECKPOINT_DIR/export; --export_dir= exports nothing).")
   log_dir: Optional[str] = _option(
       None, help="TensorBoard folder (default CHECKPOINT_DIR/logs).")
   init_from: Optional[str] = _option(
@@ -183,6 +185,14 @@ class RunOptions:
       values[name] = portable_path(values[name])
     values["command"] = list(self.command)
     return values
+
+  @property
+  def export_path(self):
+    """Where `train` exports: `export_dir`, CHECKPOINT_DIR/export if it is
+    None, nowhere (None) if it is ""."""
+    if self.export_dir is None:
+      return os.path.join(self.checkpoint_dir, "export")
+    return self.export_dir or None
 
 
 def portable_path(path):
@@ -552,13 +562,23 @@ def train(config, options, recipe=None):
     print(f"checkpoint at step {step} in {own_dir}")
   digest = export.model_id(config, model.weights)
   print(f"weights digest {digest}")
-  model_id = None
-  if options.export_dir and not subdir:
-    model_id = export.export(model, options.export_dir)
-    write_training_record(options.export_dir, step, options.portable(),
-                          config, recipe)
-    print(f"exported model {model_id} to {options.export_dir}")
+  # Only the chief exports.
+  model_id = None if subdir else _export(model, options, step, config, recipe)
   return Trained(step, digest, model_id, model)
+
+
+def _export(model, options, step, config, recipe):
+  """Exports the trained `model` to `options.export_path` with its
+  training.json and says where; returns the model id (None, and says so,
+  without an export path)."""
+  export_dir = options.export_path
+  if not export_dir:
+    print("not exported: --export_dir is empty")
+    return None
+  model_id = export.export(model, export_dir)
+  write_training_record(export_dir, step, options.portable(), config, recipe)
+  print(f"exported model {model_id} to {export_dir}")
+  return model_id
 
 
 def write_training_record(export_dir, step, options, config, recipe):
