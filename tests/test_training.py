@@ -7,7 +7,7 @@ import json
 import pytest
 from PIL import Image
 
-from tfgc import training
+from tfgc import training, zoo
 from tfgc.config import Recipe, preset
 
 TINY = preset("tiny")
@@ -111,6 +111,7 @@ def test_a_run_resumes_with_another_recipe_but_not_another_layout(
      dict(labels_dir="."), "drop --labels_dir"),
     (TINY.replace(mode="sc", num_classes=2, labeller="person"),
      dict(labels_dir="."), "holds no maps of the person labeller"),
+    (TINY, dict(init_from="gc-small-c9"), "name .*gc-small-c8"),
 ])
 def test_options_that_cannot_train_are_refused_before_any_work(
     tmp_path, config, changes, message):
@@ -118,6 +119,17 @@ def test_options_that_cannot_train_are_refused_before_any_work(
   with pytest.raises(training.TrainingError, match=message):
     training.train(config, options(tmp_path, **changes))
   assert not (tmp_path / "ckpt").exists()
+
+
+def test_init_from_takes_a_path_or_a_bundled_model_name(one_photo, tmp_path,
+                                                        monkeypatch):
+  """A path of the name wins; a bundled model (the `small` preset) passes
+  the start-up check of a `small` run."""
+  assert training.init_source("gc-small-c8") == zoo.path("gc-small-c8")
+  options(tmp_path, init_from="gc-small-c8").check(preset("small"))
+  monkeypatch.chdir(tmp_path)
+  (tmp_path / "gc-small-c8").mkdir()
+  assert training.init_source("gc-small-c8") == "gc-small-c8"
 
 
 @pytest.mark.parametrize("source_kind", ["checkpoint", "export"])

@@ -29,7 +29,7 @@ from typing import NamedTuple, Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
-from tfgc import callbacks, data, export, labellers, labelmaps
+from tfgc import callbacks, data, export, labellers, labelmaps, zoo
 from tfgc.config import Config, Recipe
 from tfgc.errors import TfgcError
 from tfgc.dists import DISTS
@@ -95,8 +95,9 @@ class RunOptions:
   log_dir: Optional[str] = _option(
       None, help="TensorBoard folder (default CHECKPOINT_DIR/logs).")
   init_from: Optional[str] = _option(
-      None, help="Warm-start the networks from a checkpoint directory or an "
-      "exported model when --checkpoint_dir holds no run yet.")
+      None, help="Warm-start the networks from a checkpoint directory, an "
+      "exported model or a bundled model's name (e.g. gc-small-c8; a path "
+      "of that name wins) when --checkpoint_dir holds no run yet.")
   steps: int = _option(100000, help="Total training steps (E/G updates).")
   batch_size: int = _option(8, help="Global batch size.")
   crop_size: int = _option(128, help="Side of the random square crops, a "
@@ -151,8 +152,8 @@ class RunOptions:
       folder = getattr(self, name)
       need(not folder or os.path.isdir(folder),
            f"--{name}={folder} is not a directory")
-    need(not self.init_from or os.path.exists(self.init_from),
-         f"--init_from={self.init_from} does not exist")
+    if self.init_from:
+      init_source(self.init_from)
     need(self.precision in PRECISIONS,
          f"--precision must be one of {', '.join(PRECISIONS)}")
     need(self.strategy in STRATEGIES,
@@ -193,6 +194,20 @@ class RunOptions:
     if self.export_dir is None:
       return os.path.join(self.checkpoint_dir, "export")
     return self.export_dir or None
+
+
+def init_source(init_from):
+  """The folder `init_from` names: an existing path as it is (a checkpoint
+  folder or an export), else the bundled model of that name (`tfgc.zoo`);
+  TrainingError if neither."""
+  if os.path.exists(init_from):
+    return init_from
+  if init_from in zoo.names():
+    return zoo.path(init_from)
+  raise TrainingError(
+      f"--init_from={init_from} does not exist: give a checkpoint folder, "
+      "an export or a bundled model's name "
+      f"({', '.join(zoo.names()) or 'none bundled'})")
 
 
 def portable_path(path):
@@ -545,7 +560,7 @@ def train(config, options, recipe=None):
     checkpoint.restore(latest).assert_consumed()
     print(f"resumed from {latest} at step {callbacks.global_step(model)}")
   elif options.init_from:
-    warm_start(model, options.init_from)
+    warm_start(model, init_source(options.init_from))
 
   run_callbacks = _callbacks(config, options, checkpoint, manager, own_dir,
                              subdir)
