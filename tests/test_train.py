@@ -19,11 +19,11 @@ import pytest
 from PIL import Image
 
 from conftest import REPO
-from tfgc import codec
+from tfgc import codec, config
 
-TINY = ["--preset=tiny", "--batch_size=2", "--crop_size=32",
-        "--max_short_side=0", "--log_every=2",
-        "--validate_every=1000"]
+# The base recipe: no LPIPS nor weight average in every step.
+TINY = ["--preset=tiny", "--recipe=base", "--batch_size=2", "--crop_size=32",
+        "--max_short_side=0", "--log_every=2", "--validate_every=1000"]
 
 
 def train_flags(data_dir, run_dir, *flags, export=True):
@@ -176,7 +176,28 @@ def test_init_from_warm_starts_a_run_with_another_config(photos, short_run,
                         "--lambda_perceptual=1",
                         "--perceptual_network=alexnet", export=False)
     assert "warm-started from" in stdout
+    assert ("recipe base with --lambda_perceptual, --perceptual_network: "
+            "lambda_mse 10, ") in stdout
     assert re.search(r"step 2: .*perceptual 0\.[0-9]*[1-9]", stdout)
+
+
+def test_recipe_flags_given_change_the_named_recipe():
+  """Also in flag files: scripts/*.flags name the default models' stages."""
+  import train as train_py
+  def recipe(*flags):
+    train_py.FLAGS(["train.py", "--data_dir=x", "--checkpoint_dir=y", *flags])
+    try:
+      return train_py.build_recipe()
+    finally:
+      train_py.FLAGS.unparse_flags()
+  scripts = os.path.join(REPO, "scripts")
+  assert recipe() == config.RECIPES["adversarial"]
+  assert recipe(f"--flagfile={scripts}/warmup.flags") == config.RECIPES[
+      "warmup"]
+  assert recipe(f"--flagfile={scripts}/adversarial.flags", "--gan_weight=0",
+                "--lr=1e-4") == config.RECIPES["adversarial"].replace(
+                    gan_weight=0.0, learning_rate=1e-4)
+  assert recipe("--recipe=rd", "--beta=6").beta == 6
 
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):

@@ -6,11 +6,11 @@ and exported. train.py turns its flags into `RunOptions` and calls `train`.
     model = config.preset("small")
     training.train(model, training.RunOptions(
         data_dir="photos", val_dir="val", checkpoint_dir="run/warmup",
-        steps=5000), config.Recipe(gan_weight=0.0,
-                                   lambda_feature_matching=0.0))
+        steps=5000), config.recipe_preset("warmup"))
     training.train(model, training.RunOptions(
         data_dir="photos", val_dir="val", checkpoint_dir="run/ckpt",
-        init_from="run/warmup", steps=100000))
+        init_from="run/warmup", steps=100000),
+        config.recipe_preset("adversarial"))
 
 Each run ends with an export to `export_dir`, CHECKPOINT_DIR/export by
 default (run/ckpt/export above; `export_dir=""`: none). Calling `train`
@@ -273,7 +273,9 @@ def check_run_config(checkpoint_dir, config, recipe):
               else config_path) as f:
       averaged = Recipe.from_json(f.read()).weight_average > 0
     if averaged != (recipe.weight_average > 0):
-      kept, needed = ("with", "> 0") if averaged else ("without", "= 0")
+      kept, needed = (("with", "> 0") if averaged else
+                      ("without", "= 0 (or --recipe=base, train.py's "
+                       "recipe before --recipe)"))
       raise TrainingError(
           f"{checkpoint_dir} holds a run {kept} a weight average; resume "
           f"it with --weight_average {needed}, or use a new "
@@ -517,8 +519,8 @@ def training_images(config, options):
 
 
 def train(config, options, recipe=None):
-  """Trains the model `config` with `recipe` (default `Recipe()`) as
-  `options` say, resuming the run in `options.checkpoint_dir` if there is
+  """Trains the model `config` with `recipe` (default `Recipe()`, the
+  "base" recipe; train.py's default is "adversarial") as `options` say, resuming the run in `options.checkpoint_dir` if there is
   one; returns `Trained`.
 
   Raises TrainingError before any work if the options cannot work, or if
