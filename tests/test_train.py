@@ -178,7 +178,7 @@ def test_init_from_warm_starts_a_run_with_another_config(photos, short_run,
     assert "warm-started from" in stdout
     assert ("recipe base with --lambda_perceptual, --perceptual_network: "
             "lambda_mse 10, ") in stdout
-    assert re.search(r"step 2: .*perceptual 0\.[0-9]*[1-9]", stdout)
+    assert re.search(r"step 2/2: .*perceptual 0\.[0-9]*[1-9]", stdout)
 
 
 def test_recipe_flags_given_change_the_named_recipe():
@@ -231,7 +231,7 @@ def test_a_fixed_seed_repeats_the_losses_exactly(photos, tmp_path):
   def losses(run_with, run):
     stdout = run_with(photos, tmp_path / run, "--steps=4", "--seed=3",
                       "--log_every=1", export=False)
-    return [re.sub(r" \(.* s/step\)", "", line)
+    return [re.sub(r" \(.* s/step.*\)$", "", line)
             for line in stdout.splitlines() if line.startswith("step ")]
   first = losses(train, "a")
   assert len(first) == 4

@@ -617,7 +617,7 @@ def _callbacks(config, options, checkpoint, manager, own_dir, subdir):
   writer = tf.summary.create_file_writer(log_dir)
   run_callbacks = [
       callbacks.PeriodicCheckpoint(manager, options.checkpoint_every),
-      callbacks.TrainingLog(writer, options.log_every)]
+      callbacks.TrainingLog(writer, options.log_every, options.steps)]
   examples = validation_examples(config, options) if options.val_dir else []
   if examples:
     run_callbacks.append(callbacks.FullImageValidation(
