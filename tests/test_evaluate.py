@@ -1,6 +1,7 @@
 import collections
 import contextlib
 import csv
+import html
 import html.parser
 import io
 import json
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tfgc import evaluate
+from tfgc import evaluate, report
 from tfgc.images import save_png
 
 GRID = "0.5,1,2"
@@ -157,6 +158,36 @@ def test_progress_is_a_line_per_model_and_codec_step_with_an_eta(
   assert [m[4] is not None for m in steps] == [False] + [True] * 5
   assert re.match(r"6 steps in \S+; writing results.csv", lines[-1])
   assert not any(STEP.match(line) for line in evaluation.stdout.splitlines())
+
+
+def test_the_answer_is_printed_as_a_table_and_bd_rates_in_words(
+    evaluation):
+  """stdout: the model's means and the codecs' at its rate as in
+  summary.json, a BD-rate line per codec and metric in words (the same
+  words as the report's cells), then where the files are."""
+  with open(evaluation.out / "summary.json") as f:
+    summary = json.load(f)
+  model, = summary["operating_points"]
+  lines = evaluation.stdout.splitlines()
+  metrics = summary["metrics"]
+  for method, entry, reached in [
+      (f"tfgc {model}", summary["operating_points"][model], "its own rate")
+  ] + [(codec, entry, f"{entry['reached']} of 2")
+       for codec, entry in summary["matched"][model].items()]:
+    row, = [re.split(r"\s{2,}", line) for line in lines
+            if re.split(r"\s{2,}", line)[0] == method]
+    assert row[1:] == [reached, f"{entry['bpp']:.4f}"] + [
+        f"{entry[m]:.3f}" for m in metrics]
+  page = (evaluation.out / "report.html").read_text()
+  bd_lines = [line for line in lines if line.startswith("BD-rate vs ")]
+  assert len(bd_lines) == 2 * len(metrics)
+  for codec, by_metric in summary["bd_rate"][model].items():
+    for metric, entry in by_metric.items():
+      words = report.bd_rate_words(entry, 2, model, codec, metric)
+      assert f"BD-rate vs {codec} ({report.SHORT[metric]}): {words}" in (
+          bd_lines)
+      assert html.escape(words) in page
+  assert lines[-1] == f"results, plots and report.html in {evaluation.out}/"
 
 
 def test_quiet_runs_show_no_progress(tmp_path, tiny_export, small_photo,

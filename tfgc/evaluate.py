@@ -10,7 +10,9 @@ it ("double"), and the achieved bpp of its real file is recorded; PSNR,
 MS-SSIM and LPIPS are computed on every decoded image, and every encode and
 decode is timed in this same run. Progress goes to stderr, a line as each
 model and codec starts on an image, with an estimate of the time left
-(--quiet: none). Writes to --out:
+(--quiet: none). At the end it prints the answer on stdout: the means of
+each model and of the codecs at its rate, and its BD-rates in words.
+Writes to --out:
 
     results.csv          one row per image, method and target rate
     summary.json         means at the operating points, codecs at matched
@@ -627,14 +629,16 @@ def main(argv):
       raise TfgcError(f"--bpps={args.bpps} is not a list of numbers") from None
     if args.crop < 16:
       raise TfgcError("--crop must be at least 16")
-    run(args.images, model_paths, codec_names, args.out, grid, perceptual,
-        args.crop, args.score_cache,
-        [c for c in args.synthesize.split(",") if c],
-        progress=None if args.quiet else _stderr)
+    summary = run(args.images, model_paths, codec_names, args.out, grid,
+                  perceptual, args.crop, args.score_cache,
+                  [c for c in args.synthesize.split(",") if c],
+                  progress=None if args.quiet else _stderr)
   except TfgcError as e:
     print(f"tfgc.evaluate: {e}", file=sys.stderr)
     return 1
-  print(f"results, plots and report.html in {args.out}/")
+  from tfgc import report  # Imported by `run` already.
+  print(report.text_summary(summary))
+  print(f"\nresults, plots and report.html in {args.out}/")
   return 0
 
 
