@@ -1,4 +1,6 @@
-"""Progress lines: numbered steps with an ETA."""
+"""Progress lines: numbered steps with an ETA, tiles on a terminal."""
+
+import io
 
 import pytest
 
@@ -42,3 +44,26 @@ def test_steps_count_without_a_writer_and_one_reads_singular():
   steps.note("loading")
   steps.start("a")
   assert steps.finished() == "1 step in 0s"
+
+
+class Terminal(io.StringIO):
+  def isatty(self):
+    return True
+
+
+def test_tiles_are_counted_in_place_on_a_terminal_and_wiped_at_the_end():
+  terminal = Terminal()
+  show = progress.tile_meter("decoding", terminal)
+  for done in (1, 2, 3):
+    show(done, 3)
+  assert terminal.getvalue() == ("\rdecoding: tile 1 of 3"
+                                 "\rdecoding: tile 2 of 3"
+                                 "\r" + " " * len("decoding: tile 3 of 3")
+                                 + "\r")
+
+
+def test_no_tile_count_for_one_tile_or_off_a_terminal():
+  terminal = Terminal()
+  progress.tile_meter("decoding", terminal)(1, 1)
+  assert terminal.getvalue() == ""
+  assert progress.tile_meter("decoding", io.StringIO()) is None

@@ -1,11 +1,14 @@
 """Progress of long commands for the person waiting: numbered lines, one
-per step of work, with an estimate of the time left (`tfgc.evaluate`).
+per step of work, with an estimate of the time left (`tfgc.evaluate`),
+and a tile count rewritten in place on a terminal (compress.py coding one
+large image in tiles).
 
 Lines go to whatever `write` the command passes (its stderr), so stdout
 keeps only the answer; the numbers of a run are the same every time, only
 the times differ.
 """
 
+import sys
 import time
 
 
@@ -62,3 +65,21 @@ class Steps:
                if self._first_start is not None else 0)
     steps = "step" if self.started == 1 else "steps"
     return f"{self.started} {steps} in {duration(elapsed)}"
+
+
+def tile_meter(label, stream=None):
+  """A progress callback for `tfgc.codec.Codec`'s tiles: "label: tile 3 of
+  12" on `stream` (default stderr), rewritten in place and wiped after
+  the last tile, nothing for an image of one tile. None unless the stream
+  is a terminal: logs and pipes get no carriage returns."""
+  stream = stream or sys.stderr
+  if not stream.isatty():
+    return None
+
+  def show(done, total):
+    if total == 1:
+      return
+    text = f"{label}: tile {done} of {total}"
+    stream.write("\r" + (text if done < total else " " * len(text) + "\r"))
+    stream.flush()
+  return show
