@@ -37,6 +37,7 @@ from tfgc.errors import TfgcError  # noqa: E402
 from tfgc.images import (DEFAULT_MAX_PIXELS, atomic_output,  # noqa: E402
                          check_output, list_files,
                          require_regular_file, save_png)
+from tfgc.progress import tile_meter  # noqa: E402
 
 PROGRAM = "compress.py"
 # Labellers of fixed classes (the stand-in's regions are per image: models
@@ -275,11 +276,13 @@ def run_compress(args):
   jobs = _jobs(args.inputs, list_files, ".tfgc")
   selection = _selection(args, jobs)
   load = _model_loader(args)
+  # One image: its tiles on a terminal (several: the bar of _run_jobs).
+  tiles = tile_meter(f"{PROGRAM}: encoding") if len(jobs) == 1 else None
 
   def work(source, target):
     check_output(target, args.overwrite)
     codec_lib.check_image_file(source, args.max_pixels)
-    encoded = load(args.model).compress(source, **selection)
+    encoded = load(args.model).compress(source, **selection, progress=tiles)
     with atomic_output(target, args.overwrite) as temporary:
       with open(temporary, "wb") as f:
         f.write(encoded)
@@ -291,6 +294,8 @@ def run_decompress(args):
   jobs = _jobs(args.inputs, lambda folder: list_files(folder, ".tfgc"),
                ".png")
   load = _model_loader(args, max_pixels_per_byte=args.max_pixels_per_byte)
+  # One file: its tiles on a terminal (several: the bar of _run_jobs).
+  tiles = tile_meter(f"{PROGRAM}: decoding") if len(jobs) == 1 else None
 
   def work(source, target):
     check_output(target, args.overwrite)
@@ -300,7 +305,7 @@ def run_decompress(args):
     # --model, else the bundled model with the file's id (or the default,
     # which then names the mismatch).
     model = load(args.model or zoo.find(header["model_id"]))
-    decoded = model.decompress(encoded, seed=args.seed)
+    decoded = model.decompress(encoded, seed=args.seed, progress=tiles)
     with atomic_output(target, args.overwrite) as temporary:
       save_png(temporary, decoded)
     return header
