@@ -48,6 +48,7 @@ from tfgc.images import (DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES,  # noqa: E402
                          atomic_output, check_output, is_grey, list_files,
                          read_image, require_regular_file, save_image,
                          to_grey)
+from tfgc.progress import tile_meter  # noqa: E402
 
 PROGRAM = "compress.py"
 # "-" in the arguments: the names jobs and messages give stdin and stdout.
@@ -438,11 +439,13 @@ def run_compress(args):
   jobs = _jobs(args, COMPRESS)
   selection = _selection(args, jobs)
   load = _model_loader(args)
+  # One image: its tiles on a terminal (several: the bar of _run_jobs).
+  tiles = tile_meter(f"{PROGRAM}: encoding") if len(jobs) == 1 else None
 
   def work(source, target):
     _check_target(target, args.overwrite)
     image = _input_image(source, args.max_pixels)
-    encoded = load(args.model).compress(image, **selection)
+    encoded = load(args.model).compress(image, **selection, progress=tiles)
     _write(target, args.overwrite, lambda f: f.write(encoded))
     return codec_lib.info(encoded)
   return _run_jobs(jobs, work)
@@ -462,6 +465,8 @@ def _writer(model_id):
 def run_decompress(args):
   jobs = _jobs(args, DECOMPRESS)
   load = _model_loader(args, max_pixels_per_byte=args.max_pixels_per_byte)
+  # One file: its tiles on a terminal (several: the bar of _run_jobs).
+  tiles = tile_meter(f"{PROGRAM}: decoding") if len(jobs) == 1 else None
 
   def work(source, target):
     _check_target(target, args.overwrite)
@@ -473,7 +478,7 @@ def run_decompress(args):
     if args.seed is not None and not model.noise_channels:
       warnings.warn(f"--seed changes nothing: {name} has no noise channels "
                     "(every seed decodes the same pixels)")
-    decoded = model.decompress(encoded, seed=args.seed or 0)
+    decoded = model.decompress(encoded, seed=args.seed or 0, progress=tiles)
     if args.grayscale:
       decoded = to_grey(decoded)
     suffix = ".png" if target == STDOUT else os.path.splitext(target)[1]

@@ -2,12 +2,13 @@
 of `tfgc.training` (which trains from Python without absl).
 
   python train.py --data_dir=PHOTOS --preset=small --steps=50000
-      --checkpoint_dir=RUN/ckpt --log_dir=RUN/logs --export_dir=RUN/export
+      --checkpoint_dir=RUN/ckpt
 
 Running the same command again resumes from the last checkpoint in
---checkpoint_dir (step counter, both optimizers, all networks).
---log_dir (absl's flag) sets the TensorBoard folder (default
-CHECKPOINT_DIR/logs).
+--checkpoint_dir (step counter, both optimizers, all networks). At the
+end the model is exported to --export_dir (default CHECKPOINT_DIR/export;
+--export_dir= exports nothing). --log_dir (absl's flag) sets the
+TensorBoard folder (default CHECKPOINT_DIR/logs).
 
 Selective compression (SC) trains on images with label maps:
 
@@ -42,25 +43,37 @@ FLAG_TYPES = {str: flags.DEFINE_string, Optional[str]: flags.DEFINE_string,
               float: flags.DEFINE_float, bool: flags.DEFINE_bool}
 
 
-def define_field_flags(dataclass, exclude=()):
+def define_field_flags(dataclass, exclude=(), unset_help=None):
   """A flag for each field of `dataclass` but `exclude`: the field's name,
-  default and type, and its metadata's help (and choices, an enum)."""
+  default and type, and its metadata's help (and choices, an enum). With
+  `unset_help` the default is None (the value comes from elsewhere) and
+  the help ends with `unset_help`."""
   for field in dataclasses.fields(dataclass):
     if field.name in exclude:
       continue
-    default = (None if field.default is dataclasses.MISSING
+    default = (None if unset_help or field.default is dataclasses.MISSING
                else field.default)
+    help_text = " ".join(filter(None, (field.metadata["help"], unset_help)))
     if "choices" in field.metadata:
       flags.DEFINE_enum(field.name, default, list(field.metadata["choices"]),
-                        field.metadata["help"])
+                        help_text)
     else:
-      FLAG_TYPES[field.type](field.name, default, field.metadata["help"])
+      FLAG_TYPES[field.type](field.name, default, help_text)
 
 
 # --log_dir is absl's own flag; `command` is this command line.
 define_field_flags(training.RunOptions, exclude=("log_dir", "command"))
 flags.mark_flags_as_required(["data_dir", "checkpoint_dir"])
-define_field_flags(config_lib.Recipe)
+# The recipe: a named one, and any of its fields over it.
+flags.DEFINE_enum("recipe", "adversarial", list(config_lib.RECIPES),
+                  "Named recipe (tfgc/config.py, RECIPES), changed by any "
+                  "recipe flag given: adversarial (the bundled models' "
+                  "adversarial stage, which fine-tuning a bundled model "
+                  "continues), warmup (distortion and rate only, no D), rd "
+                  "(issue 28's rate-distortion backbone: set the rate with "
+                  "--beta), base (the Recipe class's defaults, train.py's "
+                  "before --recipe). The run prints the recipe first.")
+define_field_flags(config_lib.Recipe, unset_help="Default: --recipe's.")
 flags.DEFINE_alias("lr", "learning_rate")
 
 # The model config: a preset, and the fields most runs change.
@@ -139,12 +152,30 @@ def build_config():
     raise UsageError(str(e)) from e
 
 
+def given_recipe_flags():
+  """{field: value} of the recipe flags given."""
+  return {name: getattr(FLAGS, name) for name in config_lib.RECIPE_FIELDS
+          if getattr(FLAGS, name) is not None}
+
+
 def build_recipe():
+  """The --recipe recipe with the recipe flags given over it."""
   try:
-    return config_lib.Recipe(**{name: getattr(FLAGS, name)
-                                for name in config_lib.RECIPE_FIELDS})
+    return config_lib.recipe_preset(FLAGS.recipe).replace(
+        **given_recipe_flags())
   except config_lib.ConfigError as e:
     raise UsageError(str(e)) from e
+
+
+def describe_recipe(recipe):
+  """One line: the --recipe name, the recipe flags given over it, and every
+  field's value."""
+  given = given_recipe_flags()
+  over = f" with --{', --'.join(given)}" if given else ""
+  values = ", ".join(
+      f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+      for name, value in dataclasses.asdict(recipe).items())
+  return f"recipe {FLAGS.recipe}{over}: {values}"
 
 
 def run_options():
@@ -159,7 +190,9 @@ def run_options():
 
 def run():
   config = build_config()
-  training.train(config, run_options(), build_recipe())
+  recipe = build_recipe()
+  print(describe_recipe(recipe), flush=True)
+  training.train(config, run_options(), recipe)
 
 
 def portable_command(argv):

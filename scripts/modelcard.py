@@ -234,10 +234,13 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
   lines += [""]
   if history:
     lines += [history, ""]
-  lines += ["Commands: `scripts/train_default_models.sh " f"{name}` "
-            "(both stages). The export of the last stage's checkpoint, as "
-            "training.json recorded it:",
-            "", "```", " ".join(training["command"]), "```", ""]
+  if training["command"]:
+    lines += ["The last stage's command, as training.json recorded it:",
+              "", "```", " ".join(training["command"]), "```", ""]
+  if "recipe" in training:
+    lines += ["Its recipe: " + ", ".join(
+        f"{key} {value}" for key, value in training["recipe"].items())
+              + ".", ""]
   lines += figures_section(summary, name)
   selective = summary.get("selective", {}).get(evaluated_as)
   if selective:

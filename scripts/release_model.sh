@@ -3,8 +3,10 @@
 # so that the figures are seen before the package changes:
 #
 #   scripts/release_model.sh gc-small-c8
-#       exports the run's best checkpoint (lowest validation DISTS within
-#       0.5 dB of its best PSNR; else the newest) and evaluates it on the dev set against all six codecs
+#       exports the best checkpoint of the run ~/tfgc-runs/NAME (lowest
+#       validation DISTS within 0.5 dB of its best PSNR; else the newest;
+#       a run of another name: link it there) and evaluates it on the dev
+#       set against the classical codecs
 #       (SC models: beside the bundled GC model gc-small-c8, also with
 #       class 0 synthesised, and their rates as the synthesised area
 #       grows) into
@@ -33,7 +35,12 @@ main() {
 evaluate() {
   rm -rf "$out"
   mkdir -p "$out"
-  scripts/train_default_models.sh "$name" export "$out/export"
+  # The run RUNS/NAME (its adversarial stage if it has one): the best
+  # checkpoint, else the newest.
+  ckpt=$RUNS/$name/adversarial/ckpt
+  [ -d "$ckpt" ] || ckpt=$RUNS/$name/ckpt
+  [ -f "$ckpt/best/checkpoint" ] && ckpt=$ckpt/best
+  $py -m tfgc.export_run "$ckpt" "$out/export"
   $py -m tfgc.devset --out="$RUNS/devset"
   models=$out/export selective=
   case "$name" in

@@ -8,7 +8,7 @@
 #   scripts/train_candidates.sh NAME        (in the background, nice 19,
 #                                            one core: TF_NUM_INTRAOP_THREADS=1)
 #
-# NAME, rate-distortion backbones (scripts/warmup.flags):
+# NAME, rate-distortion backbones (train.py --recipe=rd):
 #   rd-c16-b6      C = 16 (bound 0.145 bpp), β = 6, from scratch
 #   rd-c8-warm-b1  C = 8 (bound 0.073 bpp), β = 1, warm-started from the
 #                  bundled gc-small-c8 (its E and G after 100k+ steps)
@@ -35,7 +35,7 @@ main() {
   cd "$(dirname "$0")/.."
   DATA=${TFGC_DATA:-$HOME/tfgc-data}
   RUNS=${TFGC_RUNS:-$HOME/tfgc-runs}
-  backbone="--flagfile=scripts/warmup.flags --adam_beta_1=0.9"
+  backbone="--recipe=rd"
   case "$1" in
     rd-c16-b6) flags="$backbone --latent_channels=16 --beta=6" ;;
     rd-c8-warm-b1) flags="$backbone --latent_channels=8 --beta=1

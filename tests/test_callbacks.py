@@ -95,20 +95,43 @@ class _Tracked(tf.keras.Model):
     return [self.mse]
 
 
-def test_each_logged_value_is_the_mean_since_the_previous_line(
-    tmp_path, capsys):
+def logged_lines(tmp_path, monkeypatch, capsys, values, pause_after=None):
+  """TrainingLog's lines, every 2 of 6 steps, of steps that each take 1 s
+  (a fake clock) and track an mse of `values`, with 10 s outside the steps
+  after step `pause_after` (a validation, say)."""
+  clock = [0.0]
+  monkeypatch.setattr(callbacks.time, "time", lambda: clock[0])
   model = _Tracked()
   log = callbacks.TrainingLog(tf.summary.create_file_writer(str(tmp_path)),
-                              every=2)
+                              every=2, steps=6)
   log.set_model(model)
   log.on_train_begin()
-  for step, value in enumerate([4.0, 2.0, 10.0, 10.0], 1):
+  for step, value in enumerate(values, 1):
+    log.on_train_batch_begin(step)
+    clock[0] += 1.0
     model.generator_optimizer.iterations.assign(step)
     model.mse.update_state(value)
     log.on_train_batch_end(step, {"mse": model.mse.result()})
-  lines = capsys.readouterr().out.splitlines()
-  assert lines[0].startswith("step 2: mse 3 ")
-  assert lines[1].startswith("step 4: mse 10 ")
+    clock[0] += 10.0 if step == pause_after else 0.0
+  return capsys.readouterr().out.splitlines()
+
+
+def test_each_logged_value_is_the_mean_since_the_previous_line(
+    tmp_path, monkeypatch, capsys):
+  lines = logged_lines(tmp_path, monkeypatch, capsys, [4.0, 2.0, 10.0, 10.0])
+  assert lines[0].startswith("step 2/6: mse 3 ")
+  assert lines[1].startswith("step 4/6: mse 10 ")
+
+
+def test_the_eta_counts_the_recent_steps_and_the_time_between_steps(
+    tmp_path, monkeypatch, capsys):
+  """After 10 s outside 4 steps of 1 s, the 2 steps left take 2 * 3.5 s."""
+  lines = logged_lines(tmp_path, monkeypatch, capsys, [1.0] * 6,
+                       pause_after=2)
+  assert [line.split(" (")[1] for line in lines] == [
+      "1.00 s/step, ETA 4s)", "1.00 s/step, ETA 7s)", "1.00 s/step)"]
+  assert callbacks.duration(9 * 3600 + 32 * 60 + 10) == "9h32m"
+  assert callbacks.duration(245.4) == "4m05s"
 
 
 class _HalfBright:

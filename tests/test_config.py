@@ -104,3 +104,19 @@ def test_a_config_saved_before_the_split_gives_its_model_and_its_recipe():
 def test_a_recipe_that_cannot_train_names_its_field(changes, field):
   with pytest.raises(config.ConfigError, match=field):
     config.Recipe(**changes)
+
+
+def test_named_recipes_differ_where_their_stages_do():
+  """warmup: no adversarial term; rd: warmup at a high MSE weight with a
+  weight average; adversarial: the bundled models' stage; base: the
+  class defaults."""
+  recipes = config.RECIPES
+  assert not recipes["warmup"].adversarial and not recipes["rd"].adversarial
+  assert recipes["rd"] == recipes["warmup"].replace(
+      lambda_mse=150.0, adam_beta_1=0.9, weight_average=0.999)
+  assert recipes["adversarial"].gan_weight == 0.15
+  assert recipes["adversarial"].perceptual_network == "alexnet"
+  assert recipes["base"] == config.Recipe()
+  assert config.recipe_preset("rd") is recipes["rd"]
+  with pytest.raises(config.ConfigError, match="warmup"):
+    config.recipe_preset("gan")

@@ -1,17 +1,26 @@
+import collections
+import contextlib
 import csv
+import html
 import html.parser
+import io
 import json
 import os
+import re
 from xml.etree import ElementTree
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tfgc import evaluate
+from tfgc import evaluate, report
 from tfgc.images import save_png
 
 GRID = "0.5,1,2"
+# A progress line: step, steps expected, what; an ETA from the second on.
+STEP = re.compile(r"\[(\d+)/(\d+)\] (.+?)(, ETA (\d+h)?(\d+m)?\d+s)?$")
+Evaluation = collections.namedtuple("Evaluation",
+                                    "status out stdout stderr")
 
 
 class _Links(html.parser.HTMLParser):
@@ -32,15 +41,17 @@ def evaluation(tiny_export, photo, tmp_path_factory):
   (images / "broken.png").write_bytes(b"not a png")  # Skipped.
   save_png(str(images / "tiny.png"), photo[:20, :40])  # Skipped: LPIPS.
   out = tmp_path_factory.mktemp("evaluation")
-  status = evaluate.main([f"--images={images}", f"--models={tiny_export}",
-                          "--codecs=jpeg,webp", f"--bpps={GRID}",
-                          "--lpips=alexnet", f"--out={out}"])
-  return status, out
+  stdout, stderr = io.StringIO(), io.StringIO()
+  with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    status = evaluate.main([f"--images={images}", f"--models={tiny_export}",
+                            "--codecs=jpeg,webp", f"--bpps={GRID}",
+                            "--lpips=alexnet", f"--out={out}"])
+  return Evaluation(status, out, stdout.getvalue(), stderr.getvalue())
 
 
 def test_summary_plots_and_report_carry_the_results_numbers(evaluation):
-  status, out = evaluation
-  assert status == 0
+  out = evaluation.out
+  assert evaluation.status == 0
   with open(out / "results.csv") as f:
     rows = list(csv.DictReader(f))
   with open(out / "summary.json") as f:
@@ -76,7 +87,7 @@ def test_summary_plots_and_report_carry_the_results_numbers(evaluation):
 
 
 def test_csv_has_a_row_per_image_method_and_target(evaluation):
-  _, out = evaluation
+  out = evaluation.out
   with open(out / "results.csv") as f:
     rows = list(csv.DictReader(f))
   # Per image: the model, and each codec at 3 grid + matched + double rates.
@@ -95,7 +106,7 @@ def test_csv_has_a_row_per_image_method_and_target(evaluation):
 
 
 def test_summary_compares_codecs_at_the_model_rate(evaluation):
-  _, out = evaluation
+  out = evaluation.out
   with open(out / "summary.json") as f:
     summary = json.load(f)
   model, = summary["operating_points"]
@@ -115,7 +126,7 @@ def test_summary_compares_codecs_at_the_model_rate(evaluation):
 
 
 def test_report_links_only_files_that_exist(evaluation):
-  _, out = evaluation
+  out = evaluation.out
   parser = _Links()
   with open(out / "report.html") as f:
     parser.feed(f.read())
@@ -123,6 +134,71 @@ def test_report_links_only_files_that_exist(evaluation):
   for link in parser.links:
     assert "://" not in link and not os.path.isabs(link), link
     assert os.path.isfile(out / link), link
+
+
+def test_progress_is_a_line_per_model_and_codec_step_with_an_eta(
+    evaluation):
+  """On stderr, from before the model loads: a line as each step starts,
+  numbered against the steps expected (a skipped image's dropped), with an
+  ETA from the second step on; then the time they took."""
+  lines = evaluation.stderr.splitlines()
+  with open(evaluation.out / "summary.json") as f:
+    model, = json.load(f)["operating_points"]
+  assert lines[0] == f"loading tfgc {model}"
+  steps = [STEP.match(line) for line in lines if line.startswith("[")]
+  assert all(steps)
+  assert [int(m[1]) for m in steps] == list(range(1, 7))
+  totals = [int(m[2]) for m in steps]
+  assert totals == sorted(totals, reverse=True) and totals[-1] >= 6
+  assert [m[3] for m in steps] == [
+      line for image in ("face.png", "rocket.png")
+      for line in (f"tfgc {model} on {image}",
+                   f"jpeg on {image} (5 target rates)",
+                   f"webp on {image} (5 target rates)")]
+  assert [m[4] is not None for m in steps] == [False] + [True] * 5
+  assert re.match(r"6 steps in \S+; writing results.csv", lines[-1])
+  assert not any(STEP.match(line) for line in evaluation.stdout.splitlines())
+
+
+def test_the_answer_is_printed_as_a_table_and_bd_rates_in_words(
+    evaluation):
+  """stdout: the model's means and the codecs' at its rate as in
+  summary.json, a BD-rate line per codec and metric in words (the same
+  words as the report's cells), then where the files are."""
+  with open(evaluation.out / "summary.json") as f:
+    summary = json.load(f)
+  model, = summary["operating_points"]
+  lines = evaluation.stdout.splitlines()
+  metrics = summary["metrics"]
+  for method, entry, reached in [
+      (f"tfgc {model}", summary["operating_points"][model], "its own rate")
+  ] + [(codec, entry, f"{entry['reached']} of 2")
+       for codec, entry in summary["matched"][model].items()]:
+    row, = [re.split(r"\s{2,}", line) for line in lines
+            if re.split(r"\s{2,}", line)[0] == method]
+    assert row[1:] == [reached, f"{entry['bpp']:.4f}"] + [
+        f"{entry[m]:.3f}" for m in metrics]
+  page = (evaluation.out / "report.html").read_text()
+  bd_lines = [line for line in lines if line.startswith("BD-rate vs ")]
+  assert len(bd_lines) == 2 * len(metrics)
+  for codec, by_metric in summary["bd_rate"][model].items():
+    for metric, entry in by_metric.items():
+      words = report.bd_rate_words(entry, 2, model, codec, metric)
+      assert f"BD-rate vs {codec} ({report.SHORT[metric]}): {words}" in (
+          bd_lines)
+      assert html.escape(words) in page
+  assert lines[-1] == f"results, plots and report.html in {evaluation.out}/"
+
+
+def test_quiet_runs_show_no_progress(tmp_path, tiny_export, small_photo,
+                                     capsys):
+  (tmp_path / "images").mkdir()
+  save_png(str(tmp_path / "images" / "face.png"), small_photo)
+  assert evaluate.main([f"--images={tmp_path / 'images'}",
+                        f"--models={tiny_export}", "--codecs=jpeg",
+                        "--bpps=1", "--lpips=alexnet", "--no-dists",
+                        "--quiet", f"--out={tmp_path / 'out'}"]) == 0
+  assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize("flags,message", [

@@ -139,6 +139,40 @@ def test_a_halo_narrower_than_the_computed_one_shows_seams(
   assert difference.max() > 16
 
 
+def test_the_tiler_reports_progress_after_each_tile():
+  events = []
+
+  def analyze(inputs):
+    events.append("tile")
+    return dict(symbols=np.zeros(
+        latent_shape(inputs["image"].shape[:2]) + (1,), np.int32))
+  tiler = tiling.Tiler(GC_TINY, GC_BUDGET_MIB, analyze, synthesize=None)
+  tiler.analyse(dict(image=np.zeros((320, 480, 3), np.uint8)),
+                progress=lambda done, total: events.append((done, total)))
+  total = len(events) // 2
+  assert total > 4
+  assert events == [event for done in range(1, total + 1)
+                    for event in ("tile", (done, total))]
+
+
+def test_coding_reports_each_tile_and_a_whole_image_as_one(gc_export,
+                                                           image):
+  tiled = codec.load(gc_export, memory_budget_mib=GC_BUDGET_MIB)
+  encoded, decoded, whole = [], [], []
+  data = tiled.compress(image, progress=lambda *done: encoded.append(done))
+  tiled.decompress(data, progress=lambda *done: decoded.append(done))
+  max_cells = tiling.max_tile_cells(GC_TINY, GC_BUDGET_MIB * 2 ** 20)
+  for calls, halo in ((encoded, tiling.analysis_halo(GC_TINY)),
+                      (decoded, tiling.synthesis_halo(GC_TINY))):
+    total = len(tiling.tiles(latent_shape(image.shape[:2]), halo,
+                             max_cells))
+    assert total > 4
+    assert calls == [(done, total) for done in range(1, total + 1)]
+  codec.load(gc_export).decompress(data, progress=lambda *done:
+                                   whole.append(done))
+  assert whole == [(1, 1)]
+
+
 @pytest.mark.parametrize("change,reason", [
     (dict(), "noise"),
     (dict(noise_channels=0, normalization="instance"), "instance norm")])

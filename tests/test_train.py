@@ -19,18 +19,19 @@ import pytest
 from PIL import Image
 
 from conftest import REPO
-from tfgc import codec
+from tfgc import codec, config
 
-TINY = ["--preset=tiny", "--batch_size=2", "--crop_size=32",
-        "--max_short_side=0", "--log_every=2",
-        "--validate_every=1000"]
+# The base recipe: no LPIPS nor weight average in every step.
+TINY = ["--preset=tiny", "--recipe=base", "--batch_size=2", "--crop_size=32",
+        "--max_short_side=0", "--log_every=2", "--validate_every=1000"]
 
 
 def train_flags(data_dir, run_dir, *flags, export=True):
-  """train.py's flags for a tiny run in `run_dir` (exporting to
-  RUN/export if `export`: a few seconds that most tests do not need)."""
+  """train.py's flags for a tiny run in `run_dir`, exporting to
+  RUN/ckpt/export (the default) if `export`, else nothing (`--export_dir=`:
+  a few seconds that most tests do not need)."""
   return ([f"--data_dir={data_dir}", f"--checkpoint_dir={run_dir}/ckpt"]
-          + [f"--export_dir={run_dir}/export"] * export + TINY + list(flags))
+          + ["--export_dir="] * (not export) + TINY + list(flags))
 
 
 def train_command(data_dir, run_dir, *flags, export=True):
@@ -132,13 +133,13 @@ def test_a_short_run_skips_bad_files_and_exports_a_working_model(photos,
   run_dir, stdout = short_run
   assert ("3 training images, 1 unreadable and 1 smaller than 32 px "
           "skipped") in stdout
-  with open(run_dir / "export" / "training.json") as f:
+  with open(run_dir / "ckpt" / "export" / "training.json") as f:
     command = json.load(f)["command"]
   assert "--max_zoom_out=1.5" in command
   assert not any(flag.startswith("--flagfile") for flag in command)
   assert command[0] == "train.py" and f"--data_dir=.../{photos.name}" in command
   assert not any(str(run_dir) in flag or REPO in flag for flag in command)
-  assert_round_trips(run_dir / "export")
+  assert_round_trips(run_dir / "ckpt" / "export")
 
   # Validation (the 20 px photo is too small for LPIPS and left out of it)
   # keeps the checkpoint of the lowest DISTS within 0.5 dB of the best
@@ -160,7 +161,7 @@ def test_a_short_run_skips_bad_files_and_exports_a_working_model(photos,
 
 def test_set_changes_any_config_field_of_the_exported_model(short_run):
   run_dir, _ = short_run
-  with open(run_dir / "export" / "model.json") as f:
+  with open(run_dir / "ckpt" / "export" / "model.json") as f:
     config = json.load(f)["config"]
   assert config["normalization"] == "instance"
   assert config["generator_filters"] == [8, 8, 4, 4, 4]
@@ -169,13 +170,34 @@ def test_set_changes_any_config_field_of_the_exported_model(short_run):
 def test_init_from_warm_starts_a_run_with_another_config(photos, short_run,
                                                         tmp_path):
   run_dir, _ = short_run
-  for source in ("ckpt", "export"):
-    stdout = train_here(photos, tmp_path / f"from_{source}", "--steps=2",
-                        f"--init_from={run_dir / source}", *SET,
+  for source in ("ckpt", "ckpt/export"):
+    stdout = train_here(photos, tmp_path / source.replace("/", "_"),
+                        "--steps=2", f"--init_from={run_dir / source}", *SET,
                         "--lambda_perceptual=1",
                         "--perceptual_network=alexnet", export=False)
     assert "warm-started from" in stdout
-    assert re.search(r"step 2: .*perceptual 0\.[0-9]*[1-9]", stdout)
+    assert ("recipe base with --lambda_perceptual, --perceptual_network: "
+            "lambda_mse 10, ") in stdout
+    assert re.search(r"step 2/2: .*perceptual 0\.[0-9]*[1-9]", stdout)
+
+
+def test_recipe_flags_given_change_the_named_recipe():
+  """Also in flag files: scripts/*.flags name the default models' stages."""
+  import train as train_py
+  def recipe(*flags):
+    train_py.FLAGS(["train.py", "--data_dir=x", "--checkpoint_dir=y", *flags])
+    try:
+      return train_py.build_recipe()
+    finally:
+      train_py.FLAGS.unparse_flags()
+  scripts = os.path.join(REPO, "scripts")
+  assert recipe() == config.RECIPES["adversarial"]
+  assert recipe(f"--flagfile={scripts}/warmup.flags") == config.RECIPES[
+      "warmup"]
+  assert recipe(f"--flagfile={scripts}/adversarial.flags", "--gan_weight=0",
+                "--lr=1e-4") == config.RECIPES["adversarial"].replace(
+                    gan_weight=0.0, learning_rate=1e-4)
+  assert recipe("--recipe=rd", "--beta=6").beta == 6
 
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):
@@ -200,7 +222,8 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(photos, tmp_path):
   resumed = int(re.search(r"resumed from .* at step (\d+)", stdout).group(1))
   assert resumed == saved
   assert "checkpoint at step 40" in stdout
-  assert "exported model" in stdout
+  assert f"to {tmp_path}/ckpt/export" in stdout
+  assert (tmp_path / "ckpt" / "export" / "saved_model.pb").exists()
 
 
 def test_a_fixed_seed_repeats_the_losses_exactly(photos, tmp_path):
@@ -208,7 +231,7 @@ def test_a_fixed_seed_repeats_the_losses_exactly(photos, tmp_path):
   def losses(run_with, run):
     stdout = run_with(photos, tmp_path / run, "--steps=4", "--seed=3",
                       "--log_every=1", export=False)
-    return [re.sub(r" \(.* s/step\)", "", line)
+    return [re.sub(r" \(.* s/step.*\)$", "", line)
             for line in stdout.splitlines() if line.startswith("step ")]
   first = losses(train, "a")
   assert len(first) == 4
@@ -271,14 +294,14 @@ def test_sc_trains_on_paired_label_maps_and_exports_a_working_model(
                       f"--labels_dir={labels}", "--num_classes=3",
                       "--discriminator_labels")
   assert "2 images with label maps, 1 without a usable one skipped" in stdout
-  sc_round_trip(tmp_path / "run" / "export", labels_given=True)
+  sc_round_trip(tmp_path / "run" / "ckpt" / "export", labels_given=True)
 
 
 def test_sc_trains_on_stand_in_labels(photos, tmp_path):
   train_here(photos, tmp_path, "--steps=6", "--mode=sc",
              "--labeller=standin", "--num_classes=3", f"--val_dir={photos}",
              "--validate_every=3")
-  assert sc_round_trip(tmp_path / "export", labels_given=False) > 0
+  assert sc_round_trip(tmp_path / "ckpt" / "export", labels_given=False) > 0
   # Validation also decodes with class 0 synthesised: fewer bits.
   figures = validations(tmp_path / "ckpt")
   assert [f["step"] for f in figures] == [3, 6]

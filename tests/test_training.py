@@ -7,16 +7,18 @@ import json
 import pytest
 from PIL import Image
 
-from tfgc import training
+from tfgc import training, zoo
 from tfgc.config import Recipe, preset
 
 TINY = preset("tiny")
 
 
 def options(tmp_path, **changes):
+  """A tiny run's options; no export unless `changes` give an export_dir
+  (None: the default, CHECKPOINT_DIR/export)."""
   values = dict(data_dir=str(tmp_path / "photos"),
                 checkpoint_dir=str(tmp_path / "ckpt"), batch_size=2,
-                crop_size=32, max_short_side=0, log_every=1)
+                crop_size=32, max_short_side=0, log_every=1, export_dir="")
   return training.RunOptions(**dict(values, **changes))
 
 
@@ -28,12 +30,15 @@ def one_photo(tmp_path, small_photo):
   return tmp_path / "photos"
 
 
-def test_a_run_from_python_exports_and_keeps_its_config(one_photo, tmp_path):
-  trained = training.train(TINY, options(
-      tmp_path, steps=2, export_dir=str(tmp_path / "export")))
+def test_a_run_from_python_exports_and_keeps_its_config(one_photo, tmp_path,
+                                                        capsys):
+  trained = training.train(TINY, options(tmp_path, steps=2, export_dir=None))
   assert trained.step == 2 and len(trained.model_id) == 16
   assert int(trained.model.generator_optimizer.iterations) == 2
-  with open(tmp_path / "export" / "training.json") as f:
+  export_dir = tmp_path / "ckpt" / "export"  # The default.
+  assert f"exported model {trained.model_id} to {export_dir}" in (
+      capsys.readouterr().out)
+  with open(export_dir / "training.json") as f:
     record = json.load(f)
   assert record["step"] == 2 and record["command"] == []
   assert record["options"]["data_dir"] == ".../photos"
@@ -79,7 +84,7 @@ def test_a_run_resumes_with_another_recipe_but_not_another_layout(
   training.train(TINY, options(tmp_path, steps=1), averaged)
   trained = training.train(TINY, options(tmp_path, steps=2),
                            averaged.replace(learning_rate=1e-5))
-  assert trained.step == 2
+  assert trained.step == 2 and trained.model_id is None  # export_dir="".
   with open(tmp_path / "ckpt" / "recipe.json") as f:
     assert json.load(f)["learning_rate"] == 1e-5
   with pytest.raises(training.TrainingError, match="with a weight average"):
@@ -106,6 +111,7 @@ def test_a_run_resumes_with_another_recipe_but_not_another_layout(
      dict(labels_dir="."), "drop --labels_dir"),
     (TINY.replace(mode="sc", num_classes=2, labeller="person"),
      dict(labels_dir="."), "holds no maps of the person labeller"),
+    (TINY, dict(init_from="gc-small-c9"), "name .*gc-small-c8"),
 ])
 def test_options_that_cannot_train_are_refused_before_any_work(
     tmp_path, config, changes, message):
@@ -113,6 +119,17 @@ def test_options_that_cannot_train_are_refused_before_any_work(
   with pytest.raises(training.TrainingError, match=message):
     training.train(config, options(tmp_path, **changes))
   assert not (tmp_path / "ckpt").exists()
+
+
+def test_init_from_takes_a_path_or_a_bundled_model_name(one_photo, tmp_path,
+                                                        monkeypatch):
+  """A path of the name wins; a bundled model (the `small` preset) passes
+  the start-up check of a `small` run."""
+  assert training.init_source("gc-small-c8") == zoo.path("gc-small-c8")
+  options(tmp_path, init_from="gc-small-c8").check(preset("small"))
+  monkeypatch.chdir(tmp_path)
+  (tmp_path / "gc-small-c8").mkdir()
+  assert training.init_source("gc-small-c8") == "gc-small-c8"
 
 
 @pytest.mark.parametrize("source_kind", ["checkpoint", "export"])

@@ -35,35 +35,62 @@ class PeriodicCheckpoint(tf.keras.callbacks.Callback):
 
 
 class TrainingLog(tf.keras.callbacks.Callback):
-  """Every `every` steps: metrics to TensorBoard and one line to stdout.
+  """Every `every` steps: metrics to TensorBoard and one line to stdout,
+  `step 2000/100000: g_loss 0.31, ... (0.35 s/step, ETA 9h32m)`.
 
   Each value is the mean over the steps since the previous line (the
   model's trackers are reset after each; Keras would otherwise average
-  over the whole session). The line keeps logs of background runs (no
-  progress bar) readable.
+  over the whole session), and so is the time per step. The ETA is the
+  steps left to `steps` at that time, plus the session's mean time between
+  steps (checkpoints, validation) per step. The line keeps logs of
+  background runs (no progress bar) readable.
   """
 
-  def __init__(self, writer, every):
+  def __init__(self, writer, every, steps):
     super().__init__()
     self.writer = writer
     self.every = every
-    self.start = None
+    self.steps = steps
+    self.start = None  # (time, step) of the session's start.
+    self.stepping = 0.0  # Seconds inside steps this session.
+    self.window = [0.0, 0]  # Seconds and steps since the previous line.
+    self.began = None
 
   def on_train_begin(self, logs=None):
     self.start = (time.time(), global_step(self.model))
 
+  def on_train_batch_begin(self, batch, logs=None):
+    self.began = time.time()
+
   def on_train_batch_end(self, batch, logs=None):
+    seconds = time.time() - self.began
+    self.stepping += seconds
+    self.window = [self.window[0] + seconds, self.window[1] + 1]
     step = global_step(self.model)
     if step % self.every or not logs:
       return
     with self.writer.as_default(step=step):
       for name, value in logs.items():
         tf.summary.scalar(f"train/{name}", value)
-    seconds = (time.time() - self.start[0]) / max(1, step - self.start[1])
-    print(f"step {step}: " + ", ".join(
+    per_step = self.window[0] / self.window[1]
+    self.window = [0.0, 0]
+    between = ((time.time() - self.start[0] - self.stepping)
+               / (step - self.start[1]))
+    left = self.steps - step
+    eta = f", ETA {duration(left * (per_step + between))}" if left > 0 else ""
+    print(f"step {step}/{self.steps}: " + ", ".join(
         f"{name} {float(value):.4g}" for name, value in logs.items())
-          + f" ({seconds:.2f} s/step)", flush=True)
+          + f" ({per_step:.2f} s/step{eta})", flush=True)
     self.model.reset_metrics()
+
+
+def duration(seconds):
+  """`seconds` for people: "9h32m", "4m05s" or "12s"."""
+  minutes, seconds = divmod(round(seconds), 60)
+  hours, minutes = divmod(minutes, 60)
+  if hours:
+    return f"{hours}h{minutes:02d}m"
+  return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 def _write_atomically(path, text):

@@ -202,7 +202,7 @@ class Codec:
 
   def compress(self, image, labels=None, synthesize=None, preserve=None,
                class_names=None, labeller=None, keep=None, selection=None,
-               allow_empty=False):
+               allow_empty=False, progress=None):
     """An image -> .tfgc bytes.
 
     image: uint8 [H, W, 3] array or an image file path.
@@ -225,6 +225,8 @@ class Codec:
         (all of it painted from the label map) or lacks a class of `keep`;
         otherwise that is a TfgcError naming the classes the label map
         holds (`RegionSelection.check_kept`).
+    progress: None, or called with (tiles done, tiles in all) after each
+      tile E runs on (one for an image within the memory budget).
     """
     image = self._checked_image(image)
     # Before labelling: refuses what a model that cannot be tiled cannot
@@ -240,7 +242,7 @@ class Codec:
         selection.check_kept(found)
       pixels.update(labels=found.labels,
                     synthesis_mask=found.synthesis_mask.astype(np.uint8))
-    grid = self._tiler.analyse(pixels)
+    grid = self._tiler.analyse(pixels, progress)
     strings = self._entropy_encode(grid)
     sections = (strings["latent_string"], strings["side_string"])
     if selection is not None:
@@ -350,9 +352,11 @@ class Codec:
       raise TfgcError("this is a GC model: its files carry no label map")
     return self._carried_labels(self._parse(data))
 
-  def decompress(self, data, seed=0):
+  def decompress(self, data, seed=0, progress=None):
     """.tfgc bytes -> uint8 [H, W, 3]; `seed` picks the synthesised noise
-    (of models with `noise_channels`; the others ignore it)."""
+    (of models with `noise_channels`; the others ignore it); `progress`,
+    if given, is called with (tiles done, tiles in all) after each tile G
+    runs on."""
     parsed = self._parse(data)
     if parsed.sections[1] and not self._side_information:
       raise TfgcError("corrupt bitstream: a side string, which this model's "
@@ -364,7 +368,7 @@ class Codec:
     pixels = (dict(labels=self._carried_labels(parsed)) if self.selective
               else {})
     grid = self._decoded_grid(parsed)
-    return self._tiler.synthesise(image_shape, seed, grid, pixels)
+    return self._tiler.synthesise(image_shape, seed, grid, pixels, progress)
 
   def _decoded_grid(self, parsed):
     """The latent grid a parsed bitstream codes, as `synthesize` takes it:

@@ -6,9 +6,10 @@ ICCV 2019). It is saved as JSON beside every checkpoint and in every
 export (and enters the model id), and loaded back to rebuild the same
 model; a run resumes only with the same one.
 
-`Recipe` is how it is trained: loss weights, optimizer, weight average. A
-run can resume with another recipe (a lower learning rate, say), and an
-export does not depend on it; training.json records it.
+`Recipe` is how it is trained: loss weights, optimizer, weight average,
+with its named recipes (`RECIPES`: train.py's --recipe). A run can resume
+with another recipe (a lower learning rate, say), and an export does not
+depend on it; training.json records it.
 
 Configs saved before the split hold both; `Config.from_json` reads their
 model fields and `Recipe.from_json` their recipe fields.
@@ -245,8 +246,8 @@ def _drop_retired_fields(values):
   if warmup_steps:
     raise ConfigError(
         f"this run was saved with warmup_steps={warmup_steps}, which tfgc "
-        "no longer has: warm up in a run of its own (--gan_weight=0 "
-        "--lambda_feature_matching=0) and continue with --init_from")
+        "no longer has: warm up in a run of its own (--recipe=warmup) and "
+        "continue with --init_from")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -255,8 +256,9 @@ class Recipe(_Saved):
 
       L = gan_weight·L_GAN + λ_mse·MSE + λ_fm·FM + λ_p·perceptual + β·bpp
 
-  Each field's help (metadata) is its train.py flag's help text, and its
-  default the flag's default.
+  Each field's help (metadata) is its train.py flag's help text; the
+  flag's default is the value of the named recipe --recipe picks
+  (`RECIPES`). The class defaults are the "base" recipe.
   """
 
   lambda_mse: float = dataclasses.field(default=10.0, metadata=dict(
@@ -376,9 +378,47 @@ PRESETS = {
 }
 
 
+_WARMUP = Recipe(gan_weight=0.0, lambda_feature_matching=0.0)
+
+RECIPES = {
+    # The bundled models' adversarial stage (scripts/train_default_models.sh,
+    # warm-started from a warm-up), and train.py's default: what fine-tuning
+    # a bundled model continues with. LPIPS-AlexNet: LPIPS-VGG16 costs ~15x
+    # more per step on a CPU. Validation and export use a moving average of
+    # the E/G weights: on the 42 validation photos it gave LPIPS-Alex
+    # 0.298-0.311 over 16,000 steps where the latest weights moved between
+    # 0.316 and 0.341 (docs/training-ledger.md).
+    "adversarial": Recipe(lambda_mse=10.0, lambda_perceptual=1.0,
+                          perceptual_network="alexnet", gan_weight=0.15,
+                          lambda_feature_matching=1.0, weight_average=0.999),
+    # The bundled models' warm-up stage: distortion (MSE) and rate only; no
+    # adversarial term, so D is neither run nor updated.
+    "warmup": _WARMUP,
+    # The "structure first" rate-distortion backbone of issue 28
+    # (scripts/train_candidates.sh): the warm-up with λ_MSE = 150 on [0, 1]
+    # images (HiFiC's k_M on [0, 255] is ≈ 152 there), Adam β1 0.9 (no GAN)
+    # and a weight average. β (--beta) sets the rate.
+    "rd": _WARMUP.replace(lambda_mse=150.0, adam_beta_1=0.9,
+                          weight_average=0.999),
+    # The class defaults: LSGAN 1, feature matching 10, λ_MSE 10, no
+    # perceptual term, no weight average (train.py's recipe before it had
+    # --recipe, and `training.train`'s default).
+    "base": Recipe(),
+}
+
+
 def preset(name: str) -> Config:
   """The named preset; ConfigError lists the known names otherwise."""
-  if name not in PRESETS:
+  return _named(PRESETS, "preset", name)
+
+
+def recipe_preset(name: str) -> Recipe:
+  """The named recipe; ConfigError lists the known names otherwise."""
+  return _named(RECIPES, "recipe", name)
+
+
+def _named(table, kind, name):
+  if name not in table:
     raise ConfigError(
-        f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
-  return PRESETS[name]
+        f"unknown {kind} {name!r}; choose one of {', '.join(table)}")
+  return table[name]

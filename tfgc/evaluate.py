@@ -8,7 +8,11 @@ files, header included); each codec is driven by bisection to a grid of
 target rates, to each model's rate on that image ("matched") and to twice
 it ("double"), and the achieved bpp of its real file is recorded; PSNR,
 MS-SSIM and LPIPS are computed on every decoded image, and every encode and
-decode is timed in this same run. Writes to --out:
+decode is timed in this same run. Progress goes to stderr, a line as each
+model and codec starts on an image, with an estimate of the time left
+(--quiet: none). At the end it prints the answer on stdout: the means of
+each model and of the codecs at its rate, and its BD-rates in words.
+Writes to --out:
 
     results.csv          one row per image, method and target rate
     summary.json         means at the operating points, codecs at matched
@@ -34,6 +38,7 @@ from tfgc import baselines, bdrate, codec as codec_lib, labelmaps, metrics
 from tfgc.errors import TfgcError
 from tfgc.images import ImageError, list_files, read_image, save_png
 from tfgc.lpips import MIN_SIDE, measures
+from tfgc.progress import Steps
 
 DEFAULT_CODECS = ("jpeg", "webp", "avif", "jpeg2000", "hevc", "x265", "jxl")
 DEFAULT_GRID = (0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
@@ -244,14 +249,21 @@ def model_names(paths):
   return names
 
 
+def _stderr(line):
+  print(line, file=sys.stderr, flush=True)
+
+
 def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
         perceptual=PERCEPTUAL, crop=256, score_cache=None, synthesize=(),
-        log=print):
+        log=_stderr, progress=_stderr):
   """Evaluates everything; writes the outputs to `out`; returns the summary.
 
   score_cache: path of a `ScoreCache` file to reuse and update, or None.
   synthesize: classes (ids or labeller class names) that SC models also
     compress synthesised (`evaluate_selective`), beside all-preserved.
+  log: called with each notice (a skipped image) as a line.
+  progress: called with each progress line (`tfgc.progress.Steps`: one per
+    model or codec and image, with an ETA), or None for none.
   """
   from tfgc import report  # matplotlib is needed only from here on.
   for name in codec_names:
@@ -259,31 +271,39 @@ def run(images_dir, model_paths, codec_names, out, grid=DEFAULT_GRID,
   paths = list_files(images_dir)
   if not paths:
     raise TfgcError(f"no images in {images_dir}")
+  steps = Steps(progress)
+  steps.note("loading " + ", ".join(f"tfgc {name}"
+                                    for name in model_names(model_paths)))
   models = _load_models(model_paths, synthesize)
+  per_image = _steps_per_image(models, codec_names, synthesize)
+  steps.total = len(paths) * per_image
   os.makedirs(os.path.join(out, "crops"), exist_ok=True)
   cache = ScoreCache(score_cache)
 
   points: List[Point] = []
   crops = []
-  for i, path in enumerate(paths, 1):
+  for path in paths:
     image_name = os.path.relpath(path, images_dir)
     image = _measurable_image(path, image_name, perceptual, log)
     if image is None:
+      steps.total -= per_image
       continue
     reference = metrics.Reference(image)
     decoded = _model_points(models, image_name, reference, perceptual,
-                            synthesize, log)
+                            synthesize, log, steps)
     targets = _codec_targets(grid, decoded)
     for name in codec_names:
+      steps.start(f"{name} on {image_name} ({len(targets)} target rates)")
       decoded += evaluate_codec(name, image_name, reference, targets,
                                 perceptual, cache)
     cache.save()
     points += [d.point for d in decoded]
     crops.append(save_crops(out, image_name, image, decoded, crop))
-    _log_progress(log, i, len(paths), image_name, decoded)
 
   if not points:
     raise TfgcError(f"no readable images in {images_dir}")
+  steps.note(f"{steps.finished()}; writing results.csv, summary.json, "
+             "plots and report.html")
   summary = _write_results(out, points, models, codec_names, perceptual, grid)
   plots = report.write_plots(out, points, summary)
   report.write_html(out, summary, plots, crops)
@@ -324,15 +344,27 @@ def _measurable_image(path, image_name, perceptual, log):
   return image
 
 
+def _steps_per_image(models, codec_names, synthesize):
+  """Progress steps on one image: each model, each SC model again with
+  `synthesize`, each codec."""
+  selective = sum(model.selective for model in models.values())
+  return len(models) + (selective if synthesize else 0) + len(codec_names)
+
+
 def _model_points(models, image_name, reference, perceptual, synthesize,
-                  log):
+                  log, steps):
   """Every model's `Decoded` on the image, then (with `synthesize`) every
-  SC model's with those classes synthesised, where the image has some."""
-  decoded = [evaluate_model(name, model, image_name, reference, perceptual)
-             for name, model in models.items()]
+  SC model's with those classes synthesised, where the image has some;
+  each a step of `steps`."""
+  decoded = []
+  for name, model in models.items():
+    steps.start(f"tfgc {name} on {image_name}")
+    decoded.append(evaluate_model(name, model, image_name, reference,
+                                  perceptual))
   for preserved, (name, model) in zip(list(decoded), models.items()):
     if not model.selective or not synthesize:
       continue
+    steps.start(f"tfgc {synthesised_method(name)} on {image_name}")
     selective = evaluate_selective(name, model, image_name, reference,
                                    perceptual, synthesize, preserved)
     if selective is None:
@@ -351,14 +383,6 @@ def _codec_targets(grid, decoded):
     targets += [(d.point.bpp, f"matched:{d.point.method}"),
                 (2 * d.point.bpp, f"double:{d.point.method}")]
   return targets
-
-
-def _log_progress(log, done, total, image_name, decoded):
-  """A progress bar line with the models' rates on the image just done."""
-  status = ", ".join(f"{d.point.method} {d.point.bpp:.4f} bpp"
-                     for d in decoded if d.point.kind == "model")
-  bar = "#" * (20 * done // total)
-  log(f"[{bar:20}] {done}/{total} {image_name}: {status or 'codecs'}")
 
 
 def _write_results(out, points, models, codec_names, perceptual, grid):
@@ -586,6 +610,9 @@ def main(argv):
                            "reused across runs (keyed by content): "
                            "re-evaluating a new model then scores only "
                            "the codec files at its new rates")
+  parser.add_argument("--quiet", action="store_true",
+                      help="no progress lines on stderr (skipped images "
+                           "and errors are still reported)")
   args = parser.parse_args(argv)
   try:
     model_paths = [codec_lib.resolve(m or None) for m in
@@ -604,13 +631,16 @@ def main(argv):
       raise TfgcError(f"--bpps={args.bpps} is not a list of numbers") from None
     if args.crop < 16:
       raise TfgcError("--crop must be at least 16")
-    run(args.images, model_paths, codec_names, args.out, grid, perceptual,
-        args.crop, args.score_cache,
-        [c for c in args.synthesize.split(",") if c])
+    summary = run(args.images, model_paths, codec_names, args.out, grid,
+                  perceptual, args.crop, args.score_cache,
+                  [c for c in args.synthesize.split(",") if c],
+                  progress=None if args.quiet else _stderr)
   except TfgcError as e:
     print(f"tfgc.evaluate: {e}", file=sys.stderr)
     return 1
-  print(f"results, plots and report.html in {args.out}/")
+  from tfgc import report  # Imported by `run` already.
+  print(report.text_summary(summary))
+  print(f"\nresults, plots and report.html in {args.out}/")
   return 0
 
 

@@ -1,8 +1,9 @@
-"""Plots and the HTML report of `tfgc.evaluate`.
+"""Plots, the HTML report and the printed summary of `tfgc.evaluate`.
 
 The report is one HTML file with inline CSS that links only files written
 beside it (plots, crops), so the folder opens offline and can be copied
-as a whole.
+as a whole. `text_summary` is the answer printed at the end: the means at
+each model's rate and its BD-rates in words.
 """
 
 import datetime
@@ -92,18 +93,28 @@ def _summary_rows(entry, metrics):
   return [_number(entry["bpp"], 4)] + [_number(entry[m]) for m in metrics]
 
 
+COMPARISON_HEADERS = ("method", "target reached", "bpp")
+
+
+def _comparison_rows(summary, method, key, metrics):
+  """Rows of text: `method`'s operating point, then each codec at its `key`
+  rate ("matched" or "double")."""
+  rows = [[f"tfgc {method}", "its own rate"]
+          + _summary_rows(summary["operating_points"][method], metrics)]
+  for codec, entry in summary[key][method].items():
+    if entry is not None:
+      rows.append([codec, f"{entry['reached']} of {entry['images']}"]
+                  + _summary_rows(entry, metrics))
+  return rows
+
+
 def _comparison(summary, model, key, metrics):
-  """Rows: the model's operating point, then each codec at `key` rate."""
-  op = summary["operating_points"][model]
-  rows = [[f"<b>tfgc {html.escape(model)}</b>", "(its own rate)"]
-          + _summary_rows(op, metrics)]
-  for codec, entry in summary[key][model].items():
-    if entry is None:
-      continue
-    reached = f"{entry['reached']} of {entry['images']}"
-    rows.append([html.escape(codec), reached] + _summary_rows(entry, metrics))
-  return _table(["method", "target reached", "bpp"]
-                + [SHORT[m] for m in metrics], rows)
+  """An HTML table of `_comparison_rows`, the model's row in bold."""
+  rows = [[html.escape(cell) for cell in row]
+          for row in _comparison_rows(summary, model, key, metrics)]
+  rows[0][0] = f"<b>{rows[0][0]}</b>"
+  return _table(list(COMPARISON_HEADERS) + [SHORT[m] for m in metrics],
+                rows)
 
 
 def _selective_section(summary, model, entry, metrics):
@@ -132,13 +143,30 @@ def _selective_section(summary, model, entry, metrics):
           _comparison(summary, entry["method"], "matched", metrics)]
 
 
-def _bd_cell(entry):
-  text = f"{_number(entry['percent'], 1)} % ({entry['images']})"
-  for key, word in (("below_codec_range", "worse"),
-                    ("above_codec_range", "better")):
-    if entry.get(key):
-      text += f", {word} on {entry[key]}"
-  return text
+def _images(count):
+  return f"{count} image{'' if count == 1 else 's'}"
+
+
+def bd_rate_words(entry, images, model, codec, metric):
+  """A summary.json BD-rate entry of `model` against `codec` on `metric`
+  (over `images` images) in words, e.g. "+35.2% on 5 of 7 images (tfgc
+  gc needs 35% more bits for the same PSNR); left out: 2 images where
+  tfgc gc is worse than x265's smallest file"."""
+  who = f"tfgc {model}"
+  where = ([f"{_images(entry['below_codec_range'])} where {who} is worse "
+            f"than {codec}'s smallest file"]
+           if entry["below_codec_range"] else [])
+  where += ([f"{_images(entry['above_codec_range'])} where {who} is "
+             f"better than {codec}'s largest file"]
+            if entry["above_codec_range"] else [])
+  percent = entry["percent"]
+  if percent is None:
+    return "unknown: " + (", ".join(where) or "no image to compare on")
+  amount = (f"{abs(percent):.0f}% {'more' if percent > 0 else 'fewer'}"
+            if round(abs(percent)) else "about as many")
+  text = (f"{percent:+.1f}% on {entry['images']} of {_images(images)} "
+          f"({who} needs {amount} bits for the same {SHORT[metric]})")
+  return text + ("; left out: " + ", ".join(where) if where else "")
 
 
 def _figure(path, caption):
@@ -189,15 +217,14 @@ def write_html(out, summary, plots, crops):
     parts.append("<h3>BD-rate of the model against each codec (negative: "
                  "the model needs fewer bits for the same quality)</h3>")
     bd_metrics = list(next(iter(summary["bd_rate"][model].values()), {}))
-    rows = [[html.escape(codec)] + [_bd_cell(entry[m]) for m in bd_metrics]
+    rows = [[html.escape(codec)] + [
+        html.escape(bd_rate_words(entry[m], summary["images"], model, codec,
+                                  m)) for m in bd_metrics]
             for codec, entry in summary["bd_rate"][model].items()]
     parts.append(_table(["codec"] + [SHORT[m] for m in bd_metrics], rows))
-    parts.append("<p>In parentheses: images on which the codec's measured "
-                 "curve reaches the model's quality. Elsewhere the BD-rate "
-                 "is unknown and left out: <i>worse</i> counts images where "
-                 "the model is worse than the codec's smallest file, "
-                 "<i>better</i> those where it beats the codec's largest "
-                 "measured file.</p>")
+    parts.append("<p>Images outside a codec's measured range (the model "
+                 "worse than its smallest file or better than its largest) "
+                 "have no BD-rate; nothing is extrapolated.</p>")
   for model, entry in summary.get("selective", {}).items():
     parts += _selective_section(summary, model, entry, metrics)
   parts.append("<h2>Encode and decode times (this run, this machine)</h2>")
@@ -235,3 +262,34 @@ def write_html(out, summary, plots, crops):
           f"<body>{''.join(parts)}</body></html>")
   with open(os.path.join(out, "report.html"), "w") as f:
     f.write(page)
+
+
+def _text_table(headers, rows):
+  """Lines of a plain-text table: the first column left-aligned, the
+  others right-aligned."""
+  rows = [list(headers)] + rows
+  widths = [max(len(row[i]) for row in rows) for i in range(len(headers))]
+  return ["  ".join([row[0].ljust(widths[0])]
+                    + [cell.rjust(width)
+                       for cell, width in zip(row[1:], widths[1:])])
+          for row in rows]
+
+
+def text_summary(summary):
+  """The evaluation's answer as plain text: for each model point, the
+  means of it and of the codecs at its rate, then its BD-rates against
+  each codec in words (`bd_rate_words`)."""
+  metrics = summary["metrics"]
+  headers = list(COMPARISON_HEADERS) + [SHORT[m] for m in metrics]
+  lines = []
+  for method, point in summary["operating_points"].items():
+    lines += ["", f"tfgc {method} and the codecs at its rate, mean of "
+              f"{_images(point['images'])}:"]
+    lines += _text_table(headers, _comparison_rows(summary, method,
+                                                   "matched", metrics))
+    for codec, by_metric in summary["bd_rate"].get(method, {}).items():
+      lines += [f"BD-rate vs {codec} ({SHORT[metric]}): "
+                + bd_rate_words(entry, summary["images"], method, codec,
+                                metric)
+                for metric, entry in by_metric.items()]
+  return "\n".join(lines[1:])

@@ -152,6 +152,15 @@ def max_tile_cells(config, budget_bytes):
   return max(1, int(math.sqrt(pixels)) // STRIDE)
 
 
+def _reporting(found, progress):
+  """The tiles `found`, one at a time; `progress` (if any) is called with
+  (tiles done, tiles in all) when the loop has finished with each."""
+  for done, tile in enumerate(found, 1):
+    yield tile
+    if progress is not None:
+      progress(done, len(found))
+
+
 class Tiler:
   """The export's `analyze` and `synthesize` run tile by tile within a
   memory budget, with the whole image's values (module doc).
@@ -191,15 +200,17 @@ class Tiler:
     tiles does not depend on the halo)."""
     self._tiles(image_shape, halo=0)
 
-  def analyse(self, pixels):
+  def analyse(self, pixels, progress=None):
     """E and q in tiles. pixels: `analyze`'s inputs by name (image uint8
     [H, W, 3]; in SC labels and synthesis_mask, uint8 [H, W]) -> its
     outputs on the latent grid (symbols int32 [h, w, C]; in SC latent_mask
-    uint8 [h, w]) by name, for the whole image."""
+    uint8 [h, w]) by name, for the whole image. progress: None, or called
+    with (tiles done, tiles in all) after each tile."""
     image_shape = pixels["image"].shape[:2]
     grid_shape = latent_shape(image_shape)
     grid = {}
-    for tile in self._tiles(image_shape, self._analysis_halo):
+    for tile in _reporting(self._tiles(image_shape, self._analysis_halo),
+                           progress):
       halo = tile.pixels(tile.halo, image_shape)
       outputs = self._analyze(
           {name: value[halo] for name, value in pixels.items()})
@@ -210,14 +221,17 @@ class Tiler:
         grid[name][tile.cells(tile.core)] = core
     return grid
 
-  def synthesise(self, image_shape, seed, grid, pixels):
+  def synthesise(self, image_shape, seed, grid, pixels, progress=None):
     """G (and F) in tiles -> uint8 [H, W, 3], `synthesize`'s output for
     the whole image (H, W). grid: its inputs on the latent grid (symbols
     int32 [h, w, C]; in SC latent_mask uint8 [h, w]); pixels: its inputs
-    at full resolution (in SC labels uint8 [H, W]); seed: int, the noise's.
+    at full resolution (in SC labels uint8 [H, W]); seed: int, the noise's;
+    progress: None, or called with (tiles done, tiles in all) after each
+    tile.
     """
     image = np.empty(tuple(image_shape) + (3,), np.uint8)
-    for tile in self._tiles(image_shape, self._synthesis_halo):
+    for tile in _reporting(self._tiles(image_shape, self._synthesis_halo),
+                           progress):
       halo = tile.pixels(tile.halo, image_shape)
       inputs = {name: value[tile.cells(tile.halo)]
                 for name, value in grid.items()}

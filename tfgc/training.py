@@ -6,16 +6,17 @@ and exported. train.py turns its flags into `RunOptions` and calls `train`.
     model = config.preset("small")
     training.train(model, training.RunOptions(
         data_dir="photos", val_dir="val", checkpoint_dir="run/warmup",
-        steps=5000), config.Recipe(gan_weight=0.0,
-                                   lambda_feature_matching=0.0))
+        steps=5000), config.recipe_preset("warmup"))
     training.train(model, training.RunOptions(
         data_dir="photos", val_dir="val", checkpoint_dir="run/ckpt",
-        init_from="run/warmup", export_dir="run/export", steps=100000))
+        init_from="run/warmup", steps=100000),
+        config.recipe_preset("adversarial"))
 
-Calling `train` again with the same config resumes from the last
-checkpoint in `checkpoint_dir` (step counter, both optimizers, all
-networks), with the recipe given then; Ctrl-C ends a run with a
-checkpoint.
+Each run ends with an export to `export_dir`, CHECKPOINT_DIR/export by
+default (run/ckpt/export above; `export_dir=""`: none). Calling `train`
+again with the same config resumes from the last checkpoint in
+`checkpoint_dir` (step counter, both optimizers, all networks), with the
+recipe given then; Ctrl-C ends a run with a checkpoint.
 """
 
 import dataclasses
@@ -28,7 +29,7 @@ from typing import NamedTuple, Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
-from tfgc import callbacks, data, export, labellers, labelmaps
+from tfgc import callbacks, data, export, labellers, labelmaps, zoo
 from tfgc.config import Config, Recipe
 from tfgc.errors import TfgcError
 from tfgc.dists import DISTS
@@ -49,7 +50,7 @@ class Trained(NamedTuple):
   """What `train` did."""
   step: int  # The step the run ended at (its last checkpoint's).
   weights_digest: str  # `export.model_id` of the weights.
-  model_id: Optional[str]  # The exported model's id; None without export.
+  model_id: Optional[str]  # The exported model's id; None if not exported.
   model: GenerativeCompressionModel  # The trained model, ready to export.
 
 
@@ -89,12 +90,14 @@ class RunOptions:
       "maps `python -m tfgc.labellers` wrote (its classes.txt is checked); "
       "the stand-in labeller needs none.")
   export_dir: Optional[str] = _option(
-      None, help="Where the trained SavedModel goes.")
+      None, help="Where the trained SavedModel goes (default "
+      "CHECKPOINT_DIR/export; --export_dir= exports nothing).")
   log_dir: Optional[str] = _option(
       None, help="TensorBoard folder (default CHECKPOINT_DIR/logs).")
   init_from: Optional[str] = _option(
-      None, help="Warm-start the networks from a checkpoint directory or an "
-      "exported model when --checkpoint_dir holds no run yet.")
+      None, help="Warm-start the networks from a checkpoint directory, an "
+      "exported model or a bundled model's name (e.g. gc-small-c8; a path "
+      "of that name wins) when --checkpoint_dir holds no run yet.")
   steps: int = _option(100000, help="Total training steps (E/G updates).")
   batch_size: int = _option(8, help="Global batch size.")
   crop_size: int = _option(128, help="Side of the random square crops, a "
@@ -149,8 +152,8 @@ class RunOptions:
       folder = getattr(self, name)
       need(not folder or os.path.isdir(folder),
            f"--{name}={folder} is not a directory")
-    need(not self.init_from or os.path.exists(self.init_from),
-         f"--init_from={self.init_from} does not exist")
+    if self.init_from:
+      init_source(self.init_from)
     need(self.precision in PRECISIONS,
          f"--precision must be one of {', '.join(PRECISIONS)}")
     need(self.strategy in STRATEGIES,
@@ -183,6 +186,28 @@ class RunOptions:
       values[name] = portable_path(values[name])
     values["command"] = list(self.command)
     return values
+
+  @property
+  def export_path(self):
+    """Where `train` exports: `export_dir`, CHECKPOINT_DIR/export if it is
+    None, nowhere (None) if it is ""."""
+    if self.export_dir is None:
+      return os.path.join(self.checkpoint_dir, "export")
+    return self.export_dir or None
+
+
+def init_source(init_from):
+  """The folder `init_from` names: an existing path as it is (a checkpoint
+  folder or an export), else the bundled model of that name (`tfgc.zoo`);
+  TrainingError if neither."""
+  if os.path.exists(init_from):
+    return init_from
+  if init_from in zoo.names():
+    return zoo.path(init_from)
+  raise TrainingError(
+      f"--init_from={init_from} does not exist: give a checkpoint folder, "
+      "an export or a bundled model's name "
+      f"({', '.join(zoo.names()) or 'none bundled'})")
 
 
 def portable_path(path):
@@ -248,7 +273,9 @@ def check_run_config(checkpoint_dir, config, recipe):
               else config_path) as f:
       averaged = Recipe.from_json(f.read()).weight_average > 0
     if averaged != (recipe.weight_average > 0):
-      kept, needed = ("with", "> 0") if averaged else ("without", "= 0")
+      kept, needed = (("with", "> 0") if averaged else
+                      ("without", "= 0 (or --recipe=base, train.py's "
+                       "recipe before --recipe)"))
       raise TrainingError(
           f"{checkpoint_dir} holds a run {kept} a weight average; resume "
           f"it with --weight_average {needed}, or use a new "
@@ -492,8 +519,8 @@ def training_images(config, options):
 
 
 def train(config, options, recipe=None):
-  """Trains the model `config` with `recipe` (default `Recipe()`) as
-  `options` say, resuming the run in `options.checkpoint_dir` if there is
+  """Trains the model `config` with `recipe` (default `Recipe()`, the
+  "base" recipe; train.py's default is "adversarial") as `options` say, resuming the run in `options.checkpoint_dir` if there is
   one; returns `Trained`.
 
   Raises TrainingError before any work if the options cannot work, or if
@@ -535,7 +562,7 @@ def train(config, options, recipe=None):
     checkpoint.restore(latest).assert_consumed()
     print(f"resumed from {latest} at step {callbacks.global_step(model)}")
   elif options.init_from:
-    warm_start(model, options.init_from)
+    warm_start(model, init_source(options.init_from))
 
   run_callbacks = _callbacks(config, options, checkpoint, manager, own_dir,
                              subdir)
@@ -552,13 +579,23 @@ def train(config, options, recipe=None):
     print(f"checkpoint at step {step} in {own_dir}")
   digest = export.model_id(config, model.weights)
   print(f"weights digest {digest}")
-  model_id = None
-  if options.export_dir and not subdir:
-    model_id = export.export(model, options.export_dir)
-    write_training_record(options.export_dir, step, options.portable(),
-                          config, recipe)
-    print(f"exported model {model_id} to {options.export_dir}")
+  # Only the chief exports.
+  model_id = None if subdir else _export(model, options, step, config, recipe)
   return Trained(step, digest, model_id, model)
+
+
+def _export(model, options, step, config, recipe):
+  """Exports the trained `model` to `options.export_path` with its
+  training.json and says where; returns the model id (None, and says so,
+  without an export path)."""
+  export_dir = options.export_path
+  if not export_dir:
+    print("not exported: --export_dir is empty")
+    return None
+  model_id = export.export(model, export_dir)
+  write_training_record(export_dir, step, options.portable(), config, recipe)
+  print(f"exported model {model_id} to {export_dir}")
+  return model_id
 
 
 def write_training_record(export_dir, step, options, config, recipe):
@@ -580,7 +617,7 @@ def _callbacks(config, options, checkpoint, manager, own_dir, subdir):
   writer = tf.summary.create_file_writer(log_dir)
   run_callbacks = [
       callbacks.PeriodicCheckpoint(manager, options.checkpoint_every),
-      callbacks.TrainingLog(writer, options.log_every)]
+      callbacks.TrainingLog(writer, options.log_every, options.steps)]
   examples = validation_examples(config, options) if options.val_dir else []
   if examples:
     run_callbacks.append(callbacks.FullImageValidation(
