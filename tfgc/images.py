@@ -17,7 +17,8 @@ DEFAULT_MAX_PIXELS = 50_000_000
 # lossless mode) at quality 95.
 OUTPUT_FORMATS = {
     ".png": ("PNG", {}), ".jpg": ("JPEG", dict(quality=95)),
-    ".jpeg": ("JPEG", dict(quality=95)), ".webp": ("WEBP", dict(lossless=True)),
+    ".jpeg": ("JPEG", dict(quality=95)),
+    ".webp": ("WEBP", dict(lossless=True)),
     ".tif": ("TIFF", {}), ".tiff": ("TIFF", {}), ".bmp": ("BMP", {})}
 IMAGE_SUFFIXES = tuple(OUTPUT_FORMATS)
 
