@@ -54,6 +54,10 @@ main() {
   esac
   run=$RUNS/$1
   mkdir -p "$run"
+  # A run directory lost with its machine continues from the run's warm
+  # start, if one is committed (warm_starts/README.md); a run directory
+  # that exists resumes and ignores it.
+  [ -d "warm_starts/$1" ] && flags="$flags --init_from=warm_starts/$1"
   TF_NUM_INTRAOP_THREADS=${TF_NUM_INTRAOP_THREADS:-1} \
   TF_NUM_INTEROP_THREADS=${TF_NUM_INTEROP_THREADS:-1} \
   nohup nice -n "${TFGC_NICE:-19}" .venv/bin/python train.py \
