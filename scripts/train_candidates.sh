@@ -23,7 +23,8 @@
 #                  instead of channel norm and ReLU), β = 6
 # and adversarial (scripts/adversarial.flags, λ_MSE kept at 150):
 #   gan-medium-bias-b6  from rd-medium-bias-b6's best checkpoint (E, G,
-#                  entropy model): GAN 0.15, LPIPS-Alex 1, Adam β1 0.5
+#                  entropy model; its warm start if the run directory is
+#                  gone): GAN 0.15, LPIPS-Alex 1, Adam β1 0.5
 #
 # All: λ_MSE = 150 on [0, 1] images (HiFiC's k_M on [0, 255] is ≈ 152
 # there), weight average 0.999, bfloat16, validation (PSNR, DISTS,
@@ -47,9 +48,10 @@ main() {
     rd-medium-bias-b20) flags="$backbone --preset=medium --set=conv_bias=true
       --beta=20" ;;
     rd-medium-gdn-b6) flags="$backbone --preset=medium-gdn --beta=6" ;;
-    gan-medium-bias-b6) flags="--flagfile=scripts/adversarial.flags
-      --preset=medium --set=conv_bias=true --beta=6
-      --init_from=$RUNS/rd-medium-bias-b6/ckpt/best" ;;
+    gan-medium-bias-b6) source=$RUNS/rd-medium-bias-b6/ckpt/best
+      [ -d "$source" ] || source=warm_starts/rd-medium-bias-b6
+      flags="--flagfile=scripts/adversarial.flags
+      --preset=medium --set=conv_bias=true --beta=6 --init_from=$source" ;;
     *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|gan-medium-bias-b6" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
