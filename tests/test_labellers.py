@@ -98,16 +98,18 @@ def test_grace_hopper_head_and_shoulders_is_a_person(person_labeller,
   assert 0.3 < labels.mean() < 0.7  # 0.45.
 
 
-@pytest.mark.parametrize("side, least_iou", [
-    (256, 0.8),  # MoveNet is sure of her (IoU 0.82).
-    (128, 0.7),  # MoveNet 0.24, her face 20 px: IoU 0.76 (16 px cells).
+@pytest.mark.parametrize("side, top, left, least_iou", [
+    (256, 384, 576, 0.8),  # IoU 0.82 (16 px cells allow 0.91).
+    (128, 400, 600, 0.7),  # IoU 0.74 (cells allow 0.87).
 ])
 def test_a_small_figure_in_a_wide_shot_matches_her_outline(
-    person_labeller, photo, outline, side, least_iou):
-  """The astronaut shrunk to `side` px on a grey 1024 x 768 frame."""
+    person_labeller, photo, outline, side, top, left, least_iou):
+  """The astronaut shrunk to `side` px on a grey 1024 x 768 frame. MoveNet
+  scores her 0.28 and 0.24 there: her face (BlazeFace, in her box) makes
+  her a person."""
   from PIL import Image
   frame = np.full((768, 1024, 3), 128, np.uint8)
-  where = (slice(400, 400 + side), slice(608, 608 + side))
+  where = (slice(top, top + side), slice(left, left + side))
   frame[where] = np.asarray(Image.fromarray(photo).resize((side, side),
                                                            Image.LANCZOS))
   shrunk = np.zeros(frame.shape[:2], bool)
