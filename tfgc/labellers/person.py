@@ -59,9 +59,9 @@ FACE_OUTPUTS = ("Identity:0", "Identity_2:0", "Identity_1:0", "Identity_3:0")
 FACE_ANCHORS = ((16, 2), (32, 6))
 FIX = ("reinstall tfgc (`make install`), or "
        "`git checkout tfgc/labellers/weights`")
-
-
-MAP_SIDE = 1024  # Of probabilities(): 1/16 of a cell is fine enough.
+# The longest side of probabilities()'s map: finer than the latent grid's
+# 16-pixel cells for images up to 16,384 pixels a side.
+MAP_SIDE = 1024
 
 
 def _input(image):
@@ -138,10 +138,11 @@ class PersonLabeller:
     return detections.numpy()[0, :, -5:]
 
   def _faces(self, pixels):
-    """The image resized to the input, float32 [1, 256, 256, 3] in
-    [0, 255] -> float32 [N, 5]: BlazeFace's faces of score >= FACE_SCORE,
-    each (top, left, bottom, right, score), coordinates in [0, 1] of the
-    image (overlapping boxes of one face are all kept)."""
+    """An image (here a person's box) resized to the input, float32
+    [1, 256, 256, 3] in [0, 255] -> float32 [N, 5]: BlazeFace's faces of
+    score >= FACE_SCORE, each (top, left, bottom, right, score),
+    coordinates in [0, 1] of that image (overlapping boxes of one face
+    are all kept)."""
     with tfjs_graph.remapping_off():
       outputs = [t.numpy()[0] for t in self._face_detector(
           pixels / 127.5 - 1.0)]  # BlazeFace takes [-1, 1].
