@@ -5,7 +5,7 @@ are in tfgc/labellers/).
     standin  k colour/position regions per image, `region 0` ... (k-means;
              NOT semantic: region ids mean nothing across images)
     person   0 background, 1 person (MediaPipe Selfie Segmentation inside
-             MoveNet's person boxes)
+             MoveNet's person boxes; BlazeFace's faces confirm close-ups)
     objects  0 background, 1 person (as `person`), 2-12 COCO's other
              supercategories (NanoDet's boxes of COCO's 80 thing classes)
 """
@@ -29,6 +29,16 @@ NAMES = ("standin",) + tuple(FIXED_CLASSES)
 # separates them; 0.3 misses close-ups and dark snapshots (0.24-0.28)
 # rather than mark animals (a dozen more photos at 0.2).
 PERSON_SCORE = 0.3
+# A person MoveNet is less sure of is one when BlazeFace finds a face
+# (score >= FACE_SCORE) inside their box: close-ups and portraits, where
+# MoveNet sees too little body. Dev set: faces score 0.88-0.94 on the
+# astronaut and Grace Hopper, whole or cropped to head and shoulders or
+# face, 0.73 on the astronaut at 192 px in a 1024 x 768 frame; 0.36
+# (coffee) and 0.28 (rocket) on photos without a person, but 0.87 on the
+# cat, whom MoveNet gives 0.00: the face alone is not a person. MoveNet
+# scores Grace Hopper's face cropped to 260 x 260 px 0.10.
+FACE_SCORE = 0.6
+FACED_PERSON_SCORE = 0.05
 # NanoDet's class score above which a box counts. Checked by eye on 22
 # validation photos: at 0.4 a cup, a bottle, a penguin, a cow and a giraffe
 # are found, a duckling is missed, and a hammer and a village are taken

@@ -11,6 +11,7 @@ Every file is checked against its SHA-256 before it is read, so a labeller
 is always the network its name promises.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -129,11 +130,13 @@ def load(json_path, outputs=None):
       node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(values))
       node.attr["dtype"].type = tf.as_dtype(values.dtype).as_datatype_enum
 
-  (input_name,) = [spec["name"]
-                   for spec in model["signature"]["inputs"].values()]
+  # Older converters put the signature in the user's metadata.
+  signature = model.get("signature") or model["userDefinedMetadata"][
+      "signature"]
+  (input_name,) = [spec["name"] for spec in signature["inputs"].values()]
   if outputs is None:
     (output_name,) = [spec["name"]
-                      for spec in model["signature"]["outputs"].values()]
+                      for spec in signature["outputs"].values()]
   imported = tf.compat.v1.wrap_function(
       lambda: tf.compat.v1.import_graph_def(graph, name=""), [])
   tensor = imported.graph.get_tensor_by_name
@@ -141,3 +144,19 @@ def load(json_path, outputs=None):
       tensor(input_name),
       tensor(output_name) if outputs is None else [tensor(name)
                                                    for name in outputs])
+
+
+@contextlib.contextmanager
+def remapping_off():
+  """Runs graphs without Grappler's remapper. With oneDNN (TF 2.14 on CPU)
+  the remapper fuses a convolution, its bias and a residual add into one
+  kernel that crashes the process (SIGSEGV) on BlazeFace's residual add
+  whose other input is a channel `Pad`; unfused, the graph runs."""
+  import tensorflow as tf
+  before = tf.config.optimizer.get_experimental_options().get("remapping",
+                                                              True)
+  tf.config.optimizer.set_experimental_options({"remapping": False})
+  try:
+    yield
+  finally:
+    tf.config.optimizer.set_experimental_options({"remapping": before})
