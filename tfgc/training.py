@@ -520,8 +520,9 @@ def training_images(config, options):
 
 def train(config, options, recipe=None):
   """Trains the model `config` with `recipe` (default `Recipe()`, the
-  "base" recipe; train.py's default is "adversarial") as `options` say, resuming the run in `options.checkpoint_dir` if there is
-  one; returns `Trained`.
+  "base" recipe; train.py's default is "adversarial") as `options` say,
+  resuming the run in `options.checkpoint_dir` if there is one; returns
+  `Trained`.
 
   Raises TrainingError before any work if the options cannot work, or if
   the checkpoint folder holds a run of another config.
