@@ -5,22 +5,22 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.10 || command -v p
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements*.txt constraints.txt setup.py | sha1sum | cut -c1-12)
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+REQUIREMENTS := requirements.txt requirements-train.txt requirements-eval.txt requirements-dev.txt
 
 .PHONY: install demo test bench clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-nodeps.txt constraints.txt setup.py
+$(STAMP): $(REQUIREMENTS) requirements-nodeps.txt constraints.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet $(addprefix -r ,$(REQUIREMENTS)) -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
 demo: install
-	$(PY) -m tfgc.demo --out demo-output
+	$(PY) -m tfgc demo --out demo-output
 
 test: install
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=10 tests

@@ -40,8 +40,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import train_step  # noqa: E402
 from train_step import photo_folder  # noqa: E402
 from tfgc import data, export, labellers  # noqa: E402
-from tfgc.config import PRESETS, preset  # noqa: E402
-from tfgc.model import PRECISIONS, GenerativeCompressionModel  # noqa: E402
+from tfgc.config import PRECISIONS, PRESETS, preset  # noqa: E402
+from tfgc.model import GenerativeCompressionModel  # noqa: E402
 
 CODEC_RUN = """
 import os

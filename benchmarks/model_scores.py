@@ -6,10 +6,10 @@ on whole photos.
         --max_short_side=768 --out=benchmarks/results/model_scores.json
 
 Each photo (downscaled so its shorter side is at most --max_short_side, as
-train.py's validation does; 0 = as it is) is compressed whole into a real
+`tfgc train`'s validation does; 0 = as it is) is compressed whole into a real
 .tfgc file and decoded; the figures are means over the photos. Models only,
 no codecs: for comparing checkpoints of a run on its held-out photos, or a
-candidate with the bundled model, where `python -m tfgc.evaluate` would
+candidate with the bundled model, where `tfgc evaluate` would
 also run every codec.
 """
 

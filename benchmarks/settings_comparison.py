@@ -8,7 +8,7 @@ Each variant trains the warm-up stage (MSE + rate, no D) from scratch for
 --steps on the training photos, with the flags of the default models'
 warm-up (scripts/default_models.flags and warmup.flags) and C = 8, and is
 exported. The export then compresses every validation photo whole (downscaled to the training's
---max_short_side, as train.py's validation does) into a real .tfgc file;
+--max_short_side, as `tfgc train`'s validation does) into a real .tfgc file;
 the figures are its bpp and the decoding's PSNR, MS-SSIM and LPIPS-AlexNet.
 A variant already trained is not trained again, so an interrupted
 comparison resumes; the JSON holds the variants measured so far.
@@ -28,7 +28,7 @@ sys.path.insert(0, REPO)
 import model_scores  # noqa: E402  (beside this script)
 from tfgc import data  # noqa: E402
 
-# Variant name -> train.py flags on top of the `small` preset.
+# Variant name -> `tfgc train` flags on top of the `small` preset.
 VARIANTS = {
     "small": [],
     "wide-generator": ["--set=generator_filters=[320,160,80,40,20]"],

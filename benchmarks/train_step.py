@@ -5,7 +5,7 @@
 
 The config and recipe are those `scripts/train_default_models.sh` trains
 with: the flags of `scripts/default_models.flags` and
-`scripts/adversarial.flags` parsed by train.py, C = 8; warm-up is the same
+`scripts/adversarial.flags` parsed by tfgc train, C = 8; warm-up is the same
 recipe with the adversarial terms off. Batches come from the real input pipeline (scikit-image's
 photos, upscaled). Each round times `--steps` steps of each phase after
 two untimed ones; rounds alternate the phases, so a load that comes and
@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
-import train  # noqa: E402
+from tfgc.cli import train as train_cli  # noqa: E402
 from tfgc import data  # noqa: E402
 from tfgc.model import GenerativeCompressionModel  # noqa: E402
 
@@ -36,12 +36,12 @@ FLAG_FILES = ("scripts/default_models.flags", "scripts/adversarial.flags")
 
 
 def default_run():
-  """(config, recipe, train.py FLAGS) of the default models' adversarial
-  stage."""
-  train.FLAGS([sys.argv[0], "--latent_channels=8", "--data_dir=unused",
-               "--checkpoint_dir=unused"]
-              + [f"--flagfile={os.path.join(ROOT, f)}" for f in FLAG_FILES])
-  return train.build_config(), train.build_recipe(), train.FLAGS
+  """(config, recipe, `tfgc train` FLAGS) of the default models'
+  adversarial stage."""
+  train_cli.parse(["--latent_channels=8", "--data_dir=unused",
+                   "--checkpoint_dir=unused"]
+                  + [f"--flagfile={os.path.join(ROOT, f)}" for f in FLAG_FILES])
+  return train_cli.build_config(), train_cli.build_recipe(), train_cli.FLAGS
 
 
 def photo_folder(folder):

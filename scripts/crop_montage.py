@@ -1,7 +1,7 @@
 """Tiles the evaluation's centre crops into one picture for the docs
 (docs/devset_crops.webp, shown in docs/evaluation.md).
 
-`python -m tfgc.evaluate` writes OUT/crops/IMAGE/LABEL.png (`original`, each
+`tfgc evaluate` writes OUT/crops/IMAGE/LABEL.png (`original`, each
 model's decoding, each codec's at that model's rate). This puts one row per
 image and one column per label, at 1:1 pixels, into a lossy WebP:
 

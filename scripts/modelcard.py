@@ -10,7 +10,7 @@ CPU), so it lives beside scripts/release_model.sh, not in the package.
 Every figure comes from a file: the export's model.json and training.json
 (id, config, parameters, the last stage's command), the training photos'
 manifest (scripts/gather_training_photos.py), the TensorBoard event files
-(steps and wall time) and `python -m tfgc.evaluate`'s summary.json (dev-set
+(steps and wall time) and `tfgc evaluate`'s summary.json (dev-set
 figures, the quality bar; for SC models with `--synthesize`, the
 synthesised figures). The summary's first model is the card's; the others
 are listed for comparison (an SC model beside the GC model it started
@@ -83,7 +83,7 @@ def figures_section(summary, name):
   model = next(iter(summary["operating_points"]))
   point = summary["operating_points"][model]
   lines = ["## Dev-set figures", "",
-           f"{summary['images']} photos of `python -m tfgc.devset`, real "
+           f"{summary['images']} photos of `tfgc devset`, real "
            "file sizes (headers included), means over the photos. A codec "
            "that cannot reach the rate on a photo counts with its smallest "
            "file there, so its mean bpp is higher.", "",
@@ -121,7 +121,7 @@ def figures_section(summary, name):
 
 
 def selective_section(entry, config, name, evaluated_as):
-  """`python -m tfgc.evaluate --synthesize`'s figures of the model `name`
+  """`tfgc evaluate --synthesize`'s figures of the model `name`
   (`evaluated_as` in the summary)."""
   names = labellers.class_names(config.labeller, config.num_classes)
   classes = ", ".join(names[int(c)] if c.isdigit() else c
@@ -134,7 +134,7 @@ def selective_section(entry, config, name, evaluated_as):
       f"On the {len(entry['images'])} photos where the {config.labeller} "
       f"labeller finds something to keep ({', '.join(entry['images'])}), "
       f"compressed with {classes} synthesised "
-      f"(`python -m tfgc.evaluate --synthesize`): "
+      f"(`tfgc evaluate --synthesize`): "
       f"{synthesised['synthesised_fraction']:.0%} of their pixels "
       f"synthesised, {entry['bpp_saved_percent']:.0f} % of the bits saved. "
       f"Mean bpp of each model on these photos: {others}.", "",
@@ -264,7 +264,7 @@ def main(argv):
                                    description=__doc__.split("\n")[0])
   parser.add_argument("--model", required=True, help="export directory")
   parser.add_argument("--summary", required=True,
-                      help="summary.json of `python -m tfgc.evaluate` "
+                      help="summary.json of `tfgc evaluate` "
                            "run on this export alone")
   parser.add_argument("--data_manifest", required=True,
                       help="manifest.json of gather_training_photos.py")

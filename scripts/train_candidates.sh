@@ -8,7 +8,7 @@
 #   scripts/train_candidates.sh NAME        (in the background, nice 19,
 #                                            one core: TF_NUM_INTRAOP_THREADS=1)
 #
-# NAME, rate-distortion backbones (train.py --recipe=rd):
+# NAME, rate-distortion backbones (tfgc train --recipe=rd):
 #   rd-c16-b6      C = 16 (bound 0.145 bpp), β = 6, from scratch
 #   rd-c8-warm-b1  C = 8 (bound 0.073 bpp), β = 1, warm-started from the
 #                  bundled gc-small-c8 (its E and G after 100k+ steps)
@@ -62,7 +62,7 @@ main() {
   [ -d "warm_starts/$1" ] && flags="$flags --init_from=warm_starts/$1"
   TF_NUM_INTRAOP_THREADS=${TF_NUM_INTRAOP_THREADS:-1} \
   TF_NUM_INTEROP_THREADS=${TF_NUM_INTEROP_THREADS:-1} \
-  nohup nice -n "${TFGC_NICE:-19}" .venv/bin/python train.py \
+  nohup nice -n "${TFGC_NICE:-19}" .venv/bin/tfgc train \
     --flagfile=scripts/default_models.flags \
     --data_dir="$DATA/train" --val_dir="$DATA/val" $flags --lambda_mse=150 \
     --weight_average=0.999 --precision=mixed_bfloat16 \

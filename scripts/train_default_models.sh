@@ -13,7 +13,7 @@
 # Photos: python scripts/gather_training_photos.py --out ~/tfgc-data
 # Flags shared by both stages (preset, crops, scales): default_models.flags.
 #
-# A candidate recipe trains (and exports) with extra train.py flags, e.g.
+# A candidate recipe trains (and exports) with extra `tfgc train` flags, e.g.
 #
 #   TFGC_RUNS=~/tfgc-runs/mse50 TFGC_FLAGS=--lambda_mse=50 \
 #     scripts/train_default_models.sh gc-small-c8
@@ -56,7 +56,7 @@ main() {
     sc-small-c8) channels=8; mode="--mode=sc --labeller=standin --num_classes=8" ;;
     # SC on the person labeller's maps (background / person) of the
     # training and validation photos, with D+ (the paper's SC recipe):
-    #   python -m tfgc.labellers --labeller=person --images=DATA/train \
+    #   tfgc label --labeller=person --images=DATA/train \
     #     --out=DATA/labels-person   (and the same for DATA/val)
     sc-person-c8) channels=8; mode="--mode=sc --labeller=person
       --labels_dir=$DATA/labels-person --discriminator_labels" ;;
@@ -96,10 +96,10 @@ main() {
   elif [ ! -d "$run/ckpt" ] && [ -d "tfgc/zoo/$name" ]; then
     init_from=tfgc/zoo/$name
   elif [ ! -f "$run/warmup/export/saved_model.pb" ]; then
-    .venv/bin/python train.py $common --flagfile=scripts/warmup.flags --steps=5000 \
+    .venv/bin/tfgc train $common --flagfile=scripts/warmup.flags --steps=5000 \
       --checkpoint_dir="$run/ckpt" --export_dir="$run/warmup/export"
   fi
-  exec .venv/bin/python train.py $common $stage2 --steps="${TFGC_STEPS:-100000}" \
+  exec .venv/bin/tfgc train $common $stage2 --steps="${TFGC_STEPS:-100000}" \
     --init_from="$init_from" --checkpoint_dir="$run/adversarial/ckpt" \
     --export_dir="$run/export"
 }

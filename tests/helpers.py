@@ -1,40 +1,42 @@
 """Helpers that several test modules share (fixtures live in conftest.py):
-compress.py in a subprocess and in this process, its one-line failures,
-edited bitstreams."""
+`tfgc compress|decompress|info` in a subprocess and in this process, its
+one-line failures, edited bitstreams."""
 
 import dataclasses
 import os
 import subprocess
 import sys
 
-import compress
 from conftest import REPO
 from tfgc import bitstream
+from tfgc.cli import compress
 
 
 def cli(*args, timeout=600):
-  """Runs compress.py in a subprocess: (exit status, stdout, stderr);
-  subprocess.TimeoutExpired after `timeout` seconds."""
+  """Runs `python -m tfgc ARGS` (the `tfgc` command) in a subprocess:
+  (exit status, stdout, stderr); subprocess.TimeoutExpired after `timeout`
+  seconds."""
   env = dict(os.environ, PYTHONPATH=REPO)
-  result = subprocess.run([sys.executable, os.path.join(REPO, "compress.py"),
-                           *args], capture_output=True, text=True, env=env,
+  result = subprocess.run([sys.executable, "-m", "tfgc", *args],
+                          capture_output=True, text=True, env=env,
                           timeout=timeout)
   return result.returncode, result.stdout, result.stderr
 
 
 def cli_here(capsys, *args):
-  """compress.py's `main` in this process: (exit status, stdout, stderr)."""
+  """`tfgc.cli.compress.main` in this process: (exit status, stdout,
+  stderr)."""
   status = compress.main(list(args))
   stdout, stderr = capsys.readouterr()
   return status, stdout, stderr
 
 
 def assert_clean_failure(status, stderr):
-  """compress.py failed with one stderr line and no traceback."""
+  """`tfgc` failed with one stderr line and no traceback."""
   assert status == 1
   assert "Traceback" not in stderr
   assert len(stderr.strip().splitlines()) == 1, stderr
-  assert stderr.startswith("compress.py: ")
+  assert stderr.startswith("tfgc: ")
 
 
 def with_sections(data, **replace):

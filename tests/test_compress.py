@@ -1,10 +1,12 @@
-"""compress.py and tfgc.codec: round trips, every error path, no leftovers."""
+"""`tfgc compress|decompress|info` and tfgc.codec: round trips, every
+error path, no leftovers."""
 
 import dataclasses
 import io
 import json
 import os
 import random
+import subprocess
 import sys
 import zlib
 
@@ -12,10 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import compress
 from conftest import REPO, run_python
 from helpers import assert_clean_failure, cli, cli_here, with_sections
 from tfgc import bitstream, codec, zoo
+from tfgc.cli import compress
 from tfgc.errors import TfgcError
 
 SIZES = [(1, 1), (17, 300), (37, 53)]
@@ -91,7 +93,7 @@ def test_info_prints_one_json_object(valid_bitstream, tmp_path):
 
 INFO_WITHOUT_TENSORFLOW = """
 import sys
-import compress
+from tfgc.cli import compress
 status = compress.main(["info", sys.argv[1]])
 print(status, "tensorflow" in sys.modules)
 """
@@ -102,6 +104,22 @@ def test_info_runs_without_loading_tensorflow(valid_bitstream, tmp_path):
   path.write_bytes(valid_bitstream)
   result = run_python(INFO_WITHOUT_TENSORFLOW, str(path))
   assert result.stdout.split()[-2:] == ["0", "False"]
+
+
+def test_decoding_prints_nothing_of_tensorflow_unless_verbose(
+    tiny_export, valid_bitstream, tmp_path):
+  """The `tfgc` command as a user runs it: TF_CPP_MIN_LOG_LEVEL unset, so
+  TensorFlow's import would print its start-up lines."""
+  source = tmp_path / "a.tfgc"
+  source.write_bytes(valid_bitstream)
+  env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+  def decode(*flags):
+    return subprocess.run(
+        [sys.executable, "-m", "tfgc", "decompress", str(source), "--model",
+         tiny_export, "--overwrite", *flags], capture_output=True, text=True,
+        env=dict(env, PYTHONPATH=REPO), timeout=300, check=True).stderr
+  assert decode() == ""
+  assert "tensorflow/" in decode("--verbose")  # Its C++ log lines' sources.
 
 
 @pytest.mark.parametrize("content", [
@@ -149,7 +167,7 @@ import os
 import signal
 import sys
 import time
-import compress
+from tfgc.cli import compress
 
 def save_image(file, image, suffix):
   file.write(b"the first bytes of a PNG")
@@ -170,7 +188,7 @@ def test_sigterm_while_writing_the_png_leaves_nothing(tiny_export,
   result = run_python(SIGTERM_WHILE_WRITING, "decompress", str(source),
                       "--model", tiny_export, check=False, timeout=120)
   assert result.returncode == 1
-  assert result.stderr.strip().splitlines()[-1] == "compress.py: interrupted"
+  assert result.stderr.strip().splitlines()[-1] == "tfgc: interrupted"
   assert sorted(os.listdir(tmp_path)) == ["a.tfgc"]
 
 
@@ -286,7 +304,7 @@ def test_a_file_of_no_bundled_model_is_refused_before_any_loads(
   status, _, stderr = cli_here(capsys, "decompress", str(source))
   assert_clean_failure(status, stderr)
   assert stderr.strip() == (
-      f"compress.py: {source}: the file was written by model "
+      f"tfgc: {source}: the file was written by model "
       "fedcba9876543210, which is not bundled: pass its export directory "
       "with --model")
 
@@ -356,7 +374,7 @@ def test_every_refusal_in_a_batch_names_its_file(
                                            ".tfgc, 2 failed")
   lines = captured.err.splitlines()
   assert [line.partition(refusal)[0] for line in lines] == [
-      f"compress.py: {source}" for source in sources]
+      f"tfgc: {source}" for source in sources]
 
 
 def test_an_output_in_a_missing_folder_is_named_before_any_model_loads(
@@ -514,7 +532,7 @@ def test_ambiguous_or_impossible_outputs_are_refused(
   status, _, stderr = cli_here(capsys, *arguments, "--model",
                                "no-such-model")
   assert_clean_failure(status, stderr)
-  assert stderr.startswith(f"compress.py: {message}")
+  assert stderr.startswith(f"tfgc: {message}")
   assert os.listdir() == ["a.png"]
 
 
@@ -545,7 +563,7 @@ def test_dash_reads_stdin_and_writes_stdout(tiny_export, tmp_path,
   status, _, stderr = piped(monkeypatch, capsysbinary, b"not an image",
                             "compress", "-", "--model", tiny_export)
   assert_clean_failure(status, stderr)
-  assert stderr.startswith("compress.py: <stdin>: not a readable image")
+  assert stderr.startswith("tfgc: <stdin>: not a readable image")
 
 
 def test_binary_output_is_not_written_to_a_terminal(tmp_path, capsys,
@@ -564,7 +582,7 @@ def test_version_names_the_package_and_the_format(capsys):
     compress.main(["--version"])
   assert exit_info.value.code == 0
   assert capsys.readouterr().out.strip() == (
-      f"compress.py {__version__} (.tfgc format {bitstream.VERSION})")
+      f"tfgc {__version__} (.tfgc format {bitstream.VERSION})")
 
 
 def test_the_help_examples_continue_their_lines(capsys):
@@ -617,7 +635,7 @@ def test_a_greyscale_photo_is_warned_of_and_decodes_grey_on_request(
   status, _, stderr = cli_here(capsys, "compress", str(photo), "--model",
                                tiny_export)
   assert status == 0
-  assert stderr == (f"compress.py: warning: {photo} is greyscale and the "
+  assert stderr == (f"tfgc: warning: {photo} is greyscale and the "
                     "model codes colour, so its decoding may be tinted: "
                     "decompress it with --grayscale\n")
   for flags, mode in (([], "RGB"), (["--grayscale"], "L")):

@@ -35,8 +35,10 @@ def test_port_matches_pinned_reference_values(metric):
     assert value == pytest.approx(REFERENCE[name], abs=1e-4), name
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                    reason="needs torch (reference implementation)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None
+    or importlib.util.find_spec("DISTS_pytorch") is None,
+    reason="needs torch and dists-pytorch (reference implementation)")
 def test_pinned_values_are_what_dists_pytorch_computes():
   from dists_pairs import reference
   assert reference() == pytest.approx(REFERENCE, abs=1e-6)

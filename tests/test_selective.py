@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import compress
 from helpers import assert_clean_failure, cli, cli_here, with_sections
 from tfgc import bitstream, codec, export, labelmaps, metrics
+from tfgc.cli import compress
 from tfgc.config import Recipe, latent_shape, preset
 from tfgc.errors import TfgcError
 from tfgc.labellers.standin import cluster_labels
@@ -330,7 +330,7 @@ def test_cli_refuses_a_file_that_keeps_nothing_unless_allowed(
   status, _, stderr = cli_here(capsys, *args)
   assert_clean_failure(status, stderr)
   assert stderr.strip() == (
-      f"compress.py: {tmp_path / 'photo.png'}: --keep=2 keeps nothing: the "
+      f"tfgc: {tmp_path / 'photo.png'}: --keep=2 keeps nothing: the "
       f"label map {tmp_path / 'labels.png'} holds class 0 100% (no class "
       "2); pass --allow_empty to write it anyway")
   assert not (tmp_path / "o.tfgc").exists()

@@ -1,8 +1,9 @@
-"""train.py end to end: export, resume after SIGKILL, skipped files,
-determinism across processes, warm starts, SC label sources. Runs that
-test the process (its exit, its kill, its recorded command, a second
-process repeating the first) are subprocesses; the others call train.py's
-`main` in this process and spare a TensorFlow start."""
+"""`tfgc train` end to end: export, resume after SIGKILL, skipped files,
+determinism across processes, warm starts, SC label sources, flags checked
+before TensorFlow loads. Runs that test the process (its exit, its kill,
+its recorded command, a second process repeating the first) are
+subprocesses; the others call `tfgc.cli.train.main` in this process and
+spare a TensorFlow start."""
 
 import contextlib
 import io
@@ -18,8 +19,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO
+from conftest import REPO, run_python
 from tfgc import codec, config
+from tfgc.cli import train as train_cli
 
 # The base recipe: no LPIPS nor weight average in every step.
 TINY = ["--preset=tiny", "--recipe=base", "--batch_size=2", "--crop_size=32",
@@ -27,7 +29,7 @@ TINY = ["--preset=tiny", "--recipe=base", "--batch_size=2", "--crop_size=32",
 
 
 def train_flags(data_dir, run_dir, *flags, export=True):
-  """train.py's flags for a tiny run in `run_dir`, exporting to
+  """`tfgc train`'s flags for a tiny run in `run_dir`, exporting to
   RUN/ckpt/export (the default) if `export`, else nothing (`--export_dir=`:
   a few seconds that most tests do not need)."""
   return ([f"--data_dir={data_dir}", f"--checkpoint_dir={run_dir}/ckpt"]
@@ -35,7 +37,7 @@ def train_flags(data_dir, run_dir, *flags, export=True):
 
 
 def train_command(data_dir, run_dir, *flags, export=True):
-  return [sys.executable, os.path.join(REPO, "train.py"),
+  return [sys.executable, "-m", "tfgc", "train",
           *train_flags(data_dir, run_dir, *flags, export=export)]
 
 
@@ -50,27 +52,34 @@ def train(data_dir, run_dir, *flags, export=True):
 
 
 def main_here(argv):
-  """train.py's `main` on `argv` in this process: (exit status, stdout).
-  sys.argv, the flags and the SIGTERM handler are put back afterwards."""
-  import train as train_py
-  saved_argv, sigterm = sys.argv, signal.getsignal(signal.SIGTERM)
+  """`tfgc train ARGV` in this process: (exit status, stdout). The SIGTERM
+  handler is put back afterwards."""
+  sigterm = signal.getsignal(signal.SIGTERM)
   output = io.StringIO()
   try:
-    sys.argv = argv
-    train_py.FLAGS(argv)
     with contextlib.redirect_stdout(output):
-      status = train_py.main(argv[:1])
+      status = train_cli.main(argv)
   finally:
-    sys.argv = saved_argv
-    train_py.FLAGS.unparse_flags()
     signal.signal(signal.SIGTERM, sigterm)
   return status, output.getvalue()
+
+
+# Runs the script sys.argv[1] with the arguments after it, then says
+# whether TensorFlow was imported.
+RUN_SCRIPT = """
+import runpy, sys
+sys.argv = sys.argv[1:]
+try:
+  runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+  print("TensorFlow imported:", "tensorflow" in sys.modules)
+"""
 
 
 def train_here(data_dir, run_dir, *flags, export=True):
   """Like `train`, in this process: its stdout."""
   status, stdout = main_here(
-      train_command(data_dir, run_dir, *flags, export=export)[1:])
+      train_flags(data_dir, run_dir, *flags, export=export))
   assert status == 0
   return stdout
 
@@ -137,7 +146,8 @@ def test_a_short_run_skips_bad_files_and_exports_a_working_model(photos,
     command = json.load(f)["command"]
   assert "--max_zoom_out=1.5" in command
   assert not any(flag.startswith("--flagfile") for flag in command)
-  assert command[0] == "train.py" and f"--data_dir=.../{photos.name}" in command
+  assert command[:2] == ["tfgc", "train"]
+  assert f"--data_dir=.../{photos.name}" in command
   assert not any(str(run_dir) in flag or REPO in flag for flag in command)
   assert_round_trips(run_dir / "ckpt" / "export")
 
@@ -183,13 +193,12 @@ def test_init_from_warm_starts_a_run_with_another_config(photos, short_run,
 
 def test_recipe_flags_given_change_the_named_recipe():
   """Also in flag files: scripts/*.flags name the default models' stages."""
-  import train as train_py
   def recipe(*flags):
-    train_py.FLAGS(["train.py", "--data_dir=x", "--checkpoint_dir=y", *flags])
+    train_cli.parse(["--data_dir=x", "--checkpoint_dir=y", *flags])
     try:
-      return train_py.build_recipe()
+      return train_cli.build_recipe()
     finally:
-      train_py.FLAGS.unparse_flags()
+      train_cli.FLAGS.unparse_flags()
   scripts = os.path.join(REPO, "scripts")
   assert recipe() == config.RECIPES["adversarial"]
   assert recipe(f"--flagfile={scripts}/warmup.flags") == config.RECIPES[
@@ -254,17 +263,19 @@ def test_bad_flags_fail_before_any_work(photos, tmp_path, capsys):
       (["--set=width=3"], "no config field 'width'"),
       (["--set=normalization=instance"], "not JSON"),
       (['--set=normalization="batch"'], "normalization must be one of")):
-    status, _ = main_here(["train.py", *train_flags(photos, tmp_path,
-                                                    *flags)])
+    status, _ = main_here(train_flags(photos, tmp_path, *flags))
     assert status == 1
     assert message in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "ckpt")
-  # One in a process of its own: the exit status and the one stderr line.
-  result = subprocess.run(
-      train_command(photos, tmp_path, "--crop_size=30"), capture_output=True,
-      text=True, env=dict(os.environ, PYTHONPATH=REPO))
+  # One in a process of its own, through the train.py of a checkout: the
+  # exit status, the one stderr line, and TensorFlow never loaded.
+  result = run_python(RUN_SCRIPT, os.path.join(REPO, "train.py"),
+                      *train_flags(photos, tmp_path, "--crop_size=30"),
+                      check=False)
   assert result.returncode == 1
-  assert result.stderr.strip().endswith("multiple of 16")
+  assert result.stderr == ("tfgc train: --crop_size must be a multiple of "
+                           "16\n")
+  assert result.stdout == "TensorFlow imported: False\n"
 
 
 def sc_round_trip(export_dir, labels_given):

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import compress
 from conftest import run_python
 from tfgc import codec, demo, metrics, zoo
+from tfgc.cli import compress
 
 SHIPPED = ("gc-small-c4", "gc-small-c8", "sc-objects-c8")
 

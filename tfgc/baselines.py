@@ -60,8 +60,9 @@ def _module(name):
   try:
     return __import__(name)
   except ImportError:
-    raise CodecUnavailable(f"{name} is not installed; `make install` "
-                           "installs the pinned codec libraries") from None
+    raise CodecUnavailable(f"{name} is not installed: pip install "
+                           "'tfgc[eval]' (in a checkout: make install)"
+                           ) from None
 
 
 def _hevc_encode(image, quality):

@@ -177,7 +177,7 @@ class Codec:
     if "entropy_encode" not in signatures and self._side_information:
       raise ModelError(
           f"{path} was exported before tfgc's entropy signatures: export "
-          "it again from its run (its train.py command, "
+          "it again from its run (its tfgc train command, "
           "which exports at its last step)")
     if "entropy_encode" not in signatures:
       raise ModelError(

@@ -7,7 +7,7 @@ export (and enters the model id), and loaded back to rebuild the same
 model; a run resumes only with the same one.
 
 `Recipe` is how it is trained: loss weights, optimizer, weight average,
-with its named recipes (`RECIPES`: train.py's --recipe). A run can resume
+with its named recipes (`RECIPES`: `tfgc train`'s --recipe). A run can resume
 with another recipe (a lower learning rate, say), and an export does not
 depend on it; training.json records it.
 
@@ -27,6 +27,13 @@ UPSAMPLINGS = ("transpose", "resize")
 ENTROPY_MODELS = ("factorized", "hyperprior")
 PERCEPTUAL_NETWORKS = ("vgg16", "alexnet")
 MODES = ("gc", "sc")
+# Compute precisions of E, G, F, D and the perceptual network in training.
+# "mixed_bfloat16" computes in bfloat16 (AVX-512 BF16 through oneDNN on
+# CPUs that have it) with float32 variables; the quantizer, the entropy
+# model and the losses stay float32, and export and validation run a
+# float32 copy (`inference_model`), so files and figures are those of
+# float32 whichever precision trained the weights.
+PRECISIONS = ("float32", "mixed_bfloat16")
 MAX_CLASSES = 256
 
 # The encoder downsamples four times by 2: latents are at 1/16 resolution.
@@ -256,7 +263,7 @@ class Recipe(_Saved):
 
       L = gan_weight·L_GAN + λ_mse·MSE + λ_fm·FM + λ_p·perceptual + β·bpp
 
-  Each field's help (metadata) is its train.py flag's help text; the
+  Each field's help (metadata) is its `tfgc train` flag's help text; the
   flag's default is the value of the named recipe --recipe picks
   (`RECIPES`). The class defaults are the "base" recipe.
   """
@@ -382,7 +389,7 @@ _WARMUP = Recipe(gan_weight=0.0, lambda_feature_matching=0.0)
 
 RECIPES = {
     # The bundled models' adversarial stage (scripts/train_default_models.sh,
-    # warm-started from a warm-up), and train.py's default: what fine-tuning
+    # warm-started from a warm-up), and `tfgc train`'s default: what fine-tuning
     # a bundled model continues with. LPIPS-AlexNet: LPIPS-VGG16 costs ~15x
     # more per step on a CPU. Validation and export use a moving average of
     # the E/G weights: on the 42 validation photos it gave LPIPS-Alex
@@ -401,7 +408,7 @@ RECIPES = {
     "rd": _WARMUP.replace(lambda_mse=150.0, adam_beta_1=0.9,
                           weight_average=0.999),
     # The class defaults: LSGAN 1, feature matching 10, λ_MSE 10, no
-    # perceptual term, no weight average (train.py's recipe before it had
+    # perceptual term, no weight average (`tfgc train`'s recipe before it had
     # --recipe, and `training.train`'s default).
     "base": Recipe(),
 }

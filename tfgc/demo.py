@@ -1,6 +1,6 @@
 """`make demo`: one photo through the default model, next to JPEG and WebP.
 
-    python -m tfgc.demo --out demo-output [--photo=coffee|PATH] [--model=NAME]
+    tfgc demo --out demo-output [--photo=coffee|PATH] [--model=NAME]
 
 Compresses the photo with a bundled model (default: the default model),
 writes the .tfgc file and its decoding, encodes the same photo with JPEG
@@ -22,7 +22,8 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from tfgc import baselines, codec, devset, evaluate, metrics, zoo
+from tfgc import (baselines, codec, devset, evaluate, extras, metrics, quiet,
+                  zoo)
 from tfgc.errors import TfgcError
 from tfgc.images import read_image, save_png
 
@@ -124,7 +125,7 @@ def run(photo, out, model=None):
 
 
 def main(argv):
-  parser = argparse.ArgumentParser(prog="python -m tfgc.demo",
+  parser = argparse.ArgumentParser(prog="tfgc demo",
                                    description=__doc__.split("\n")[0])
   parser.add_argument("--out", default="demo-output", help="output folder")
   parser.add_argument("--photo", default="coffee",
@@ -132,11 +133,14 @@ def main(argv):
   parser.add_argument("--model", default=None,
                       help="a bundled model's name or an export directory "
                            "(default: the default model)")
+  quiet.add_flag(parser)
   args = parser.parse_args(argv)
+  quiet.configure(args.verbose)
   try:
+    extras.require("eval", parser.prog)
     results = run(args.photo, args.out, args.model)
   except TfgcError as e:
-    print(f"tfgc.demo: {e}", file=sys.stderr)
+    print(f"{parser.prog}: {e}", file=sys.stderr)
     return 1
   print(f"{'method':<22}{'bytes':>7}{'bpp':>8}{'PSNR':>7}{'MS-SSIM':>9}"
         f"{'LPIPS':>7}")

@@ -1,6 +1,6 @@
 """Assembles the evaluation dev set from photos shipped inside PyPI packages.
 
-    python -m tfgc.devset --out=devset
+    tfgc devset --out=devset
 
 No download: the photos come from the installed scikit-image, matplotlib
 and scikit-learn wheels (all pinned in requirements.txt). Writes each as
@@ -14,6 +14,7 @@ import json
 import os
 import sys
 
+from tfgc import extras
 from tfgc.errors import TfgcError
 from tfgc.images import read_image, save_png
 
@@ -42,8 +43,9 @@ def source_path(package, relative):
   """The file's path inside the installed `package` (not imported)."""
   spec = importlib.util.find_spec(package)
   if spec is None or not spec.submodule_search_locations:
-    raise TfgcError(f"{package} is not installed; `make install` installs "
-                    "the pinned packages that carry the dev-set photos")
+    raise TfgcError(f"{package} is not installed: it carries dev-set "
+                    "photos; pip install 'tfgc[eval]' (in a checkout: make "
+                    "install)")
   return os.path.join(spec.submodule_search_locations[0], relative)
 
 
@@ -64,13 +66,14 @@ def build(out):
 
 def main(argv):
   parser = argparse.ArgumentParser(
-      prog="python -m tfgc.devset", description=__doc__.split("\n")[0])
+      prog="tfgc devset", description=__doc__.split("\n")[0])
   parser.add_argument("--out", default="devset", help="output folder")
   args = parser.parse_args(argv)
   try:
+    extras.require("eval", parser.prog)
     manifest = build(args.out)
   except TfgcError as e:
-    print(f"tfgc.devset: {e}", file=sys.stderr)
+    print(f"{parser.prog}: {e}", file=sys.stderr)
     return 1
   pixels = sum(m["width"] * m["height"] for m in manifest)
   print(f"{len(manifest)} photos ({pixels / 1e6:.1f} MP) -> {args.out}/")

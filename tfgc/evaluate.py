@@ -1,6 +1,6 @@
 """Rate–distortion–perception evaluation of tfgc models and classical codecs.
 
-    python -m tfgc.evaluate --images=DIR --models=DIR[,DIR...] \\
+    tfgc evaluate --images=DIR --models=DIR[,DIR...] \\
         --codecs=jpeg,webp,avif,jpeg2000,hevc,x265,jxl --out=DIR
 
 For every image: each model compresses and decompresses it (real .tfgc
@@ -35,6 +35,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from tfgc import baselines, bdrate, codec as codec_lib, labelmaps, metrics
+from tfgc import extras, quiet
 from tfgc.errors import TfgcError
 from tfgc.images import ImageError, list_files, read_image, save_png
 from tfgc.lpips import MIN_SIDE, measures
@@ -321,7 +322,7 @@ def _load_models(model_paths, synthesize):
       if not model.labeller:
         raise TfgcError(f"{name} is an SC model without a labeller of its "
                         "own, so it cannot label the photos: evaluate SC "
-                        "models trained with train.py --labeller")
+                        "models trained with tfgc train --labeller")
       labelmaps.class_ids(synthesize, model.num_classes, model.class_names)
     model.decompress(model.compress(np.zeros((16, 16, 3), np.uint8)))
   return models
@@ -576,12 +577,12 @@ def summarize_selective(points, models, perceptual):
 
 def main(argv):
   parser = argparse.ArgumentParser(
-      prog="python -m tfgc.evaluate", description=__doc__.split("\n")[0],
+      prog="tfgc evaluate", description=__doc__.split("\n")[0],
       formatter_class=argparse.RawDescriptionHelpFormatter,
       epilog="\n".join(__doc__.split("\n")[2:]))
   parser.add_argument("--images", required=True,
                       help="folder of images (searched recursively); "
-                           "`python -m tfgc.devset` makes one")
+                           "`tfgc devset` makes one")
   parser.add_argument("--models", default=None,
                       help="comma-separated export directories or bundled "
                            "model names (default: the bundled default)")
@@ -613,8 +614,11 @@ def main(argv):
   parser.add_argument("--quiet", action="store_true",
                       help="no progress lines on stderr (skipped images "
                            "and errors are still reported)")
+  quiet.add_flag(parser)
   args = parser.parse_args(argv)
+  quiet.configure(args.verbose)
   try:
+    extras.require("eval", parser.prog)
     model_paths = [codec_lib.resolve(m or None) for m in
                    (args.models.split(",") if args.models else [None])]
     codec_names = [c for c in args.codecs.split(",") if c]
@@ -636,7 +640,7 @@ def main(argv):
                   [c for c in args.synthesize.split(",") if c],
                   progress=None if args.quiet else _stderr)
   except TfgcError as e:
-    print(f"tfgc.evaluate: {e}", file=sys.stderr)
+    print(f"{parser.prog}: {e}", file=sys.stderr)
     return 1
   from tfgc import report  # Imported by `run` already.
   print(report.text_summary(summary))

@@ -348,7 +348,7 @@ def upgrade(export_dir, out_dir):
   if config.entropy_model != "factorized":
     raise TfgcError(f"{export_dir}: an older {config.entropy_model} export "
                     "cannot be upgraded; export it again from its run "
-                    "(its train.py command, which exports at its last "
+                    "(its tfgc train command, which exports at its last "
                     "step)")
   module = tf.Module(name="tfgc_codec")
   for name in ("encoder", "quantizer", "generator", "semantic_encoder"):

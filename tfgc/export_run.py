@@ -3,9 +3,9 @@
     python -m tfgc.export_run RUN/ckpt/best OUT_DIR  # the one validation chose
     python -m tfgc.export_run RUN/ckpt OUT_DIR        # the newest
 
-OUT_DIR is an export like the one train.py writes with --export_dir (the
-weight average where the run keeps one), for `compress.py --model=OUT_DIR`,
-`python -m tfgc.evaluate` or `--init_from`. The running job, if any, is
+OUT_DIR is an export like the one tfgc train writes with --export_dir (the
+weight average where the run keeps one), for `tfgc compress --model=OUT_DIR`,
+`tfgc evaluate` or `--init_from`. The running job, if any, is
 left alone: the checkpoint is only read.
 """
 

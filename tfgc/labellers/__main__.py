@@ -1,12 +1,12 @@
-"""`python -m tfgc.labellers`: label maps of a folder of photos, for SC
-training with `train.py --labels_dir=OUT --labeller=NAME`.
+"""`tfgc label`: label maps of a folder of photos, for SC
+training with `tfgc train --labels_dir=OUT --labeller=NAME`.
 
-    python -m tfgc.labellers --labeller=person --images=photos --out=labels
+    tfgc label --labeller=person --images=photos --out=labels
 
 writes OUT/sub/NAME.png (uint8 class ids, the image's size as decoded)
-for each IMAGES/sub/NAME.ext, the names train.py pairs them by
+for each IMAGES/sub/NAME.ext, the names tfgc train pairs them by
 (`data.find_label_map`), and OUT/classes.txt (one class name per line,
-`compress.py --classes`). Maps already in OUT are kept: a run that was
+`tfgc compress --classes`). Maps already in OUT are kept: a run that was
 stopped carries on where it ended.
 """
 
@@ -17,7 +17,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from tfgc import labellers
+from tfgc import labellers, quiet
 from tfgc.errors import TfgcError
 from tfgc.images import list_files, read_image
 
@@ -47,9 +47,9 @@ def label_folder(labeller, images, out):
 
 
 def main(argv):
-  # argparse, not absl flags: train.py has its own --labeller flag, and
+  # argparse, not absl flags: `tfgc train` has its own --labeller flag, and
   # both modules may be imported into one process (the tests).
-  parser = argparse.ArgumentParser(prog="python -m tfgc.labellers",
+  parser = argparse.ArgumentParser(prog="tfgc label",
                                    description=__doc__.split("\n")[0])
   parser.add_argument("--labeller", required=True, choices=labellers.NAMES)
   parser.add_argument("--images", required=True,
@@ -57,13 +57,15 @@ def main(argv):
   parser.add_argument("--out", required=True, help="folder of the label maps")
   parser.add_argument("--classes", type=int, default=8,
                       help="standin: regions per image")
+  quiet.add_flag(parser)
   args = parser.parse_args(argv)
+  quiet.configure(args.verbose)
   options = dict(classes=args.classes) if args.labeller == "standin" else {}
   try:
     labeller = labellers.get(args.labeller, **options)
     written, kept, pixels = label_folder(labeller, args.images, args.out)
   except TfgcError as e:
-    print(f"tfgc.labellers: {e}", file=sys.stderr)
+    print(f"{parser.prog}: {e}", file=sys.stderr)
     return 1
   shares = ", ".join(f"{name} {count / max(pixels.sum(), 1):.1%}"
                      for name, count in zip(labeller.class_names, pixels))

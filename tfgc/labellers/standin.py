@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from tfgc import extras
 from tfgc.config import latent_shape
 from tfgc.labellers.cells import cells_to_pixels
 
@@ -35,6 +36,7 @@ def _kmeans(features, k, seed):
   this module and half a second per process is paid by every run that
   never labels.
   """
+  extras.require("train", "the stand-in labeller", ["sklearn"])
   from sklearn.cluster import KMeans
   from sklearn.exceptions import ConvergenceWarning
   with warnings.catch_warnings():

@@ -1,7 +1,7 @@
 """The model zoo: the trained models shipped inside the package, found by
 name, and `resolve` from a name or an export directory to a SavedModel.
 
-Each is a folder here: a SavedModel export written by train.py (without its
+Each is a folder here: a SavedModel export written by tfgc train (without its
 `serving/1/` copy, see MODEL_CARD.md), its model.json and training.json,
 and MODEL_CARD.md (data, training, measured dev-set figures). The card's
 first lines carry the model id:
@@ -73,7 +73,7 @@ def resolve(model=None):
     if model is None:
       raise ModelError(f"the default model {DEFAULT!r} is not installed "
                        f"in {DIR}; pass --model=DIR (an export_dir "
-                       "written by train.py)")
+                       "written by tfgc train)")
   if os.path.isdir(model):
     directory = model
   elif model in names():
@@ -84,5 +84,5 @@ def resolve(model=None):
                      f"bundled model name ({known})")
   if not os.path.exists(os.path.join(directory, "saved_model.pb")):
     raise ModelError(f"{directory} is not a tfgc export (no saved_model.pb); "
-                     "pass the export_dir written by train.py")
+                     "pass the export_dir written by tfgc train")
   return directory
