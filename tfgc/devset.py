@@ -70,7 +70,7 @@ def main(argv):
   parser.add_argument("--out", default="devset", help="output folder")
   args = parser.parse_args(argv)
   try:
-    extras.require("eval", parser.prog)
+    extras.require("eval")
     manifest = build(args.out)
   except TfgcError as e:
     print(f"{parser.prog}: {e}", file=sys.stderr)

@@ -618,7 +618,7 @@ def main(argv):
   args = parser.parse_args(argv)
   quiet.configure(args.verbose)
   try:
-    extras.require("eval", parser.prog)
+    extras.require("eval")
     model_paths = [codec_lib.resolve(m or None) for m in
                    (args.models.split(",") if args.models else [None])]
     codec_names = [c for c in args.codecs.split(",") if c]

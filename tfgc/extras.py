@@ -24,13 +24,14 @@ class MissingExtra(TfgcError):
   """An optional part of tfgc that is not installed."""
 
 
-def require(extra, what, modules=None):
+def require(extra, what=None, modules=None):
   """Raises MissingExtra, naming the install command, unless `modules`
   (default: all of `extra`'s) are installed; `what` names the work that
-  needs them."""
+  needs them, when the message's prefix does not."""
   missing = [name for name in modules or MODULES[extra]
              if importlib.util.find_spec(name) is None]
   if missing:
+    purpose = f" for {what}" if what else ""
     raise MissingExtra(
-        f"{what} needs {', '.join(missing)}: pip install 'tfgc[{extra}]' "
-        "(in a checkout: make install)")
+        f"tfgc[{extra}] is not installed (no {', '.join(missing)}){purpose}: "
+        f"pip install 'tfgc[{extra}]' (in a checkout: make install)")

@@ -206,7 +206,7 @@ def run(argv):
   recipe = build_recipe()
   options = options_from_flags(argv)
   options.check(config)
-  extras.require("train", PROGRAM)
+  extras.require("train")
   print(describe_recipe(recipe), flush=True)
   from tfgc import training  # TensorFlow: after the flags are known good.
   training.train(config, options, recipe)
