@@ -27,13 +27,13 @@ setuptools.setup(
     version=VERSION,
     description="Extreme learned image compression with generative "
                 "adversarial networks (Agustsson et al., ICCV 2019)",
-    packages=setuptools.find_packages(include=["tfgc", "tfgc.*"]),
+    # The weights folders hold data only; named here, setuptools installs
+    # them without warning that they look like packages.
+    packages=setuptools.find_packages(include=["tfgc", "tfgc.*"])
+    + ["tfgc.weights", "tfgc.labellers.weights"],
     include_package_data=True,
     python_requires=">=3.10,<3.12",
     license="Apache-2.0",
-    classifiers=[
-        "License :: OSI Approved :: Apache Software License",
-    ],
     install_requires=requirements(""),
     extras_require={"train": TRAIN, "eval": TRAIN + requirements("eval")},
     entry_points={"console_scripts": ["tfgc = tfgc.cli:main"]},

@@ -23,7 +23,7 @@ tfgc="$work/venv/bin/tfgc"
 echo "pip install . (core)"
 "$pip" install -q "$work/src"
 cd "$work"
-"$python" - <<'PY'
+"$work/venv/bin/python" - <<'PY'
 import numpy as np
 from PIL import Image
 x = np.linspace(0, 255, 192)
