@@ -193,7 +193,7 @@ def test_the_command_labels_a_folder_and_fails_in_one_line(photo, tmp_path,
   assert main(["--labeller=standin", f"--images={tmp_path / 'photos'}",
                f"--out={tmp_path / 'labels'}"]) == 1
   err = capsys.readouterr().err
-  assert err.startswith("tfgc.labellers: ") and err.count("\n") == 1
+  assert err.startswith("tfgc label: ") and err.count("\n") == 1
 
 
 def test_the_registry_and_the_config_know_the_labellers_without_tensorflow():
