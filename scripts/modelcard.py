@@ -202,6 +202,11 @@ def write(model_dir, summary, manifest, log_dirs, history="", sc_rates=None):
            f"generator {parameters['generator']:,}, entropy model "
            f"{parameters['entropy_model']:,} (exported); discriminator "
            f"{parameters['discriminator']:,} (training only).", ""]
+  if model_config.realism_dial:
+    lines += [f"Realism dial: one file decodes at any r in [0, 1], from the "
+              f"MSE-trained image (0) to the fully generative one (1); "
+              f"default r = {description['default_realism']:g} "
+              f"(`tfgc decompress --realism=R`).", ""]
   if model_config.labeller:
     classes = labellers.class_names(model_config.labeller,
                                     model_config.num_classes)

@@ -136,11 +136,17 @@ def test_the_eta_counts_the_recent_steps_and_the_time_between_steps(
 
 class _HalfBright:
   """The part of the model FullImageValidation reads: an inference model
-  that decodes every image at half its brightness, at 0.5 bpp."""
+  (without the realism dial) that decodes every image at half its
+  brightness, at 0.5 bpp."""
+
+  realism_modulation = None
 
   def inference_model(self):
-    return lambda images, training: types.SimpleNamespace(
-        images=to_float(images) / 2, bits_per_pixel=tf.constant([0.5]))
+    return self
+
+  def __call__(self, images, training):
+    return types.SimpleNamespace(images=to_float(images) / 2,
+                                 bits_per_pixel=tf.constant([0.5]))
 
 
 def test_each_validation_appends_its_figures_as_one_json_line(tmp_path):

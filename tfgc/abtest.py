@@ -30,7 +30,6 @@ import os
 import random
 import sys
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from tfgc import baselines, codec as codec_lib, data

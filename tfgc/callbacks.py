@@ -189,6 +189,10 @@ class FullImageValidation(tf.keras.callbacks.Callback):
   ...}` (the names of the printed line, floats), so a resumed run
   continues the record.
 
+  The figures are those of the default decode (r = 1 with the realism
+  dial); a model with the dial is also decoded at r = 0, its MSE end:
+  `psnr_r0` and `dists_r0`. They do not choose the best checkpoint.
+
   SC examples (everything preserved, comparable with GC) are decoded a
   second time with class 0 synthesised (the person labeller's background,
   the stand-in's darkest region): `synth0_bpp_estimate`,
@@ -231,6 +235,7 @@ class FullImageValidation(tf.keras.callbacks.Callback):
     model = self.model.inference_model()
     psnr, ms_ssim, lpips, dists, bpp = [], [], [], [], []
     synth_bpp, synth_lpips, synth_kept = [], [], []
+    psnr_r0, dists_r0 = [], []
     with self.writer.as_default(step=step):
       for i, example in enumerate(self.examples):
         if isinstance(example, dict):
@@ -254,6 +259,12 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         if i < self.max_images_shown:
           tf.summary.image(f"val/original|decoded/{i}",
                            tf.concat([x, x_hat], axis=2))
+        if model.realism_modulation is not None:
+          faithful = tf.clip_by_value(model(
+              inputs, training=False, realism=tf.zeros([1])).images, 0.0, 1.0)
+          psnr_r0.append(metrics.psnr(image, to_uint8(faithful[0]).numpy()))
+          if self.dists is not None:
+            dists_r0.append(float(self.dists(x, faithful)[0]))
         if "synthesis_mask" in inputs:
           painted = example["labels"] == 0
           synthesised = model(dict(inputs, synthesis_mask=tf.constant(
@@ -273,6 +284,10 @@ class FullImageValidation(tf.keras.callbacks.Callback):
       if lpips:
         figures["lpips_alexnet"] = np.mean(lpips)
       figures["bpp_estimate"] = np.mean(bpp)
+      if psnr_r0:
+        figures["psnr_r0"] = np.mean(psnr_r0)
+      if dists_r0:
+        figures["dists_r0"] = np.mean(dists_r0)
       if synth_bpp:
         figures["synth0_bpp_estimate"] = np.mean(synth_bpp)
       if synth_lpips:

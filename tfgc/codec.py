@@ -126,6 +126,8 @@ def model_info(model, model_id):
   if description["model_id"] != model_id:
     raise wrong_model(model_id, description["model_id"])
   found = dict(model=model)
+  if config.realism_dial:
+    found["default_realism"] = description.get("default_realism", 1.0)
   if config.selective:
     found.update(labeller=config.labeller, classes=(
         list(labellers.class_names(config.labeller, config.num_classes))
@@ -169,6 +171,9 @@ class Codec:
     self.latent_channels = config.latent_channels
     # 0: G takes no noise, so every seed decodes the same pixels.
     self.noise_channels = config.noise_channels
+    # The r decoding uses unless told, with the realism dial; else None.
+    self.default_realism = (self.description.get("default_realism", 1.0)
+                            if config.realism_dial else None)
     self.memory_budget_mib = memory_budget_mib
     # Only a hyperprior writes a side string.
     self._side_information = config.entropy_model != "factorized"
@@ -352,11 +357,14 @@ class Codec:
       raise TfgcError("this is a GC model: its files carry no label map")
     return self._carried_labels(self._parse(data))
 
-  def decompress(self, data, seed=0, progress=None):
+  def decompress(self, data, seed=0, progress=None, realism=None):
     """.tfgc bytes -> uint8 [H, W, 3]; `seed` picks the synthesised noise
     (of models with `noise_channels`; the others ignore it); `progress`,
     if given, is called with (tiles done, tiles in all) after each tile G
-    runs on."""
+    runs on. `realism`, r in [0, 1], only for a model with the realism
+    dial (`default_realism` if None): 0 decodes the MSE-trained image, 1
+    the fully generative one, from the same file."""
+    realism = self._realism(realism)
     parsed = self._parse(data)
     if parsed.sections[1] and not self._side_information:
       raise TfgcError("corrupt bitstream: a side string, which this model's "
@@ -368,7 +376,22 @@ class Codec:
     pixels = (dict(labels=self._carried_labels(parsed)) if self.selective
               else {})
     grid = self._decoded_grid(parsed)
-    return self._tiler.synthesise(image_shape, seed, grid, pixels, progress)
+    return self._tiler.synthesise(image_shape, seed, grid, pixels, progress,
+                                  realism)
+
+  def _realism(self, realism):
+    """The r to decode with: `realism` checked, or the model's default;
+    None for a model without the dial (TfgcError if one was asked for)."""
+    if self.default_realism is None:
+      if realism is not None:
+        raise TfgcError(f"the model {self.model_id} has no realism dial: "
+                        "drop --realism (realism=)")
+      return None
+    if realism is None:
+      return self.default_realism
+    if not 0.0 <= realism <= 1.0:
+      raise TfgcError(f"--realism must be in [0, 1], got {realism:g}")
+    return float(realism)
 
   def _decoded_grid(self, parsed):
     """The latent grid a parsed bitstream codes, as `synthesize` takes it:

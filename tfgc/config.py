@@ -114,6 +114,12 @@ class Config(_Saved):
     entropy_model: "factorized" (NoisyDeepFactorized per channel) or
       "hyperprior" (scale hyperprior with a factorized side latent).
     hyperprior_channels: channels of the hyper latent z.
+    realism_dial: G also takes a realism weight r in [0, 1] per image
+      (`networks.RealismModulation`): training draws r per example and
+      weighs the realism terms (perceptual, GAN, feature matching) by it,
+      the MSE always on, so one bitstream decodes anywhere from the
+      MSE-trained reconstruction (r = 0) to the fully generative one
+      (r = 1), chosen at decode time.
   """
 
   name: str = "custom"
@@ -135,6 +141,7 @@ class Config(_Saved):
   conv_bias: bool = False
   entropy_model: str = "factorized"
   hyperprior_channels: int = 64
+  realism_dial: bool = False
 
   def __post_init__(self):
     self.validate()
@@ -192,6 +199,8 @@ class Config(_Saved):
          f"entropy_model must be one of {ENTROPY_MODELS}")
     need(isinstance(self.conv_bias, bool), "conv_bias must be true or false")
     need(self.hyperprior_channels >= 1, "hyperprior_channels must be >= 1")
+    need(isinstance(self.realism_dial, bool),
+         "realism_dial must be true or false")
 
   @property
   def num_centers(self) -> int:

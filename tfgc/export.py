@@ -40,6 +40,7 @@ The discriminator is never exported.
 
 import argparse
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -70,6 +71,7 @@ SPECS = {
     "seed": tf.TensorSpec([], tf.int32, name="seed"),
     "latent_string": tf.TensorSpec([], tf.string, name="latent_string"),
     "side_string": tf.TensorSpec([], tf.string, name="side_string"),
+    "realism": tf.TensorSpec([], tf.float32, name="realism"),
 }
 # Inputs of each signature beyond the GC ones, in SC.
 SC_INPUTS = {"analyze": ("labels", "synthesis_mask"),
@@ -78,6 +80,8 @@ SC_INPUTS = {"analyze": ("labels", "synthesis_mask"),
              "decompress": ("latent_mask", "labels"),
              "entropy_encode": ("latent_mask",),
              "entropy_decode": ("latent_mask",)}
+# Inputs of the signatures that run G, with the realism dial.
+DIAL_INPUTS = {"synthesize": ("realism",), "decompress": ("realism",)}
 GC_INPUTS = {"analyze": ("image",),
              "synthesize": ("symbols", "image_shape", "seed"),
              "compress": ("image",),
@@ -116,6 +120,7 @@ class TransformsModule(tf.Module):
     super().__init__(name="tfgc_transforms")
     config = model.config
     self.selective = config.selective
+    self.realism_dial = config.realism_dial
     # The networks are attributes so that the SavedModel holds them (and
     # not D or the perceptual network); model ids hash their variables in
     # the order of these names. The graphs are the model's own `analysis`
@@ -124,6 +129,7 @@ class TransformsModule(tf.Module):
     self.encoder = model.encoder
     self.quantizer = model.quantizer
     self.generator = model.generator
+    self.realism_modulation = model.realism_modulation
     self.semantic_encoder = model.semantic_encoder
     self._analysis = model.analysis
     self._synthesis = model.synthesis
@@ -132,8 +138,8 @@ class TransformsModule(tf.Module):
     self.config_json = tf.Variable(config.to_json(), trainable=False,
                                    name="config_json")
     for name in TransformsModule.SIGNATURES:
-      setattr(self, name, _signature_function(getattr(self, f"_{name}"),
-                                              name, self.selective))
+      setattr(self, name, _signature_function(
+          getattr(self, f"_{name}"), name, config))
 
   def _latents(self, image, synthesis_mask=None):
     """uint8 [H, W, 3] -> ŵ float32 [1, h, w, C], the kept positions
@@ -142,12 +148,15 @@ class TransformsModule(tf.Module):
     w_hat, keep = self._analysis(to_float(image[None]), mask)
     return w_hat, keep, tf.shape(image)[:2]
 
-  def _image(self, w_hat, image_shape, seed, labels=None):
+  def _image(self, w_hat, image_shape, seed, labels=None, realism=None):
     """ŵ [1, h, w, C] (+ labels uint8 [H, W]) -> uint8 [H, W, 3], noise
-    drawn from `seed`."""
+    drawn from `seed`, at the realism weight `realism` (float32 [], with
+    the dial)."""
     if labels is not None:
       labels = tf.ensure_shape(labels, [None, None])[None]
-    x_hat = self._synthesis(w_hat, image_shape, labels, seed)
+    if realism is not None:
+      realism = tf.clip_by_value(realism, 0.0, 1.0)[None]
+    x_hat = self._synthesis(w_hat, image_shape, labels, seed, realism)
     return to_uint8(x_hat[0])
 
   @staticmethod
@@ -164,26 +173,39 @@ class TransformsModule(tf.Module):
                 seed=tf.constant(0), **self._selective_outputs(keep, labels))
 
   def _synthesize(self, symbols, image_shape, seed, latent_mask=None,
-                  labels=None):
+                  labels=None, realism=None):
     w_hat, _ = _symbols_to_latents(symbols, latent_mask,
                                    self.latent_channels)
-    return dict(image=self._image(w_hat, image_shape, seed, labels))
+    return dict(image=self._image(w_hat, image_shape, seed, labels, realism))
 
   def signatures(self):
     return {name: getattr(self, name).get_concrete_function()
             for name in self.SIGNATURES}
 
 
-def _signature_function(function, name, selective):
-  """`function` as a tf.function with the inputs of signature `name`."""
-  names = GC_INPUTS[name] + (SC_INPUTS[name] if selective else ())
-  return tf.function(function, input_signature=[SPECS[n] for n in names])
+def signature_inputs(name, config):
+  """The input names of signature `name` for a model of `config`."""
+  return (GC_INPUTS[name] + (SC_INPUTS[name] if config.selective else ())
+          + (DIAL_INPUTS.get(name, ()) if config.realism_dial else ()))
 
 
-def entropy_functions(coder, latent_channels, selective):
+def _signature_function(function, name, config):
+  """`function` (taking its inputs by name) as a tf.function with the
+  inputs of signature `name`."""
+  names = signature_inputs(name, config)
+  def by_name(*args, **kwargs):
+    return function(**dict(zip(names, args)), **kwargs)
+  by_name.__signature__ = inspect.Signature(
+      [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+       for n in names])
+  return tf.function(by_name, input_signature=[SPECS[n] for n in names])
+
+
+def entropy_functions(coder, config):
   """The `entropy_encode` and `entropy_decode` signatures' tf.functions
   over an entropy model's coder (`tfgc.entropy`): symbols int32 [h, w, C]
   <-> latent and side strings, only the kept positions in SC."""
+  latent_channels = config.latent_channels
   def encode(symbols, latent_mask=None):
     latent_string, side_string = coder.compress(
         *_symbols_to_latents(symbols, latent_mask, latent_channels))
@@ -195,15 +217,17 @@ def entropy_functions(coder, latent_channels, selective):
     return dict(symbols=tf.cast(w_hat[0], tf.int32))
 
   return dict(entropy_encode=_signature_function(encode, "entropy_encode",
-                                                 selective),
+                                                 config),
               entropy_decode=_signature_function(decode, "entropy_decode",
-                                                 selective))
+                                                 config))
 
 
-def pipeline_functions(stages, selective):
+def pipeline_functions(stages, config):
   """`compress` (analyze, then entropy_encode) and `decompress`
   (entropy_decode, then synthesize) as tf.functions, from `stages`: those
   four signatures' functions by name, called with named inputs."""
+  selective = config.selective
+
   def compress(image, labels=None, synthesis_mask=None):
     inputs = dict(image=image)
     if selective:
@@ -215,19 +239,21 @@ def pipeline_functions(stages, selective):
                 **stages["entropy_encode"](symbols=symbols, **masks))
 
   def decompress(latent_string, side_string, image_shape, seed,
-                 latent_mask=None, labels=None):
+                 latent_mask=None, labels=None, realism=None):
     masks = dict(latent_mask=latent_mask) if selective else {}
     symbols = stages["entropy_decode"](
         latent_string=latent_string, side_string=side_string,
         latent_shape=latent_shape(image_shape), **masks)["symbols"]
     if selective:
       masks.update(labels=labels)
+    if config.realism_dial:
+      masks.update(realism=realism)
     return dict(stages["synthesize"](symbols=symbols, image_shape=image_shape,
                                      seed=seed, **masks))
 
-  return dict(compress=_signature_function(compress, "compress", selective),
+  return dict(compress=_signature_function(compress, "compress", config),
               decompress=_signature_function(decompress, "decompress",
-                                             selective))
+                                             config))
 
 
 class CodecModule(TransformsModule):
@@ -249,11 +275,10 @@ class CodecModule(TransformsModule):
 def _add_coding_functions(module, coder, config):
   """Sets `module`'s entropy and pipeline functions (`module.analyze` and
   `module.synthesize` must exist)."""
-  selective = config.selective
-  functions = entropy_functions(coder, config.latent_channels, selective)
+  functions = entropy_functions(coder, config)
   functions.update(pipeline_functions(
       dict(functions, analyze=module.analyze, synthesize=module.synthesize),
-      selective))
+      config))
   for name, function in functions.items():
     setattr(module, name, function)
 
@@ -281,13 +306,18 @@ def parameter_counts(model):
               discriminator=count(model.discriminator))
 
 
-def export(model, export_dir):
+DEFAULT_REALISM = 1.0
+
+
+def export(model, export_dir, default_realism=DEFAULT_REALISM):
   """Writes the SavedModels and model.json to `export_dir`; returns the id.
 
   The weights exported are the model's current ones, or their average if
   its config keeps one (the coder is a fresh snapshot), so export after
   training. A model trained in mixed precision is exported as its float32
-  copy.
+  copy. With the realism dial, model.json records `default_realism`, the
+  r that decoding uses unless told (the signatures take r as an input);
+  it is not part of the model id.
   """
   model = model.inference_model()
   codec = CodecModule(model, "")
@@ -301,6 +331,11 @@ def export(model, export_dir):
   description = dict(model_id=identifier,
                      config=json.loads(model.config.to_json()),
                      parameters=parameter_counts(model))
+  if model.config.realism_dial:
+    if not 0.0 <= default_realism <= 1.0:
+      raise ValueError(f"default_realism must be in [0, 1], got "
+                       f"{default_realism}")
+    description["default_realism"] = float(default_realism)
   with open(os.path.join(export_dir, MODEL_JSON), "w") as f:
     json.dump(description, f, indent=2)
   return identifier

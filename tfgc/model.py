@@ -23,15 +23,16 @@ from tfgc import entropy, losses
 from tfgc.config import PRECISIONS, STRIDE, Recipe
 from tfgc.lpips import LPIPS
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
-                           SemanticEncoder, latent_keep_mask, one_hot_labels,
-                           pad_to_stride, padded_one_hot_labels, to_float,
+                           RealismModulation, SemanticEncoder,
+                           latent_keep_mask, one_hot_labels, pad_to_stride,
+                           padded_one_hot_labels, run_generator, to_float,
                            with_noise)
 from tfgc.quantizer import FixedCenterQuantizer
 from tfgc.weight_average import WeightAverage
 
 Reconstruction = collections.namedtuple(
     "Reconstruction",
-    ["latents", "bits", "bits_per_pixel", "images", "preserved"])
+    ["latents", "bits", "bits_per_pixel", "images", "preserved", "realism"])
 Reconstruction.__doc__ = """Output of `GenerativeCompressionModel.call`.
 
 latents: ŵ, float32 [B, ceil(H/16), ceil(W/16), C] holding centres (zero
@@ -45,6 +46,8 @@ bits_per_pixel: bits / (H·W), float32 [B].
 images: x̂, float32 [B, H, W, 3] in [0, 1].
 preserved: float32 [B, H, W, 1] in {0, 1}, the pixels whose latents are
   transmitted (all ones in GC); distortion is measured there only.
+realism: r, float32 [B] in [0, 1], the realism weight G decoded with and
+  the loss weighs the realism terms by (all ones without the dial).
 """
 
 Inputs = collections.namedtuple("Inputs",
@@ -80,7 +83,8 @@ def _to_float32(structure):
   return tf.nest.map_structure(lambda t: tf.cast(t, tf.float32), structure)
 
 # What training logs. g_loss is the objective of E and G, eq. (4): the
-# distortion and adversarial terms + β·bpp. The step minimises it through
+# distortion and adversarial terms + β·bpp (with the realism dial, the
+# perceptual and adversarial terms weighted by each example's r). The step minimises it through
 # one loss, those terms + bpp, with the rate's gradient scaled by β on its
 # way to E (`call`), so that at weight 1 the bpp also trains the entropy
 # model fully: the two agree in every gradient E and G receive.
@@ -129,6 +133,11 @@ class GenerativeCompressionModel(tf.keras.Model):
     with _dtype_policy(precision):
       self.encoder = Encoder(config, name="encoder")
       self.generator = Generator(config, name="generator")
+      self.realism_modulation = (
+          RealismModulation(config.generator_filters[0],
+                            config.residual_blocks,
+                            name="realism_modulation")
+          if config.realism_dial else None)
       self.semantic_encoder = (
           SemanticEncoder(config, name="semantic_encoder")
           if config.selective else None)
@@ -172,8 +181,8 @@ class GenerativeCompressionModel(tf.keras.Model):
     copy = GenerativeCompressionModel(
         self.config, self.recipe.replace(weight_average=0.0),
         perceptual_loss=self.perceptual_loss)
-    for name in ("encoder", "generator", "semantic_encoder",
-                 "entropy_model", "discriminator"):
+    for name in ("encoder", "generator", "realism_modulation",
+                 "semantic_encoder", "entropy_model", "discriminator"):
       if getattr(self, name) is not None:
         getattr(copy, name).set_weights(getattr(self, name).get_weights())
     if self.weight_average is not None:
@@ -182,11 +191,13 @@ class GenerativeCompressionModel(tf.keras.Model):
 
   @property
   def generator_variables(self):
-    """Variables of E, G, F and the entropy model: one optimizer group."""
-    semantic = (self.semantic_encoder.trainable_variables
-                if self.semantic_encoder is not None else [])
+    """Variables of E, G (with its realism dial), F and the entropy model:
+    one optimizer group."""
+    optional = [layer.trainable_variables for layer in
+                (self.realism_modulation, self.semantic_encoder)
+                if layer is not None]
     return (self.encoder.trainable_variables
-            + self.generator.trainable_variables + semantic
+            + self.generator.trainable_variables + sum(optional, [])
             + self.entropy_model.trainable_variables)
 
   @property
@@ -226,7 +237,7 @@ class GenerativeCompressionModel(tf.keras.Model):
     return w_hat * keep, keep
 
   def synthesis(self, latents, image_shape, labels=None, seed=None,
-                training=False):
+                realism=None, training=False):
     """ŵ (+ F(labels) in SC, + noise) -> G -> x̂ cropped to the image.
 
     Args:
@@ -235,6 +246,9 @@ class GenerativeCompressionModel(tf.keras.Model):
       labels: integer class ids [B, H, W] (SC only).
       seed: int32 [], the noise seed (decoding is then a pure function of
         its inputs); None draws fresh noise (training).
+      realism: r, float32 [B] in [0, 1], for a model with the realism dial
+        (0: the MSE-trained decode, 1: the fully generative one); default
+        1. Ignored without the dial.
       training: whether F and G run in training mode.
 
     Returns:
@@ -246,17 +260,28 @@ class GenerativeCompressionModel(tf.keras.Model):
       semantics = tf.cast(self.semantic_encoder(one_hot, training=training),
                           tf.float32)
       generator_input = tf.concat([latents, semantics], -1)
-    x_hat = self.generator(
+    if self.realism_modulation is not None and realism is None:
+      realism = tf.ones(tf.shape(latents)[:1])
+    x_hat = run_generator(
+        self.generator,
         with_noise(generator_input, self.config.noise_channels, seed),
-        training=training)
+        self.realism_modulation, realism, training=training)
     return tf.cast(x_hat, tf.float32)[:, :image_shape[0], :image_shape[1], :]
 
-  def call(self, inputs, training=False):
+  def call(self, inputs, training=False, realism=None):
     """An image batch (uint8 or float32 [B, H, W, 3]) or, with labels, a
     dict (see the class doc) -> `Reconstruction`: `analysis`, the rate of
-    ŵ, `synthesis` with fresh noise."""
+    ŵ, `synthesis` with fresh noise. With the realism dial, `realism` (r,
+    float32 [B]) defaults to r ~ U[0, 1] per example in training and to 1
+    otherwise; without it, r is 1 (the loss weights every realism term
+    fully)."""
     inputs = unpack_inputs(inputs)
     shape = tf.shape(inputs.images)
+    if realism is None:
+      batch = shape[:1]
+      realism = (tf.random.uniform(batch)
+                 if training and self.realism_modulation is not None
+                 else tf.ones(batch))
     w_hat, keep = self.analysis(inputs.images, inputs.synthesis_mask,
                                 training=training)
     # The rate trains the entropy model at full weight but reaches E only
@@ -264,14 +289,15 @@ class GenerativeCompressionModel(tf.keras.Model):
     bits = self.entropy_model(scale_gradient(w_hat, self.recipe.beta),
                               keep=keep, training=training)
     x_hat = self.synthesis(w_hat, shape[1:3], inputs.labels,
-                           training=training)
+                           realism=realism, training=training)
     pixels = tf.cast(shape[1] * shape[2], tf.float32)
     if keep is None:
       preserved = tf.ones_like(x_hat[..., :1])
     else:
       preserved = tf.repeat(tf.repeat(keep, STRIDE, 1), STRIDE, 2)
       preserved = preserved[:, :shape[1], :shape[2], :]
-    return Reconstruction(w_hat, bits, bits / pixels, x_hat, preserved)
+    return Reconstruction(w_hat, bits, bits / pixels, x_hat, preserved,
+                          tf.cast(realism, tf.float32))
 
   def discriminate(self, images, labels):
     """D on `images` float32 [B, H, W, 3], with `labels` (class ids
@@ -372,16 +398,18 @@ class GenerativeCompressionModel(tf.keras.Model):
         tf.maximum(preserved_mse, 1e-10))
     return dict(mse=mse, perceptual=perceptual, psnr=psnr,
                 psnr_weight=tf.cast(fraction > 0, tf.float32),
-                bpp=reconstruction.bits_per_pixel)
+                bpp=reconstruction.bits_per_pixel,
+                realism=reconstruction.realism)
 
   def _generator_loss(self, terms):
-    """Per-example E/G objective without the rate term, float32 [B]."""
+    """Per-example E/G objective without the rate term, float32 [B]: the
+    MSE, and the realism terms (perceptual, GAN, feature matching) weighted
+    by each example's r (1 without the realism dial)."""
     c = self.recipe
-    distortion = (c.lambda_mse * terms["mse"]
-                  + c.lambda_perceptual * terms["perceptual"])
-    return distortion + (c.gan_weight * terms["gan"]
-                         + c.lambda_feature_matching
-                         * terms["feature_matching"])
+    realism_terms = (c.lambda_perceptual * terms["perceptual"]
+                     + c.gan_weight * terms["gan"]
+                     + c.lambda_feature_matching * terms["feature_matching"])
+    return c.lambda_mse * terms["mse"] + terms["realism"] * realism_terms
 
   def _adversarial_terms(self, unpacked, reconstruction):
     """E/G's LSGAN and feature-matching terms and D's LSGAN loss, from one

@@ -5,6 +5,7 @@ Images enter E and D as float32 in [0, 1]; G returns float32 in [0, 1];
 label maps enter F and D one-hot (`one_hot_labels`).
 """
 
+import numpy as np
 import tensorflow as tf
 
 from tfgc.layers import ConvNormAct, ResidualBlock, Upsample
@@ -77,6 +78,63 @@ class Generator(tf.keras.Sequential):
         + [tf.keras.layers.Conv2D(3, 7, padding="same", activation="tanh"),
            tf.keras.layers.Rescaling(0.5, offset=0.5)],
         **kwargs)
+
+
+class RealismModulation(tf.keras.layers.Layer):
+  """The realism dial's path into G: r -> a scale and a shift per channel
+  after each of G's residual blocks (FiLM), the same at every pixel.
+
+  r (float32 [B] in [0, 1]) is embedded as r and sin/cos(2^k·π·r) for
+  k < `frequencies` (Fourier features, as in Agustsson et al., CVPR 2023),
+  mapped by a two-layer MLP, then projected per block to γ and β
+  ([B, 1, 1, width] each); a block's output x becomes x·(1 + γ) + β. The
+  projections start at zero, so a model warm-started from one without the
+  dial decodes exactly what that model decodes, at every r. Per-pixel
+  independent: G's receptive field, and so the tile halos, are unchanged.
+  """
+
+  def __init__(self, width, blocks, frequencies=6, hidden=64, **kwargs):
+    super().__init__(**kwargs)
+    self.frequencies = frequencies
+    self.embedding = tf.keras.Sequential(
+        [tf.keras.layers.Dense(hidden, activation="relu"),
+         tf.keras.layers.Dense(hidden, activation="relu")], name="embedding")
+    self.projections = [
+        tf.keras.layers.Dense(2 * width, kernel_initializer="zeros",
+                              name=f"block_{i}")
+        for i in range(blocks)]
+
+  def fourier_features(self, realism):
+    """float32 [B] -> [B, 1 + 2·frequencies]."""
+    r = tf.reshape(tf.cast(realism, tf.float32), [-1, 1])
+    angles = r * (np.pi * 2.0 ** np.arange(self.frequencies, dtype=np.float32))
+    return tf.concat([r, tf.sin(angles), tf.cos(angles)], axis=-1)
+
+  def call(self, realism):
+    """float32 [B] -> one (γ, β) pair per block, [B, 1, 1, width] each."""
+    embedded = self.embedding(self.fourier_features(realism))
+    pairs = []
+    for projection in self.projections:
+      gamma, beta = tf.split(projection(embedded)[:, None, None, :], 2, -1)
+      pairs.append((gamma, beta))
+    return pairs
+
+
+def run_generator(generator, inputs, modulation=None, realism=None,
+                  training=False):
+  """G on `inputs`, the residual blocks' outputs modulated by the realism
+  dial when `modulation` (a `RealismModulation`) and `realism` (float32 [B])
+  are given; G alone otherwise. [B, h, w, channels] -> [B, 16h, 16w, 3]."""
+  if modulation is None:
+    return generator(inputs, training=training)
+  pairs = iter(modulation(realism))
+  x = inputs
+  for layer in generator.layers:
+    x = layer(x, training=training)
+    if isinstance(layer, ResidualBlock):
+      gamma, beta = next(pairs)
+      x = x * (1.0 + tf.cast(gamma, x.dtype)) + tf.cast(beta, x.dtype)
+  return x
 
 
 class PatchDiscriminator(tf.keras.layers.Layer):

@@ -221,13 +221,15 @@ class Tiler:
         grid[name][tile.cells(tile.core)] = core
     return grid
 
-  def synthesise(self, image_shape, seed, grid, pixels, progress=None):
+  def synthesise(self, image_shape, seed, grid, pixels, progress=None,
+                 realism=None):
     """G (and F) in tiles -> uint8 [H, W, 3], `synthesize`'s output for
     the whole image (H, W). grid: its inputs on the latent grid (symbols
     int32 [h, w, C]; in SC latent_mask uint8 [h, w]); pixels: its inputs
     at full resolution (in SC labels uint8 [H, W]); seed: int, the noise's;
     progress: None, or called with (tiles done, tiles in all) after each
-    tile.
+    tile; realism: r in [0, 1] for a model with the realism dial (the same
+    in every tile: it acts on every pixel alike), else None.
     """
     image = np.empty(tuple(image_shape) + (3,), np.uint8)
     for tile in _reporting(self._tiles(image_shape, self._synthesis_halo),
@@ -237,6 +239,8 @@ class Tiler:
                 for name, value in grid.items()}
       inputs.update({name: value[halo] for name, value in pixels.items()})
       inputs.update(image_shape=[s.stop - s.start for s in halo], seed=seed)
+      if realism is not None:
+        inputs["realism"] = realism
       decoded = self._synthesize(inputs)["image"]
       image[tile.pixels(tile.core, image_shape)] = (
           decoded[tile.core_in_halo(STRIDE)])

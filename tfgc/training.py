@@ -242,12 +242,14 @@ def saved_config(source):
     return Config.from_json(f.read())
 
 
-def export_checkpoint(source, export_dir):
+def export_checkpoint(source, export_dir,
+                      default_realism=export.DEFAULT_REALISM):
   """Exports a run's checkpoint without training: the newest in the
   checkpoint folder `source`, or the one validation chose if `source` is
   the run's best/. The weights are those `train` would export at that
-  step (the average where the run keeps one). Returns (step, model id);
-  TrainingError if `source` holds no run's checkpoint."""
+  step (the average where the run keeps one); `default_realism` is the r
+  a model with the realism dial decodes with unless told. Returns (step,
+  model id); TrainingError if `source` holds no run's checkpoint."""
   config = saved_config(source)
   path = tf.train.latest_checkpoint(source)
   if config is None or path is None:
@@ -263,7 +265,7 @@ def export_checkpoint(source, export_dir):
   status = tf.train.Checkpoint(model=model).read(path)
   status.expect_partial().assert_existing_objects_matched()
   step = int(path.rsplit("-", 1)[1])
-  model_id = export.export(model, export_dir)
+  model_id = export.export(model, export_dir, default_realism)
   # Runs started before options.json was kept have none.
   options = _run_file(source, "options.json")
   if options is not None:

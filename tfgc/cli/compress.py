@@ -63,6 +63,18 @@ def _positive_int(text):
   return value
 
 
+def _unit_interval(text):
+  """argparse type: a number in [0, 1]."""
+  try:
+    value = float(text)
+  except ValueError:
+    value = -1.0
+  if not 0.0 <= value <= 1.0:
+    raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got "
+                                     f"{text!r}")
+  return value
+
+
 def _model_arguments(parser, default):
   parser.add_argument(
       "--model", default=None,
@@ -175,6 +187,12 @@ def build_parser():
            "other plausible images from models with noise channels; "
            "models without them (the bundled ones) decode the same pixels "
            "whatever the seed, and a warning says so")
+  decompress.add_argument(
+      "--realism", type=_unit_interval, metavar="R",
+      help="models with the realism dial: r in [0, 1], from the MSE-trained "
+           "decode (0: faithful, blurrier) to the fully generative one (1: "
+           "sharp, synthesised detail); the same file decodes at any r "
+           "(default: the model's, see `info --model`)")
   decompress.add_argument(
       "--grayscale", action="store_true",
       help="write a greyscale image (the decoding's luma): for files of "
@@ -473,7 +491,8 @@ def run_decompress(args):
     if args.seed is not None and not model.noise_channels:
       warnings.warn(f"--seed changes nothing: {name} has no noise channels "
                     "(every seed decodes the same pixels)")
-    decoded = model.decompress(encoded, seed=args.seed or 0, progress=tiles)
+    decoded = model.decompress(encoded, seed=args.seed or 0, progress=tiles,
+                               realism=args.realism)
     if args.grayscale:
       decoded = to_grey(decoded)
     suffix = ".png" if target == STDOUT else os.path.splitext(target)[1]
