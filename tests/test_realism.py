@@ -167,3 +167,41 @@ def test_validation_also_measures_the_mse_end(tmp_path):
   figures = json.loads(history.read_text())
   assert {"psnr", "psnr_r0"} <= set(figures)
   assert figures["psnr"] != figures["psnr_r0"]
+
+
+def test_a_warm_start_without_the_dial_decodes_as_its_source(tiny_export):
+  """The dial's projections start at zero: E and G copied from a model
+  without the dial decode its symbols to its pixels at every r."""
+  from tfgc import training
+  config = preset("tiny").replace(realism_dial=True)  # tiny_export's + dial.
+  model = GenerativeCompressionModel(config)
+  training.warm_start(model, tiny_export)
+  source = tf.saved_model.load(tiny_export).signatures["synthesize"]
+  symbols = tf.random.stateless_uniform((2, 3, config.latent_channels),
+                                        [1, 2], -2, 3, tf.int32)
+  expected = source(symbols=symbols, image_shape=tf.constant([32, 48]),
+                    seed=tf.constant(7))["image"].numpy()
+  for realism in (0.0, 1.0):
+    decoded = model.synthesis(tf.cast(symbols, tf.float32)[None], [32, 48],
+                              seed=tf.constant(7),
+                              realism=tf.constant([realism]))
+    decoded = np.round(np.clip(decoded[0].numpy(), 0, 1) * 255)
+    assert np.abs(decoded - expected).max() <= 1
+
+
+def test_selective_models_take_the_dial_too(tmp_path):
+  config = preset("tiny").replace(realism_dial=True, mode="sc", num_classes=3,
+                                  noise_channels=0)
+  tf.keras.utils.set_random_seed(5)
+  model = GenerativeCompressionModel(config)
+  for variable in model.realism_modulation.trainable_variables:
+    variable.assign(tf.random.normal(variable.shape, stddev=0.5))
+  export.export(model, str(tmp_path))
+  loaded = codec.load(str(tmp_path))
+  image = np.random.default_rng(2).integers(0, 256, (48, 64, 3), np.uint8)
+  labels = np.zeros((48, 64), np.uint8)
+  labels[:, 32:] = 1
+  data = loaded.compress(image, labels=labels, synthesize=[1])
+  faithful, generative = (loaded.decompress(data, realism=r) for r in (0, 1))
+  assert faithful.shape == generative.shape == image.shape
+  assert not np.array_equal(faithful, generative)
