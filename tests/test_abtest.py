@@ -129,3 +129,33 @@ def test_a_model_opponent_is_coded_at_its_own_rate(sheets, tmp_path):
     third, band = picture.shape[0] // 3, abtest.LABEL_HEIGHT
     np.testing.assert_array_equal(picture[third + band:2 * third],
                                   picture[2 * third + band:])
+
+
+def test_a_dial_model_is_shown_at_each_realism_asked_for(sheets, tmp_path):
+  from tfgc import export
+  from tfgc.config import preset
+  from tfgc.model import GenerativeCompressionModel
+  import tensorflow as tf
+  images, _, _, _, plain = sheets
+  tf.keras.utils.set_random_seed(6)
+  model = GenerativeCompressionModel(preset("tiny").replace(realism_dial=True))
+  for variable in model.realism_modulation.trainable_variables:
+    variable.assign(tf.random.normal(variable.shape, stddev=0.5))
+  dial = str(tmp_path / "dial")
+  export.export(model, dial)
+  key = abtest.make_sheets(str(images), dial, ["jpeg:1"], str(tmp_path / "s"),
+                           str(tmp_path / "k.json"), log=lambda _: None,
+                           realisms=(0.0, 1.0))
+  assert sorted(e["comparison"] for e in key["sheets"].values()) == [
+      "dial at r=0 vs jpeg <= 1x"] * 2 + ["dial at r=1 vs jpeg <= 1x"] * 2
+  # Both r decode the one file: the same bytes on every sheet of a photo.
+  sizes = {(e["image"], e["bytes"][e["model"]]) for e in key["sheets"].values()}
+  assert len(sizes) == 2
+  votes = {n: ("A" if e["A"] == e["model"] else "B")
+           for n, e in key["sheets"].items() if "r=1" in e["model"]}
+  result = abtest.score(key, [votes])
+  assert result["dial at r=1 vs jpeg <= 1x"]["votes"] == 2
+  assert result["dial at r=0 vs jpeg <= 1x"]["of_votes"] == 0
+  with pytest.raises(abtest.TfgcError, match="no realism dial"):
+    abtest.make_sheets(str(images), plain, ["jpeg:1"], str(tmp_path / "t"),
+                       str(tmp_path / "t.json"), realisms=(0.5,))

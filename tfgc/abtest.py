@@ -18,6 +18,10 @@ largest file of at most F times the model's bytes on that photo; when the
 codec cannot go that low its smallest file is used and the key says so)
 or a model (a bundled name or an export folder, at its own rate).
 
+A model with the realism dial can be shown at several r
+(--realism=0,0.5,1): one file per photo, decoded at each r, and a sheet
+per r and opponent; each comparison is named "MODEL at r=R vs ...".
+
 `score` reads the raters' answer files, each a JSON object of sheet
 number -> "A" or "B" (the copy they would rather keep in place of the
 original), and prints per comparison how many votes and how many photos
@@ -25,6 +29,7 @@ original), and prints per comparison how many votes and how many photos
 """
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -80,12 +85,14 @@ def sheet(original, first, second):
   return canvas
 
 
-def _decodes(image, model, opponents):
-  """The model's decode and each opponent's (spec -> (kind, codec name or
-  loaded model, factor)): {spec: (bytes, pixels, reached)}; the model's
-  entry is under None."""
+def _decodes(image, model, opponents, realisms):
+  """The model's decode at each r of `realisms` (None: its default) and
+  each opponent's (spec -> (kind, codec name or loaded model, factor)):
+  {spec: (bytes, pixels, reached)}; the model's entries are under its r."""
   encoded = model.compress(image)
-  result = {None: (len(encoded), model.decompress(encoded), True)}
+  result = {("model", r): (len(encoded), model.decompress(encoded, realism=r),
+                           True)
+            for r in realisms}
   for spec, (kind, target, factor) in opponents.items():
     if kind == "codec":
       bpp = factor * 8 * len(encoded) / (image.shape[0] * image.shape[1])
@@ -100,8 +107,10 @@ def _decodes(image, model, opponents):
 
 
 def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
-                max_short_side=768, log=print):
-  """Writes the sheets to `out` and the key to `key_path`; returns the key."""
+                max_short_side=768, log=print, realisms=(None,)):
+  """Writes the sheets to `out` and the key to `key_path`; returns the key.
+  `realisms`: the r each model decode is shown at (None: the model's
+  default), for models with the realism dial."""
   out, key_path = os.path.abspath(out), os.path.abspath(key_path)
   if os.path.commonpath([out, key_path]) == out:
     raise TfgcError(f"--key={key_path} is inside the sheets folder {out}: "
@@ -117,9 +126,13 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
   if not paths:
     raise TfgcError(f"no images in {images_dir}")
   model = codec_lib.load(model_path)
+  if realisms != (None,) and model.default_realism is None:
+    raise TfgcError(f"{model_path} has no realism dial: drop --realism")
   model_name = os.path.basename(os.path.normpath(model_path))
+  shown = {r: model_name if r is None else f"{model_name} at r={r:g}"
+           for r in realisms}
   rng = random.Random(seed)
-  numbers = list(range(1, len(paths) * len(opponents) + 1))
+  numbers = list(range(1, len(paths) * len(opponents) * len(realisms) + 1))
   rng.shuffle(numbers)
   width = len(str(len(numbers)))
   os.makedirs(out, exist_ok=True)
@@ -127,16 +140,18 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
   for i, path in enumerate(paths):
     image = data.load_rgb(path, max_short_side)
     image_name = os.path.relpath(path, images_dir)
-    decodes = _decodes(image, model, opponents)
-    for spec in opponents:
+    decodes = _decodes(image, model, opponents, realisms)
+    for realism, spec in itertools.product(realisms, opponents):
       number = f"{numbers.pop():0{width}d}"
-      sides = [None, spec]
+      sides = [("model", realism), spec]
       rng.shuffle(sides)
-      names = [model_name if s is None else opponent_name(s) for s in sides]
+      names = [shown[s[1]] if isinstance(s, tuple) else opponent_name(s)
+               for s in sides]
       sheet(image, decodes[sides[0]][1], decodes[sides[1]][1]).save(
           os.path.join(out, f"{number}.png"))
       sheets[number] = dict(
-          image=image_name, comparison=f"{model_name} vs {opponent_name(spec)}",
+          image=image_name, model=shown[realism],
+          comparison=f"{shown[realism]} vs {opponent_name(spec)}",
           A=names[0], B=names[1],
           bytes={names[k]: decodes[s][0] for k, s in enumerate(sides)},
           opponent_reached_size=decodes[spec][2])
@@ -157,15 +172,17 @@ def score(key, answers):
     answers: list of dicts, one per rater: sheet number -> "A" or "B".
 
   Returns:
-    {comparison: dict(votes, of_votes, photos, of_photos,
-    opponent_too_large)}; a photo counts for the side more than half of
+    {comparison: dict(model, votes, of_votes, photos, of_photos,
+    opponent_too_large)}; `model` is its model side's name; a photo counts for the side more than half of
     the raters who answered it chose (ties for neither).
   """
-  model = key["model"]
   result = {}
   for number, entry in key["sheets"].items():
+    # Keys written before the realism dial name the model once.
+    model = entry.get("model", key["model"])
     tally = result.setdefault(entry["comparison"], dict(
-        votes=0, of_votes=0, photos=0, of_photos=0, opponent_too_large=0))
+        model=model, votes=0, of_votes=0, photos=0, of_photos=0,
+        opponent_too_large=0))
     votes = [rater[number] for rater in answers if number in rater]
     for vote in votes:
       if vote not in ("A", "B"):
@@ -177,6 +194,20 @@ def score(key, answers):
     tally["of_photos"] += bool(votes)
     tally["opponent_too_large"] += not entry["opponent_reached_size"]
   return result
+
+
+def _realisms(text):
+  """--realism's value -> a tuple of r in [0, 1], (None,) if empty."""
+  if not text:
+    return (None,)
+  try:
+    values = tuple(float(r) for r in text.split(","))
+  except ValueError:
+    values = (-1.0,)
+  if not all(0.0 <= r <= 1.0 for r in values):
+    raise TfgcError(f"--realism={text}: give numbers in [0, 1], e.g. "
+                    "--realism=0,0.5,1")
+  return values
 
 
 def _load_json(path):
@@ -206,6 +237,11 @@ def main(argv):
                     help="JSON file of the key, outside --out")
   make.add_argument("--seed", type=int, default=0)
   make.add_argument("--max_short_side", type=int, default=768)
+  make.add_argument("--realism", default="",
+                    help="models with the realism dial: comma-separated r "
+                         "in [0, 1] to show the model's decode at, one "
+                         "sheet per r and opponent (default: its default "
+                         "r)")
   tally = commands.add_parser("score", help="score the raters' answers")
   tally.add_argument("--key", required=True)
   tally.add_argument("answers", nargs="+",
@@ -215,7 +251,8 @@ def main(argv):
     if args.command == "sheets":
       key = make_sheets(args.images, codec_lib.resolve(args.model),
                         [s for s in args.against.split(",") if s], args.out,
-                        args.key, args.seed, args.max_short_side)
+                        args.key, args.seed, args.max_short_side,
+                        realisms=_realisms(args.realism))
       print(f"{len(key['sheets'])} sheets in {args.out}/, key in {args.key}")
       return 0
     key = _load_json(args.key)
@@ -224,7 +261,7 @@ def main(argv):
       note = (f" (the opponent could not go as low on "
               f"{t['opponent_too_large']} sheets)"
               if t["opponent_too_large"] else "")
-      print(f"{comparison}: {key['model']} preferred in {t['votes']} of "
+      print(f"{comparison}: {t['model']} preferred in {t['votes']} of "
             f"{t['of_votes']} votes, majority on {t['photos']} of "
             f"{t['of_photos']} photos{note}")
     return 0
