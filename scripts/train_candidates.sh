@@ -21,10 +21,14 @@
 #   rd-medium-bias-b20  the same at β = 20: the lower rate point (~0.035)
 #   rd-medium-gdn-b6  medium-gdn (medium with GDN in E, F and G
 #                  instead of channel norm and ReLU), β = 6
-# and adversarial (scripts/adversarial.flags, λ_MSE kept at 150):
-#   gan-medium-bias-b6  from rd-medium-bias-b6's best checkpoint (E, G,
+# and the adversarial stage with the realism dial (scripts/adversarial.flags,
+# λ_MSE kept at 150; issues 28 and 31):
+#   dial-medium-bias-b6  from rd-medium-bias-b6's best checkpoint (E, G,
 #                  entropy model; its warm start if the run directory is
-#                  gone): GAN 0.15, LPIPS-Alex 1, Adam β1 0.5
+#                  gone), --set=realism_dial=true: r ~ U[0, 1] per example
+#                  weighs LPIPS-Alex 1, GAN 0.15 and feature matching 1,
+#                  so r = 0 stays the backbone's MSE decode and r = 1 is
+#                  the adversarial one; Adam β1 0.5
 #
 # All: λ_MSE = 150 on [0, 1] images (HiFiC's k_M on [0, 255] is ≈ 152
 # there), weight average 0.999, bfloat16, validation (PSNR, DISTS,
@@ -48,11 +52,12 @@ main() {
     rd-medium-bias-b20) flags="$backbone --preset=medium --set=conv_bias=true
       --beta=20" ;;
     rd-medium-gdn-b6) flags="$backbone --preset=medium-gdn --beta=6" ;;
-    gan-medium-bias-b6) source=$RUNS/rd-medium-bias-b6/ckpt/best
+    dial-medium-bias-b6) source=$RUNS/rd-medium-bias-b6/ckpt/best
       [ -d "$source" ] || source=warm_starts/rd-medium-bias-b6
       flags="--flagfile=scripts/adversarial.flags
-      --preset=medium --set=conv_bias=true --beta=6 --init_from=$source" ;;
-    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|gan-medium-bias-b6" >&2; exit 2 ;;
+      --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=6
+      --init_from=$source" ;;
+    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|dial-medium-bias-b6" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
   mkdir -p "$run"

@@ -23,7 +23,6 @@ recipe given then; Ctrl-C ends a run with a checkpoint.
 import json
 import logging
 import os
-import sys
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -389,9 +388,10 @@ def train(config, options, recipe=None):
   step = callbacks.global_step(model)
   try:
     if step < options.steps:
+      # The progress lines are the callbacks' (windowed means, ETA): Keras'
+      # own would print the means they reset, zeros at the epoch's end.
       model.fit(dataset, epochs=1, steps_per_epoch=options.steps - step,
-                callbacks=run_callbacks,
-                verbose=1 if sys.stdout.isatty() else 2)
+                callbacks=run_callbacks, verbose=0)
   finally:
     step = callbacks.global_step(model)
     if manager.latest_checkpoint != os.path.join(own_dir, f"ckpt-{step}"):
