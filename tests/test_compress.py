@@ -494,17 +494,27 @@ def test_decompress_writes_the_format_of_the_outputs_suffix(
 
 
 def test_out_dir_collects_the_outputs(tiny_export, tmp_path, capsys):
+  """--out_dir is made if missing; flags may come between file names."""
   (tmp_path / "photos").mkdir()
   for name in ("a.png", "b.jpg"):
     Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(
         tmp_path / "photos" / name)
   for command, source, folder in (("compress", "photos", "coded"),
                                   ("decompress", "coded", "decoded")):
-    (tmp_path / folder).mkdir()
-    assert cli_here(capsys, command, str(tmp_path / source), "--out_dir",
-                    str(tmp_path / folder), "--model", tiny_export)[0] == 0
+    assert cli_here(capsys, command, "--model", tiny_export,
+                    str(tmp_path / source), "--out_dir",
+                    str(tmp_path / folder))[0] == 0
   assert sorted(os.listdir(tmp_path / "decoded")) == ["a.tfgc.png",
                                                       "b.tfgc.png"]
+  # A folder's decodings are not compressed again.
+  os.replace(tmp_path / "decoded" / "a.tfgc.png",
+             tmp_path / "photos" / "a.tfgc.png")
+  status, _, stderr = cli_here(capsys, "compress", str(tmp_path / "photos"),
+                               "--out_dir", str(tmp_path / "again"),
+                               "--model", tiny_export)
+  assert status == 0
+  assert "1 decodings (NAME.tfgc.png ...) left out" in stderr
+  assert sorted(os.listdir(tmp_path / "again")) == ["a.tfgc", "b.tfgc"]
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -522,8 +532,10 @@ def test_out_dir_collects_the_outputs(tiny_export, tmp_path, capsys):
     (["compress", ".", "out.tfgc"], "out.tfgc takes one input file"),
     (["compress", "-", "--out_dir", "."], "stdin has no name to put in "
      "--out_dir: name its output with -o"),
-    (["compress", "a.png", "--out_dir", "missing"],
-     "--out_dir=missing: no such folder; create it"),
+    (["compress", "a.png", "--out_dir", "/proc/tfgc-out"],
+     "--out_dir=/proc/tfgc-out: no such file or directory"),
+    (["decompress", "a.tfgc", "out.gif"], "out.gif: no such input, nor an "
+     "output name: name the output as an image: .png, .jpg"),
 ])
 def test_ambiguous_or_impossible_outputs_are_refused(
     tmp_path, capsys, monkeypatch, arguments, message):
@@ -646,3 +658,14 @@ def test_a_greyscale_photo_is_warned_of_and_decodes_grey_on_request(
   Image.fromarray(small_photo).save(photo)
   assert cli_here(capsys, "compress", str(photo), "--model", tiny_export,
                   "--overwrite")[2] == ""
+
+
+def test_a_mistake_shows_its_commands_usage_and_info_names_the_file(
+    tmp_path, capsys):
+  with pytest.raises(SystemExit):
+    compress.main(["compress", "a.png", "--qualty=3"])
+  assert capsys.readouterr().err.startswith("usage: tfgc compress ")
+  (tmp_path / "notes.txt").write_text("not an image")
+  status, _, stderr = cli_here(capsys, "info", str(tmp_path / "notes.txt"))
+  assert_clean_failure(status, stderr)
+  assert stderr.startswith(f"tfgc: {tmp_path / 'notes.txt'}: not a .tfgc")

@@ -55,8 +55,8 @@ DEFAULT_MEMORY_BUDGET_MIB = 640
 # raised above (75 bytes for 2048x2048: 56,000 pixels per byte).
 DEFAULT_MAX_PIXELS_PER_BYTE = 20_000
 _GC_REFUSES_REGIONS = ("this is a GC model: label maps, labellers, "
-                       "--synthesize and --preserve need an SC model "
-                       "(--mode=sc)")
+                       "--synthesize and --preserve need an SC model, e.g. "
+                       "--model=sc-objects-c8")
 
 
 def info(data, max_pixels=None, max_pixels_per_byte=None):
@@ -384,8 +384,9 @@ class Codec:
     None for a model without the dial (TfgcError if one was asked for)."""
     if self.default_realism is None:
       if realism is not None:
-        raise TfgcError(f"the model {self.model_id} has no realism dial: "
-                        "drop --realism (realism=)")
+        raise TfgcError(f"{os.path.basename(os.path.normpath(self.path))} "
+                        f"(model {self.model_id}) has no realism dial: "
+                        "decode without --realism")
       return None
     if realism is None:
       return self.default_realism

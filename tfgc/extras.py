@@ -34,4 +34,5 @@ def require(extra, what=None, modules=None):
     purpose = f" for {what}" if what else ""
     raise MissingExtra(
         f"tfgc[{extra}] is not installed (no {', '.join(missing)}){purpose}: "
-        f"pip install 'tfgc[{extra}]' (in a checkout: make install)")
+        f"pip install 'tfgc[{extra}]' ('.[{extra}]' in the source folder; "
+        "make install in a checkout)")

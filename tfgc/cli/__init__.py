@@ -57,12 +57,14 @@ def usage():
   return ("usage: tfgc COMMAND [ARGS]  (tfgc COMMAND --help: its flags)\n\n"
           "commands:\n" + "\n".join(lines) + "\n\n"
           "  --version  print the version\n"
-          "  --verbose  (after COMMAND) also show TensorFlow's log lines")
+          "  --verbose  also show TensorFlow's log lines")
 
 
 def main(argv=None):
   """`tfgc` on `argv` (default sys.argv[1:]); returns the exit status."""
   argv = sys.argv[1:] if argv is None else list(argv)
+  if argv[:1] == ["--verbose"]:  # `tfgc --verbose COMMAND ...` too.
+    argv = argv[1:2] + argv[:1] + argv[2:]
   if not argv:
     print(usage(), file=sys.stderr)
     return 2

@@ -78,7 +78,7 @@ def _unit_interval(text):
 def _model_arguments(parser, default):
   parser.add_argument(
       "--model", default=None,
-      help="export directory written by train.py, or a bundled model's "
+      help="export directory written by tfgc train, or a bundled model's "
            f"name ({', '.join(zoo.names()) or 'none installed'}; "
            f"default: {default})")
   parser.add_argument(
@@ -102,7 +102,7 @@ def _output_arguments(parser, naming):
       help=f"the output of the one input ({naming.kind}; - for stdout)")
   outputs.add_argument(
       "--out_dir", metavar="DIR",
-      help="write the outputs into this existing folder, named after "
+      help="write the outputs into this folder (made if missing), named after "
            "their inputs' file names, instead of beside the inputs")
 
 
@@ -221,6 +221,7 @@ def build_parser():
                     "file's model id, if any)")
   for command in (compress, decompress, info):
     quiet.add_flag(command)
+  parser.command_parsers = commands.choices
   return parser
 
 
@@ -261,6 +262,12 @@ def _inputs_and_output(args, naming):
   inputs, output = list(args.inputs), args.output
   if output is None and len(inputs) == 2 and naming.is_output(inputs[1]):
     output = inputs.pop()
+  last = inputs[-1]
+  if (output is None and len(inputs) == 2 and not os.path.exists(last)
+      and os.path.splitext(last)[1]
+      and not last.lower().endswith(naming.reads)):
+    raise TfgcError(f"{last}: no such input, nor an output name: name the "
+                    f"output as {naming.kind}")
   for path in inputs:
     if path != "-" and naming.is_output(path):
       raise TfgcError(f"{path} is named like an output ({naming.kind}): "
@@ -306,18 +313,37 @@ def _jobs(args, naming):
   for "-": one input and its output, or each input (files, or folders
   searched for `naming.reads`) named by `naming.default`."""
   inputs, output = _inputs_and_output(args, naming)
-  if args.out_dir is not None and not os.path.isdir(args.out_dir):
-    raise TfgcError(f"--out_dir={args.out_dir}: no such folder; create it")
   if output is not None or "-" in inputs:
     return [_one_job(inputs, output, args.out_dir)]
+  if args.out_dir is not None:
+    try:
+      os.makedirs(args.out_dir, exist_ok=True)
+    except OSError as e:
+      raise TfgcError(f"--out_dir={args.out_dir}: "
+                      f"{(e.strerror or str(e)).lower()}") from None
   jobs = [(source, naming.default(_placed(source, args.out_dir)))
-          for path in inputs
-          for source in (list_files(path, naming.reads)
-                         if os.path.isdir(path) else [path])]
+          for path in inputs for source in _found(path, naming)]
   if not jobs:
     raise TfgcError(f"nothing to do: no input files in {', '.join(inputs)}")
   _check_distinct(jobs)
   return jobs
+
+
+def _found(path, naming):
+  """The inputs an argument names: the file, or the files of a folder
+  `naming` reads; a folder's decodings (NAME.tfgc.png) are not compressed
+  again, and a warning counts them."""
+  if not os.path.isdir(path):
+    return [path]
+  found = list_files(path, naming.reads)
+  if naming is not COMPRESS:
+    return found
+  sources = [f for f in found
+             if not os.path.splitext(f)[0].lower().endswith(".tfgc")]
+  if len(sources) < len(found):
+    warnings.warn(f"{path}: {len(found) - len(sources)} decodings "
+                  "(NAME.tfgc.png ...) left out")
+  return sources
 
 
 def _read(path):
@@ -503,10 +529,16 @@ def run_decompress(args):
 
 
 def run_info(args):
-  header = codec_lib.info(_read(STDIN if args.input == "-" else args.input))
-  model = args.model or zoo.find(header["model_id"])
-  if model is not None:
-    header.update(codec_lib.model_info(model, header["model_id"]))
+  source = STDIN if args.input == "-" else args.input
+  try:
+    header = codec_lib.info(_read(source))
+    model = args.model or zoo.find(header["model_id"])
+    if model is not None:
+      header.update(codec_lib.model_info(model, header["model_id"]))
+  except TfgcError as e:
+    message = str(e)
+    raise TfgcError(message if message.startswith(f"{source}:")
+                    else f"{source}: {message}") from None
   print(json.dumps(header))
   return 0
 
@@ -516,9 +548,22 @@ def _one_line_warning(message, category, filename, lineno, file=None,
   print(f"{PROGRAM}: warning: {message}", file=sys.stderr)
 
 
+def parse_arguments(argv):
+  """`argv` (default sys.argv[1:]) as the command's arguments: its flags
+  and file names in any order (`compress a.png --model=M out.tfgc`), and
+  a mistake answered with that command's usage."""
+  argv = sys.argv[1:] if argv is None else list(argv)
+  parser = build_parser()
+  if argv and argv[0] in parser.command_parsers:
+    args = parser.command_parsers[argv[0]].parse_intermixed_args(argv[1:])
+    args.command = argv[0]
+    return args
+  return parser.parse_args(argv)
+
+
 def main(argv=None):
   """Entry point; returns the exit status (0 success, 1 failure)."""
-  args = build_parser().parse_args(argv)
+  args = parse_arguments(argv)
   quiet.configure(args.verbose)
   warnings.showwarning = _one_line_warning
   # SIGTERM (`kill`, a service manager) stops a run like Ctrl-C: the output
