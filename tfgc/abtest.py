@@ -173,8 +173,9 @@ def score(key, answers):
 
   Returns:
     {comparison: dict(model, votes, of_votes, photos, of_photos,
-    opponent_too_large)}; `model` is its model side's name; a photo counts for the side more than half of
-    the raters who answered it chose (ties for neither).
+    opponent_too_large)}; `model` is its model side's name; a photo
+    counts for the side more than half of the raters who answered it
+    chose (ties for neither).
   """
   result = {}
   for number, entry in key["sheets"].items():

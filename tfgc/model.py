@@ -84,10 +84,11 @@ def _to_float32(structure):
 
 # What training logs. g_loss is the objective of E and G, eq. (4): the
 # distortion and adversarial terms + β·bpp (with the realism dial, the
-# perceptual and adversarial terms weighted by each example's r). The step minimises it through
-# one loss, those terms + bpp, with the rate's gradient scaled by β on its
-# way to E (`call`), so that at weight 1 the bpp also trains the entropy
-# model fully: the two agree in every gradient E and G receive.
+# perceptual and adversarial terms weighted by each example's r). The step
+# minimises it through one loss, those terms + bpp, with the rate's
+# gradient scaled by β on its way to E (`call`), so that at weight 1 the
+# bpp also trains the entropy model fully: the two agree in every gradient
+# E and G receive.
 METRICS = ("g_loss", "d_loss", "gan", "feature_matching", "perceptual", "mse",
            "psnr", "bpp")
 
