@@ -7,9 +7,10 @@
 Each variant trains the warm-up stage (MSE + rate, no D) from scratch for
 --steps on the training photos, with the flags of the default models'
 warm-up (scripts/default_models.flags and warmup.flags) and C = 8, and is
-exported. The export then compresses every validation photo whole (downscaled to the training's
---max_short_side, as `tfgc train`'s validation does) into a real .tfgc file;
-the figures are its bpp and the decoding's PSNR, MS-SSIM and LPIPS-AlexNet.
+exported. The export then compresses every validation photo whole
+(downscaled to the training's --max_short_side, as `tfgc train`'s
+validation does) into a real .tfgc file; the figures are its bpp and the
+decoding's PSNR, MS-SSIM and LPIPS-AlexNet.
 A variant already trained is not trained again, so an interrupted
 comparison resumes; the JSON holds the variants measured so far.
 

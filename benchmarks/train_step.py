@@ -5,9 +5,9 @@
 
 The config and recipe are those `scripts/train_default_models.sh` trains
 with: the flags of `scripts/default_models.flags` and
-`scripts/adversarial.flags` parsed by tfgc train, C = 8; warm-up is the same
-recipe with the adversarial terms off. Batches come from the real input pipeline (scikit-image's
-photos, upscaled). Each round times `--steps` steps of each phase after
+`scripts/adversarial.flags` parsed by tfgc train, C = 8; warm-up is the
+same recipe with the adversarial terms off. Batches come from the real
+input pipeline (scikit-image's photos, upscaled). Each round times `--steps` steps of each phase after
 two untimed ones; rounds alternate the phases, so a load that comes and
 goes during the run falls on both. Reported per phase: the median over
 rounds of wall-clock steps/s and of process CPU seconds per step (all
