@@ -1,0 +1,123 @@
+"""What the realism dial does: one file per photo decoded at several r.
+
+    python benchmarks/realism_sweep.py --images=~/tfgc-data/val768 \
+        --model=RUN/export --realism=0,0.25,0.5,0.75,1 \
+        --out=benchmarks/results/realism_sweep.json \
+        --strip=PHOTO.png --strip_out=docs/realism_strip.webp
+
+Each photo (downscaled so its shorter side is at most --max_short_side) is
+compressed once into a real .tfgc file and decoded at every r; the
+figures are means over the photos of PSNR, MS-SSIM, DISTS, LPIPS-VGG and
+LPIPS-AlexNet at each r, the bpp being the same for all. The last lines
+say whether PSNR falls and DISTS and LPIPS move one way as r grows (the
+dial means what it says when they do). --strip writes one photo's
+centre crop decoded at each r side by side, labelled, for the README.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from tfgc import codec, data, evaluate, metrics  # noqa: E402
+
+CROP = 256
+LABEL_HEIGHT = 30
+
+
+def sweep(model, photos, realisms):
+  """{r: mean scores} and the mean bpp of `model` (a loaded Codec with the
+  dial) over `photos` (name -> uint8 [H, W, 3])."""
+  rows, bpp = {r: [] for r in realisms}, []
+  for image in photos.values():
+    encoded = model.compress(image)
+    bpp.append(8 * len(encoded) / (image.shape[0] * image.shape[1]))
+    reference = metrics.Reference(image)
+    for r in realisms:
+      rows[r].append(evaluate.score(reference,
+                                    model.decompress(encoded, realism=r),
+                                    evaluate.PERCEPTUAL))
+  means = {r: {key: float(np.mean([row[key] for row in found]))
+               for key in found[0]} for r, found in rows.items()}
+  return means, float(np.mean(bpp))
+
+
+def monotone(values):
+  """"rises", "falls" or "not monotone" along `values`."""
+  steps = np.diff(values)
+  if np.all(steps > 0):
+    return "rises"
+  if np.all(steps < 0):
+    return "falls"
+  return "not monotone"
+
+
+def strip(model, image, realisms):
+  """The centre CROP x CROP of `image` decoded at each r, side by side,
+  each labelled with its r."""
+  height, width = image.shape[:2]
+  top, left = max(0, (height - CROP) // 2), max(0, (width - CROP) // 2)
+  encoded = model.compress(image)
+  crops = [model.decompress(encoded, realism=r)[top:top + CROP,
+                                                left:left + CROP]
+           for r in realisms]
+  side = crops[0].shape[1]
+  canvas = Image.new("RGB", (side * len(crops), crops[0].shape[0]
+                             + LABEL_HEIGHT), "white")
+  draw = ImageDraw.Draw(canvas)
+  font = ImageFont.load_default(size=20)
+  for i, (r, crop) in enumerate(zip(realisms, crops)):
+    draw.text((i * side + 6, 4), f"r = {r:g}", fill="black", font=font)
+    canvas.paste(Image.fromarray(crop), (i * side, LABEL_HEIGHT))
+  return canvas
+
+
+def main(argv):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--images", required=True, help="folder of photos")
+  parser.add_argument("--model", required=True,
+                      help="an export folder of a model with the dial")
+  parser.add_argument("--realism", default="0,0.25,0.5,0.75,1")
+  parser.add_argument("--max_short_side", type=int, default=768)
+  parser.add_argument("--out", default=None, help="JSON file of the figures")
+  parser.add_argument("--strip", default=None,
+                      help="file name of the photo (in --images) to show")
+  parser.add_argument("--strip_out", default="realism_strip.webp")
+  args = parser.parse_args(argv)
+  realisms = [float(r) for r in args.realism.split(",")]
+  model = codec.load(os.path.expanduser(args.model))
+  if model.default_realism is None:
+    print(f"{args.model} has no realism dial", file=sys.stderr)
+    return 1
+  folder = os.path.expanduser(args.images)
+  photos = {os.path.relpath(p, folder): data.load_rgb(p, args.max_short_side)
+            for p in data.scan_folder(folder).paths}
+  means, bpp = sweep(model, photos, realisms)
+  print(f"{args.model} on {len(photos)} photos, {bpp:.4f} bpp:")
+  for r, m in means.items():
+    print(f"  r = {r:<5g} PSNR {m['psnr']:.2f}  MS-SSIM {m['ms_ssim']:.3f}  "
+          f"DISTS {m['dists']:.4f}  LPIPS-VGG {m['lpips_vgg16']:.4f}  "
+          f"LPIPS-Alex {m['lpips_alexnet']:.4f}")
+  trends = {key: monotone([means[r][key] for r in realisms])
+            for key in next(iter(means.values()))}
+  print("as r grows: " + ", ".join(f"{k} {v}" for k, v in trends.items()))
+  if args.out:
+    with open(args.out, "w") as f:
+      json.dump(dict(model=args.model, model_id=model.model_id,
+                     images=args.images, photos=len(photos), bpp=bpp,
+                     by_realism={f"{r:g}": m for r, m in means.items()},
+                     trends=trends), f, indent=2)
+  if args.strip:
+    strip(model, photos[args.strip], realisms).save(args.strip_out,
+                                                    lossless=True)
+    print(f"strip of {args.strip} -> {args.strip_out}")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))
