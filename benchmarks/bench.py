@@ -15,6 +15,11 @@
   pipeline's throughput alone at 128 and 256 px crops.
 * The SC labellers (`tfgc.labellers`): seconds to load, and per 768x512
   photo.
+* The `tfgc` command's start-up: `tfgc --help`, `tfgc train --help`, a
+  `tfgc train` flag mistake (all answered before TensorFlow loads) and
+  `import tfgc, tensorflow`, each a fresh process, with its exit status
+  (`--start_up_only` measures these alone and keeps the other figures of
+  --out).
 
 Timings are medians of repeated runs after one warm-up run (12000x8000:
 the first run). Weights are
@@ -175,6 +180,39 @@ def input_pipeline_speed(folder, batch, crop, batches):
               megapixels_per_second=per_second * batch * crop * crop / 1e6)
 
 
+# The start-up command lines timed: name -> (arguments of `python`, the
+# exit status expected).
+START_UP = {
+    "tfgc --help": (["-m", "tfgc", "--help"], 0),
+    "tfgc train --help": (["-m", "tfgc", "train", "--help"], 0),
+    "tfgc train, a flag mistake": (["-m", "tfgc", "train", "--stepz=1"], 1),
+    "import tfgc, tensorflow": (["-c", "import tfgc, tensorflow"], 0),
+}
+
+
+def start_up_speed(repeats):
+  """Median seconds of each START_UP command line in a fresh process, and
+  its exit status."""
+  results = {}
+  for name, (arguments, expected) in START_UP.items():
+    seconds, status = [], None
+    for _ in range(repeats + 1):  # The first run warms the file cache.
+      start = time.perf_counter()
+      status = subprocess.run([sys.executable, *arguments],
+                              capture_output=True).returncode
+      seconds.append(time.perf_counter() - start)
+    if status != expected:
+      raise SystemExit(f"{name}: exit status {status}, expected {expected}")
+    results[name] = dict(seconds=statistics.median(seconds[1:]),
+                         exit_status=status)
+  return results
+
+
+def print_start_up(results):
+  for name, r in results.items():
+    print(f"{name}: {r['seconds']:.2f} s, exit status {r['exit_status']}")
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--out", default="benchmarks/results/bench.json")
@@ -183,7 +221,20 @@ def main():
   parser.add_argument("--skip_training", action="store_true",
                       help="keep the training figures of --out, measure "
                            "the rest")
+  parser.add_argument("--start_up_only", action="store_true",
+                      help="measure the commands' start-up alone, keeping "
+                           "the other figures of --out")
   args = parser.parse_args()
+
+  if args.start_up_only:
+    with open(args.out) as f:
+      results = json.load(f)
+    results["start_up"] = start_up_speed(args.repeats)
+    print_start_up(results["start_up"])
+    with open(args.out, "w") as f:
+      json.dump(results, f, indent=2)
+    print(f"written to {args.out}")
+    return
 
   results = dict(machine=dict(cpus=os.cpu_count(),
                               platform=platform.platform(),
@@ -206,6 +257,7 @@ def main():
         results["training"][f"input_pipeline_batch8_{crop}"] = (
             input_pipeline_speed(folder, 8, crop, 200))
 
+  results["start_up"] = start_up_speed(args.repeats)
   results["parameters"] = parameter_counts()
   results["labellers"] = labeller_speed(args.repeats)
   results["codec"] = {}
@@ -255,6 +307,7 @@ def main():
   for name, r in results["labellers"].items():
     print(f"labeller {name}: {r['seconds_per_768x512']:.3f} s per 768x512 "
           f"photo, {r['load_seconds']:.1f} s to load")
+  print_start_up(results["start_up"])
   os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
   with open(args.out, "w") as f:
     json.dump(results, f, indent=2)
