@@ -27,8 +27,9 @@
 #                  entropy model; its warm start if the run directory is
 #                  gone), --set=realism_dial=true: r ~ U[0, 1] per example
 #                  weighs LPIPS-Alex 1, GAN 0.15 and feature matching 1,
-#                  so r = 0 stays the backbone's MSE decode and r = 1 is
-#                  the adversarial one; Adam β1 0.5
+#                  so r = 0 trains towards the MSE decode (E and G shared
+#                  with the other r) and r = 1 is the adversarial one;
+#                  Adam β1 0.5
 #
 # All: λ_MSE = 150 on [0, 1] images (HiFiC's k_M on [0, 255] is ≈ 152
 # there), weight average 0.999, bfloat16, validation (PSNR, DISTS,

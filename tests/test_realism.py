@@ -205,3 +205,31 @@ def test_selective_models_take_the_dial_too(tmp_path):
   faithful, generative = (loaded.decompress(data, realism=r) for r in (0, 1))
   assert faithful.shape == generative.shape == image.shape
   assert not np.array_equal(faithful, generative)
+
+
+def test_a_warm_start_from_a_dial_model_keeps_its_dial(dial_export):
+  """It decodes as its source at every r (the dial's weights copied)."""
+  from tfgc import training
+  model = GenerativeCompressionModel(CONFIG)
+  training.warm_start(model, dial_export)
+  source = tf.saved_model.load(dial_export).signatures["synthesize"]
+  symbols = tf.random.stateless_uniform((2, 3, CONFIG.latent_channels),
+                                        [3, 4], -2, 3, tf.int32)
+  for realism in (0.0, 1.0):
+    expected = source(symbols=symbols, image_shape=tf.constant([32, 48]),
+                      seed=tf.constant(0), realism=tf.constant(realism))
+    decoded = model.synthesis(tf.cast(symbols, tf.float32)[None], [32, 48],
+                              realism=tf.constant([realism]))
+    decoded = np.round(np.clip(decoded[0].numpy(), 0, 1) * 255)
+    assert np.abs(decoded - expected["image"].numpy()).max() <= 1
+  # A model without the dial would decode with G trained for it: refused.
+  with pytest.raises(training.TrainingError, match="realism_dial=true"):
+    training.warm_start(
+        GenerativeCompressionModel(CONFIG.replace(realism_dial=False)),
+        dial_export)
+
+
+def test_the_dial_field_enters_the_model_id_only_when_on():
+  """Models exported before the dial keep their ids when re-exported."""
+  assert "realism_dial" not in json.loads(preset("tiny").identity_json())
+  assert json.loads(CONFIG.identity_json())["realism_dial"] is True

@@ -202,6 +202,16 @@ class Config(_Saved):
     need(isinstance(self.realism_dial, bool),
          "realism_dial must be true or false")
 
+  def identity_json(self) -> str:
+    """The JSON a model id hashes: `to_json` without the fields added
+    after models were released (`ADDED_FIELDS`) while at the value that
+    behaves as before, so a model without them keeps its id."""
+    values = dataclasses.asdict(self)
+    for name, value in ADDED_FIELDS.items():
+      if values[name] == value:
+        del values[name]
+    return json.dumps(values, indent=2, sort_keys=True)
+
   @property
   def num_centers(self) -> int:
     """L, the number of quantizer centres."""
@@ -334,6 +344,9 @@ class Recipe(_Saved):
 
 
 RECIPE_FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
+# Config fields added since released models' ids were computed, at the
+# value that behaves as before: left out of `Config.identity_json` then.
+ADDED_FIELDS = {"realism_dial": False}
 
 
 # A CPU model of a few million parameters. Channel norm and resize + conv

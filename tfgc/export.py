@@ -289,7 +289,7 @@ def model_id(config, variables):
   `variables` in a deterministic order (a module's or model's own order);
   names are left out: Keras numbers layer names per process.
   """
-  digest = hashlib.sha256(config.to_json().encode())
+  digest = hashlib.sha256(config.identity_json().encode())
   for variable in variables:
     value = np.ascontiguousarray(variable.numpy())
     digest.update(str(value.shape).encode())
@@ -301,9 +301,13 @@ def parameter_counts(model):
   """Parameter counts of the exported parts and of D (training only)."""
   def count(layer):
     return int(sum(np.prod(v.shape) for v in layer.weights))
-  return dict(encoder=count(model.encoder), generator=count(model.generator),
-              entropy_model=count(model.entropy_model),
-              discriminator=count(model.discriminator))
+  counts = dict(encoder=count(model.encoder),
+                generator=count(model.generator),
+                entropy_model=count(model.entropy_model),
+                discriminator=count(model.discriminator))
+  if model.realism_modulation is not None:
+    counts["realism_modulation"] = count(model.realism_modulation)
+  return counts
 
 
 DEFAULT_REALISM = 1.0
@@ -319,6 +323,9 @@ def export(model, export_dir, default_realism=DEFAULT_REALISM):
   r that decoding uses unless told (the signatures take r as an input);
   it is not part of the model id.
   """
+  if model.config.realism_dial and not 0.0 <= default_realism <= 1.0:
+    raise ValueError(f"default_realism must be in [0, 1], got "
+                     f"{default_realism}")
   model = model.inference_model()
   codec = CodecModule(model, "")
   weights = [v for v in codec.variables if v.dtype != tf.string]
@@ -332,9 +339,6 @@ def export(model, export_dir, default_realism=DEFAULT_REALISM):
                      config=json.loads(model.config.to_json()),
                      parameters=parameter_counts(model))
   if model.config.realism_dial:
-    if not 0.0 <= default_realism <= 1.0:
-      raise ValueError(f"default_realism must be in [0, 1], got "
-                       f"{default_realism}")
     description["default_realism"] = float(default_realism)
   with open(os.path.join(export_dir, MODEL_JSON), "w") as f:
     json.dump(description, f, indent=2)

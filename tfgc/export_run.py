@@ -12,6 +12,7 @@ left alone: the checkpoint is only read.
 import argparse
 import sys
 
+from tfgc.cli.types import unit_interval
 from tfgc.errors import TfgcError
 
 
@@ -23,7 +24,7 @@ def main(argv):
   parser.add_argument("checkpoint_dir", help="a run's --checkpoint_dir, or "
                                              "its best/ folder")
   parser.add_argument("export_dir", help="where to write the export")
-  parser.add_argument("--default_realism", type=float, default=1.0,
+  parser.add_argument("--default_realism", type=unit_interval, default=1.0,
                       help="models with the realism dial: the r in [0, 1] "
                            "they decode with unless told (model.json; "
                            "default 1, the fully generative end)")
@@ -32,7 +33,7 @@ def main(argv):
   try:
     step, model_id = training.export_checkpoint(
         args.checkpoint_dir, args.export_dir, args.default_realism)
-  except (TfgcError, ValueError) as e:
+  except TfgcError as e:
     print(f"tfgc.export_run: {e}", file=sys.stderr)
     return 1
   print(f"exported step {step} of {args.checkpoint_dir} as model {model_id} "

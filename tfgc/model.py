@@ -24,7 +24,8 @@ from tfgc.config import PRECISIONS, STRIDE, Recipe
 from tfgc.lpips import LPIPS
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
                            RealismModulation, SemanticEncoder,
-                           latent_keep_mask, one_hot_labels, pad_to_stride,
+                           latent_keep_mask, modulated_widths,
+                           one_hot_labels, pad_to_stride,
                            padded_one_hot_labels, run_generator, to_float,
                            with_noise)
 from tfgc.quantizer import FixedCenterQuantizer
@@ -135,8 +136,7 @@ class GenerativeCompressionModel(tf.keras.Model):
       self.encoder = Encoder(config, name="encoder")
       self.generator = Generator(config, name="generator")
       self.realism_modulation = (
-          RealismModulation(config.generator_filters[0],
-                            config.residual_blocks,
+          RealismModulation(modulated_widths(config),
                             name="realism_modulation")
           if config.realism_dial else None)
       self.semantic_encoder = (

@@ -82,18 +82,22 @@ class Generator(tf.keras.Sequential):
 
 class RealismModulation(tf.keras.layers.Layer):
   """The realism dial's path into G: r -> a scale and a shift per channel
-  after each of G's residual blocks (FiLM), the same at every pixel.
+  after each of G's residual blocks and upsamplings (FiLM), the same at
+  every pixel.
 
   r (float32 [B] in [0, 1]) is embedded as r and sin/cos(2^k·π·r) for
   k < `frequencies` (Fourier features, as in Agustsson et al., CVPR 2023),
-  mapped by a two-layer MLP, then projected per block to γ and β
-  ([B, 1, 1, width] each); a block's output x becomes x·(1 + γ) + β. The
-  projections start at zero, so a model warm-started from one without the
-  dial decodes exactly what that model decodes, at every r. Per-pixel
-  independent: G's receptive field, and so the tile halos, are unchanged.
+  mapped by a two-layer MLP, then projected per modulated block to γ and β
+  ([B, 1, 1, width] each); a block's output x becomes x·(1 + γ) + β,
+  computed in float32. The projections start at zero, so a model
+  warm-started from one without the dial decodes exactly what that model
+  decodes, at every r. Per-pixel independent: G's receptive field, and so
+  the tile halos, are unchanged.
+
+  widths: the channels of each modulated block's output, in G's order.
   """
 
-  def __init__(self, width, blocks, frequencies=6, hidden=64, **kwargs):
+  def __init__(self, widths, frequencies=6, hidden=64, **kwargs):
     super().__init__(**kwargs)
     self.frequencies = frequencies
     self.embedding = tf.keras.Sequential(
@@ -102,7 +106,7 @@ class RealismModulation(tf.keras.layers.Layer):
     self.projections = [
         tf.keras.layers.Dense(2 * width, kernel_initializer="zeros",
                               name=f"block_{i}")
-        for i in range(blocks)]
+        for i, width in enumerate(widths)]
 
   def fourier_features(self, realism):
     """float32 [B] -> [B, 1 + 2·frequencies]."""
@@ -111,29 +115,38 @@ class RealismModulation(tf.keras.layers.Layer):
     return tf.concat([r, tf.sin(angles), tf.cos(angles)], axis=-1)
 
   def call(self, realism):
-    """float32 [B] -> one (γ, β) pair per block, [B, 1, 1, width] each."""
+    """float32 [B] -> one (γ, β) pair per block, float32 [B, 1, 1, width]
+    each."""
     embedded = self.embedding(self.fourier_features(realism))
     pairs = []
     for projection in self.projections:
-      gamma, beta = tf.split(projection(embedded)[:, None, None, :], 2, -1)
-      pairs.append((gamma, beta))
+      film = tf.cast(projection(embedded), tf.float32)[:, None, None, :]
+      pairs.append(tuple(tf.split(film, 2, -1)))
     return pairs
+
+
+def modulated_widths(config):
+  """The output channels of the G blocks the realism dial modulates: each
+  residual block's, then each upsampling's."""
+  width, *upsampling = config.generator_filters
+  return [width] * config.residual_blocks + list(upsampling)
 
 
 def run_generator(generator, inputs, modulation=None, realism=None,
                   training=False):
-  """G on `inputs`, the residual blocks' outputs modulated by the realism
-  dial when `modulation` (a `RealismModulation`) and `realism` (float32 [B])
-  are given; G alone otherwise. [B, h, w, channels] -> [B, 16h, 16w, 3]."""
+  """G on `inputs`, its residual blocks' and upsamplings' outputs
+  modulated by the realism dial when `modulation` (a `RealismModulation`)
+  and `realism` (float32 [B]) are given; G alone otherwise.
+  [B, h, w, channels] -> [B, 16h, 16w, 3]."""
   if modulation is None:
     return generator(inputs, training=training)
   pairs = iter(modulation(realism))
   x = inputs
   for layer in generator.layers:
     x = layer(x, training=training)
-    if isinstance(layer, ResidualBlock):
+    if isinstance(layer, (ResidualBlock, Upsample)):
       gamma, beta = next(pairs)
-      x = x * (1.0 + tf.cast(gamma, x.dtype)) + tf.cast(beta, x.dtype)
+      x = tf.cast(tf.cast(x, tf.float32) * (1.0 + gamma) + beta, x.dtype)
   return x
 
 

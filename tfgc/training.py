@@ -178,6 +178,11 @@ def warm_start(model, source):
   GC has not got (F's features, D+'s labels), and F starts untrained.
   """
   source_config = saved_config(source)
+  source_dial = source_config is not None and source_config.realism_dial
+  if source_dial and not model.config.realism_dial:
+    raise TrainingError(f"--init_from={source} has the realism dial, which "
+                        "its G was trained with: add "
+                        "--set=realism_dial=true")
   if (model.config.selective and source_config is not None
       and not source_config.selective):
     _warm_start_sc_from_gc(model, source, source_config)
@@ -185,6 +190,8 @@ def warm_start(model, source):
   networks = dict(encoder=model.encoder, generator=model.generator)
   if model.semantic_encoder is not None:
     networks["semantic_encoder"] = model.semantic_encoder
+  if source_dial:  # Else the dial starts at zero: the source's decode.
+    networks["realism_modulation"] = model.realism_modulation
   if _is_export(source):
     checkpoint = tf.train.Checkpoint(**networks,
                                      **_exported_entropy_model(model))
@@ -287,6 +294,9 @@ def _warm_start_sc_from_gc(model, source, gc_config):
   if not _is_export(source):
     # D's input is [image, D+'s one-hot labels]; GC's the image.
     pairs.append((gc_model.discriminator, model.discriminator, 3))
+  if gc_model.realism_modulation is not None:
+    pairs.append((gc_model.realism_modulation, model.realism_modulation,
+                  None))
   for gc_layer, sc_layer, insert_at in pairs:
     try:
       sc_layer.set_weights([

@@ -37,6 +37,7 @@ import warnings
 import tfgc
 from tfgc import bitstream, labeller_registry, labelmaps, quiet, zoo
 from tfgc import codec as codec_lib  # Loads TensorFlow with a model.
+from tfgc.cli.types import positive_int, unit_interval
 from tfgc.errors import TfgcError
 from tfgc.images import (DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, atomic_output,
                          check_output, is_grey, list_files, read_image,
@@ -51,30 +52,6 @@ STDIN, STDOUT = "<stdin>", "<stdout>"
 LABELLERS = tuple(labeller_registry.FIXED_CLASSES)
 
 
-def _positive_int(text):
-  """argparse type: a whole number >= 1."""
-  try:
-    value = int(text)
-  except ValueError:
-    value = 0
-  if value < 1:
-    raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got "
-                                     f"{text!r}")
-  return value
-
-
-def _unit_interval(text):
-  """argparse type: a number in [0, 1]."""
-  try:
-    value = float(text)
-  except ValueError:
-    value = -1.0
-  if not 0.0 <= value <= 1.0:
-    raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got "
-                                     f"{text!r}")
-  return value
-
-
 def _model_arguments(parser, default):
   parser.add_argument(
       "--model", default=None,
@@ -82,11 +59,11 @@ def _model_arguments(parser, default):
            f"name ({', '.join(zoo.names()) or 'none installed'}; "
            f"default: {default})")
   parser.add_argument(
-      "--max_pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
+      "--max_pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
       help="refuse images larger than this many pixels (default "
            f"{DEFAULT_MAX_PIXELS:,}), a guard against decompression bombs")
   parser.add_argument(
-      "--memory_budget_mib", type=_positive_int,
+      "--memory_budget_mib", type=positive_int,
       default=codec_lib.DEFAULT_MEMORY_BUDGET_MIB,
       help="memory for the networks' activations; larger images are coded "
            "in tiles with the same result (default "
@@ -188,7 +165,7 @@ def build_parser():
            "models without them (the bundled ones) decode the same pixels "
            "whatever the seed, and a warning says so")
   decompress.add_argument(
-      "--realism", type=_unit_interval, metavar="R",
+      "--realism", type=unit_interval, metavar="R",
       help="models with the realism dial: r in [0, 1], from the MSE-trained "
            "decode (0: faithful, blurrier) to the fully generative one (1: "
            "sharp, synthesised detail); the same file decodes at any r "
@@ -200,7 +177,7 @@ def build_parser():
            "tints (compress warns of them)")
   _model_arguments(decompress, "the bundled model that wrote the file")
   decompress.add_argument(
-      "--max_pixels_per_byte", type=_positive_int,
+      "--max_pixels_per_byte", type=positive_int,
       default=codec_lib.DEFAULT_MAX_PIXELS_PER_BYTE,
       help="refuse files declaring more pixels per byte of the file "
            f"(default {codec_lib.DEFAULT_MAX_PIXELS_PER_BYTE:,}, 0.0004 "
