@@ -29,7 +29,8 @@
 #                  weighs LPIPS-Alex 1, GAN 0.15 and feature matching 1,
 #                  so r = 0 trains towards the MSE decode (E and G shared
 #                  with the other r) and r = 1 is the adversarial one;
-#                  Adam β1 0.5
+#                  Adam β1 0.5, learning rate 1e-4 (half the backbone's:
+#                  a fresh D's first gradients shake a trained G)
 #
 # All: λ_MSE = 150 on [0, 1] images (HiFiC's k_M on [0, 255] is ≈ 152
 # there), weight average 0.999, bfloat16, validation (PSNR, DISTS,
@@ -57,7 +58,7 @@ main() {
       [ -d "$source" ] || source=warm_starts/rd-medium-bias-b6
       flags="--flagfile=scripts/adversarial.flags
       --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=6
-      --init_from=$source" ;;
+      --lr=1e-4 --init_from=$source" ;;
     *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|dial-medium-bias-b6" >&2; exit 2 ;;
   esac
   run=$RUNS/$1

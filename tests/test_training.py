@@ -4,11 +4,14 @@ warm starts go through the same code from train.py (test_train.py)."""
 
 import json
 
+import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from tfgc import training, zoo
 from tfgc.config import Recipe, preset
+from tfgc.model import GenerativeCompressionModel
 
 TINY = preset("tiny")
 
@@ -211,3 +214,24 @@ def test_a_gc_model_that_does_not_fit_the_sc_config_is_refused(tmp_path):
       mode="sc", num_classes=3, latent_channels=2))
   with pytest.raises(training.TrainingError, match="does not fit"):
     training.warm_start(sc, str(tmp_path))
+
+
+def test_a_warm_start_from_a_run_takes_its_weight_average(tmp_path):
+  """The weights validation measured and an export would hold, not the
+  raw ones of the last step."""
+  config = preset("tiny")
+  source = GenerativeCompressionModel(config, Recipe(weight_average=0.5))
+  source.weight_average.update()  # The average: the weights now.
+  for variable in source.generator_variables:
+    variable.assign_add(tf.ones_like(variable))  # Raw weights move on.
+  run = tmp_path / "run"
+  tf.train.CheckpointManager(tf.train.Checkpoint(model=source), str(run),
+                             1).save(checkpoint_number=7)
+  (run / "config.json").write_text(config.to_json())
+  (run / "recipe.json").write_text(Recipe(weight_average=0.5).to_json())
+  started = GenerativeCompressionModel(config)
+  training.warm_start(started, str(run))
+  averaged = source.inference_model()
+  for ours, theirs in zip(started.generator.weights,
+                          averaged.generator.weights, strict=True):
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

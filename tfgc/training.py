@@ -192,22 +192,56 @@ def warm_start(model, source):
     networks["semantic_encoder"] = model.semantic_encoder
   if source_dial:  # Else the dial starts at zero: the source's decode.
     networks["realism_modulation"] = model.realism_modulation
-  if _is_export(source):
-    checkpoint = tf.train.Checkpoint(**networks,
-                                     **_exported_entropy_model(model))
-    path = os.path.join(source, "variables", "variables")
-  else:
-    # The networks only: not the optimizers and their step counter.
-    checkpoint = tf.train.Checkpoint(model=tf.train.Checkpoint(
-        entropy_model=model.entropy_model,
-        discriminator=model.discriminator, **networks))
-    path = tf.train.latest_checkpoint(source)
-    if path is None:
-      raise TrainingError(f"--init_from={source} holds no checkpoint or "
-                          "SavedModel")
+  if not _is_export(source):
+    _warm_start_from_run(model, source, networks)
+    return
+  checkpoint = tf.train.Checkpoint(**networks,
+                                   **_exported_entropy_model(model))
+  path = os.path.join(source, "variables", "variables")
   status = checkpoint.read(path)
   status.expect_partial().assert_existing_objects_matched()
   print(f"warm-started from {path}")
+
+
+def _warm_start_from_run(model, source, networks):
+  """`warm_start` from a run's checkpoint folder: `networks` (name ->
+  `model`'s layer), the entropy model and D take the weights validation
+  measured there (the weight average where the run keeps one, as
+  `export_checkpoint` exports); not the optimizers or the step counter."""
+  if saved_config(source) is None or tf.train.latest_checkpoint(source) is None:
+    raise TrainingError(f"--init_from={source} holds no checkpoint or "
+                        "SavedModel")
+  restored, path, _ = _restored_run(source)
+  layers = dict(networks, entropy_model=model.entropy_model,
+                discriminator=model.discriminator)
+  for name, layer in layers.items():
+    try:
+      layer.set_weights(getattr(restored, name).get_weights())
+    except ValueError as e:
+      raise TrainingError(f"--init_from={source}: its {name} does not fit "
+                          f"this config ({e})") from None
+  averaged = " (its weight average)" if restored.weight_average else ""
+  print(f"warm-started from {path}{averaged}")
+
+
+def _restored_run(source):
+  """The newest checkpoint of the run folder `source` (or the one its
+  best/ holds) in a model of the run's config, with the weights that run
+  validates and exports (`inference_model`: its average where it keeps
+  one), the checkpoint's path and the run's recipe."""
+  path = tf.train.latest_checkpoint(source)
+  # Runs saved before the config/recipe split kept the recipe in
+  # config.json; of the recipe only the weight average shapes a checkpoint.
+  with open(_run_file(source, "recipe.json")
+            or _run_file(source, "config.json")) as f:
+    recipe = Recipe.from_json(f.read())
+  model = GenerativeCompressionModel(saved_config(source), Recipe(
+      lambda_perceptual=0.0, weight_average=recipe.weight_average))
+  status = tf.train.Checkpoint(model=model).read(path)
+  status.expect_partial().assert_existing_objects_matched()
+  if model.weight_average is not None:
+    model.weight_average.copy_to(model.generator_variables)
+  return model, path, recipe
 
 
 def _exported_entropy_model(model):
@@ -257,19 +291,10 @@ def export_checkpoint(source, export_dir,
   a model with the realism dial decodes with unless told. Returns (step,
   model id); TrainingError if `source` holds no run's checkpoint."""
   config = saved_config(source)
-  path = tf.train.latest_checkpoint(source)
-  if config is None or path is None:
+  if config is None or tf.train.latest_checkpoint(source) is None:
     raise TrainingError(f"{source} holds no checkpoint of a run (its "
                         "checkpoint files and config.json)")
-  # Runs saved before the config/recipe split kept the recipe in
-  # config.json; of the recipe only the weight average shapes a checkpoint.
-  with open(_run_file(source, "recipe.json")
-            or _run_file(source, "config.json")) as f:
-    recipe = Recipe.from_json(f.read())
-  model = GenerativeCompressionModel(config, Recipe(
-      lambda_perceptual=0.0, weight_average=recipe.weight_average))
-  status = tf.train.Checkpoint(model=model).read(path)
-  status.expect_partial().assert_existing_objects_matched()
+  model, path, recipe = _restored_run(source)
   step = int(path.rsplit("-", 1)[1])
   model_id = export.export(model, export_dir, default_realism)
   # Runs started before options.json was kept have none.
