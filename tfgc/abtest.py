@@ -38,6 +38,7 @@ import sys
 from PIL import Image, ImageDraw, ImageFont
 
 from tfgc import baselines, codec as codec_lib, data
+from tfgc.cli.types import unit_interval
 from tfgc.errors import TfgcError
 from tfgc.images import list_files
 
@@ -202,13 +203,10 @@ def _realisms(text):
   if not text:
     return (None,)
   try:
-    values = tuple(float(r) for r in text.split(","))
-  except ValueError:
-    values = (-1.0,)
-  if not all(0.0 <= r <= 1.0 for r in values):
+    return tuple(unit_interval(r) for r in text.split(","))
+  except argparse.ArgumentTypeError:
     raise TfgcError(f"--realism={text}: give numbers in [0, 1], e.g. "
-                    "--realism=0,0.5,1")
-  return values
+                    "--realism=0,0.5,1") from None
 
 
 def _load_json(path):

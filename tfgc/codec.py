@@ -127,12 +127,21 @@ def model_info(model, model_id):
     raise wrong_model(model_id, description["model_id"])
   found = dict(model=model)
   if config.realism_dial:
-    found["default_realism"] = description.get("default_realism", 1.0)
+    found["default_realism"] = _default_realism(description, config)
   if config.selective:
     found.update(labeller=config.labeller, classes=(
         list(labellers.class_names(config.labeller, config.num_classes))
         if config.labeller else None))
   return found
+
+
+def _default_realism(description, config):
+  """The r a model with the realism dial decodes with unless told (its
+  model.json's; 1, the export's default, if it names none); None for a
+  model without the dial."""
+  if not config.realism_dial:
+    return None
+  return description.get("default_realism", 1.0)
 
 
 class Codec:
@@ -172,8 +181,7 @@ class Codec:
     # 0: G takes no noise, so every seed decodes the same pixels.
     self.noise_channels = config.noise_channels
     # The r decoding uses unless told, with the realism dial; else None.
-    self.default_realism = (self.description.get("default_realism", 1.0)
-                            if config.realism_dial else None)
+    self.default_realism = _default_realism(self.description, config)
     self.memory_budget_mib = memory_budget_mib
     # Only a hyperprior writes a side string.
     self._side_information = config.entropy_model != "factorized"
