@@ -90,15 +90,26 @@ def test_flip_zoom_and_position_are_drawn_independently():
 
 def test_synthesis_boxes_draw_height_and_width_apart():
   labels = tf.zeros((64, 64), tf.uint8)
-  masks = [data.random_synthesis_mask(labels, 0.0, 1.0, seeded(i)).numpy()
+  masks = [data.random_synthesis_mask(labels, (0.0, 1.0, 0.0), seeded(i)).numpy()
            for i in range(50)]
   assert all(m.any() for m in masks)
   # With one seed for every draw, each box was a square on the diagonal.
   squares_on_diagonal = [np.array_equal(m, m.T) for m in masks]
   assert np.mean(squares_on_diagonal) < 0.2
   np.testing.assert_array_equal(
-      data.random_synthesis_mask(labels, 0.0, 1.0, seeded(3)).numpy(),
+      data.random_synthesis_mask(labels, (0.0, 1.0, 0.0), seeded(3)).numpy(),
       masks[3])
+
+
+def test_background_masks_keep_one_class_and_paint_the_rest():
+  labels = tf.constant(np.repeat(np.array([[0, 3, 5, 0]], np.uint8), 4, 0))
+  masks = [data.random_synthesis_mask(labels, (0.0, 0.0, 1.0),
+                                      seeded(i)).numpy() for i in range(40)]
+  kept = {tuple(np.unique(labels.numpy()[~m])) for m in masks}
+  assert kept == {(3,), (5,)}  # Never background, each class sometimes.
+  only_background = tf.zeros((8, 8), tf.uint8)
+  assert data.random_synthesis_mask(only_background, (0.0, 0.0, 1.0),
+                                    seeded(0)).numpy().all()
 
 
 def test_seeded_training_batches_repeat_across_datasets(tmp_path):

@@ -194,22 +194,25 @@ def _uniform_int(seed, low, high):
   return tf.random.stateless_uniform([], seed, low, high, dtype=tf.int32)
 
 
-def random_synthesis_mask(labels, instance_fraction, box_fraction,
-                          seed=None):
+def random_synthesis_mask(labels, fractions, seed=None):
   """A training synthesis mask for one crop: bool [H, W], True = synthesise.
 
-  With probability `instance_fraction` all pixels of one class present in
-  `labels` (uint8 [H, W]); with `box_fraction` a random box of 1/4 to 3/4
-  of each side (height and width, and their offsets, drawn apart);
-  otherwise nothing. `seed`: int64 [2] for the stateless draws (None: a
-  fresh one).
+  `fractions` = (instance, box, background), the shares of crops whose
+  mask is: all pixels of one class present in `labels` (uint8 [H, W]); a
+  random box of 1/4 to 3/4 of each side (height and width, and their
+  offsets, drawn apart); everything but one class present other than
+  background (class 0), as `--keep=CLASS` asks in use, so G learns to
+  paint a background around what was kept (a crop with nothing but
+  background is painted whole). The rest synthesise nothing. `seed`:
+  int64 [2] for the stateless draws (None: a fresh one).
   """
+  instance_fraction, box_fraction, background_fraction = fractions
   shape = tf.shape(labels)
-  seeds = split_seed(fresh_seed() if seed is None else seed, 6)
+  seeds = split_seed(fresh_seed() if seed is None else seed, 7)
   draw = tf.random.stateless_uniform([], seeds[0])
+  classes = tf.unique(tf.reshape(labels, [-1])).y
 
   def instance():
-    classes = tf.unique(tf.reshape(labels, [-1])).y
     return tf.equal(labels, classes[_uniform_int(seeds[1], 0,
                                                  tf.size(classes))])
 
@@ -222,12 +225,23 @@ def random_synthesis_mask(labels, instance_fraction, box_fraction,
     return (span(shape[0], seeds[2], seeds[3])[:, None]
             & span(shape[1], seeds[4], seeds[5])[None, :])
 
+  def background():
+    kept = tf.boolean_mask(classes, classes != 0)
+    return tf.cond(
+        tf.size(kept) > 0,
+        lambda: tf.not_equal(
+            labels, kept[_uniform_int(seeds[6], 0, tf.size(kept))]),
+        lambda: tf.ones(shape, tf.bool))
+
   def nothing():
     return tf.zeros(shape, tf.bool)
 
-  return tf.case([(draw < instance_fraction, instance),
-                  (draw < instance_fraction + box_fraction, box)],
-                 default=nothing)
+  return tf.case(
+      [(draw < instance_fraction, instance),
+       (draw < instance_fraction + box_fraction, box),
+       (draw < instance_fraction + box_fraction + background_fraction,
+        background)],
+      default=nothing)
 
 
 def random_crop(example, crop_size, max_zoom_out=1.0, seed=None):
@@ -277,8 +291,8 @@ def training_dataset(paths, crop_size, batch_size, seed=None,
   and horizontal flips are drawn anew every pass.
   With a `LabelSource` the batches are dicts of "image" and "labels"
   (uint8 [batch, crop, crop]), cropped and flipped together; with
-  `synthesis` = (instance fraction, box fraction) (SC) they also hold a
-  "synthesis_mask" (bool [batch, crop, crop], `random_synthesis_mask`).
+  `synthesis` = (instance, box, background) fractions (SC) they also hold
+  a "synthesis_mask" (bool [batch, crop, crop], `random_synthesis_mask`).
   Every example draws its crop and mask from its own seed, from a stream
   seeded by `seed` (None: fresh every run).
   """
@@ -301,7 +315,7 @@ def training_dataset(paths, crop_size, batch_size, seed=None,
     augmented = dict(image=crop[..., :3], labels=crop[..., 3])
     if synthesis is not None:
       augmented["synthesis_mask"] = random_synthesis_mask(
-          augmented["labels"], *synthesis, seed=mask_seed)
+          augmented["labels"], synthesis, seed=mask_seed)
     return augmented
 
   return (examples.map(augment, num_parallel_calls=tf.data.AUTOTUNE,

@@ -79,7 +79,11 @@ class RunOptions:
       "whole class.")
   synthesis_box_fraction: float = _option(
       0.4, help="SC: share of training crops whose synthesis mask is a "
-      "random box (the rest synthesise nothing).")
+      "random box.")
+  synthesis_background_fraction: float = _option(
+      0.0, help="SC: share of training crops that keep one class other "
+      "than background and synthesise the rest, as --keep=CLASS does in "
+      "use (the crops beyond the three shares synthesise nothing).")
   checkpoint_every: int = _option(500, help="Steps between checkpoints.")
   log_every: int = _option(100, help="Steps between TensorBoard scalars.")
   validate_every: int = _option(1000, help="Steps between validations.")
@@ -137,10 +141,11 @@ class RunOptions:
     if self.labels_dir and config.labeller:
       check_labeller_maps(self.labels_dir, config)
     fractions = (self.synthesis_instance_fraction,
-                 self.synthesis_box_fraction)
+                 self.synthesis_box_fraction,
+                 self.synthesis_background_fraction)
     need(min(fractions) >= 0 and sum(fractions) <= 1,
-         "--synthesis_instance_fraction and --synthesis_box_fraction must "
-         "be >= 0 and sum to <= 1")
+         "--synthesis_instance_fraction, --synthesis_box_fraction and "
+         "--synthesis_background_fraction must be >= 0 and sum to <= 1")
 
   def portable(self):
     """The options as training.json records them: absolute paths cut to

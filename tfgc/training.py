@@ -390,7 +390,8 @@ def train(config, options, recipe=None):
   synthesis = None
   if config.selective:
     synthesis = (options.synthesis_instance_fraction,
-                 options.synthesis_box_fraction)
+                 options.synthesis_box_fraction,
+                 options.synthesis_background_fraction)
   dataset = data.training_dataset(
       paths, options.crop_size, options.batch_size, seed=options.seed,
       max_short_side=options.max_short_side, labels=labels,
