@@ -2,6 +2,7 @@
 
     python benchmarks/realism_sweep.py --images=~/tfgc-data/val768 \
         --model=RUN/export --realism=0,0.25,0.5,0.75,1 \
+        --mse_model=BACKBONE/export \
         --out=benchmarks/results/realism_sweep.json \
         --strip=PHOTO.png --strip_out=docs/realism_strip.webp
 
@@ -10,7 +11,9 @@ compressed once into a real .tfgc file and decoded at every r; the
 figures are means over the photos of PSNR, MS-SSIM, DISTS, LPIPS-VGG and
 LPIPS-AlexNet at each r, the bpp being the same for all. The last lines
 say whether PSNR falls and DISTS and LPIPS move one way as r grows (the
-dial means what it says when they do). --strip writes one photo's
+dial means what it says when they do). --mse_model, a model trained on
+MSE and rate alone, compresses the same photos: r = 0 should come within
+1 dB of its PSNR at about its bytes. --strip writes one photo's
 centre crop decoded at each r side by side, labelled, for the README.
 """
 
@@ -45,6 +48,17 @@ def sweep(model, photos, realisms):
   means = {r: {key: float(np.mean([row[key] for row in found]))
                for key in found[0]} for r, found in rows.items()}
   return means, float(np.mean(bpp))
+
+
+def mse_model_scores(model, photos):
+  """Mean bpp and PSNR of real files of `model` (a loaded Codec) over
+  `photos` (name -> uint8 [H, W, 3])."""
+  bpp, psnr = [], []
+  for image in photos.values():
+    encoded = model.compress(image)
+    bpp.append(8 * len(encoded) / (image.shape[0] * image.shape[1]))
+    psnr.append(metrics.psnr(image, model.decompress(encoded)))
+  return dict(bpp=float(np.mean(bpp)), psnr=float(np.mean(psnr)))
 
 
 def monotone(values):
@@ -83,6 +97,9 @@ def main(argv):
   parser.add_argument("--model", required=True,
                       help="an export folder of a model with the dial")
   parser.add_argument("--realism", default="0,0.25,0.5,0.75,1")
+  parser.add_argument("--mse_model", default=None,
+                      help="an export folder of a model trained on MSE "
+                      "and rate alone, to compare r = 0 with")
   parser.add_argument("--max_short_side", type=int, default=768)
   parser.add_argument("--out", default=None, help="JSON file of the figures")
   parser.add_argument("--strip", default=None,
@@ -106,12 +123,23 @@ def main(argv):
   trends = {key: monotone([means[r][key] for r in realisms])
             for key in next(iter(means.values()))}
   print("as r grows: " + ", ".join(f"{k} {v}" for k, v in trends.items()))
+  figures = dict(model=args.model, model_id=model.model_id,
+                 images=args.images, photos=len(photos), bpp=bpp,
+                 by_realism={f"{r:g}": m for r, m in means.items()},
+                 trends=trends)
+  if args.mse_model:
+    mse_model = codec.load(os.path.expanduser(args.mse_model))
+    baseline = mse_model_scores(mse_model, photos)
+    gap = means[min(realisms)]["psnr"] - baseline["psnr"]
+    print(f"{args.mse_model} (MSE only): {baseline['bpp']:.4f} bpp, PSNR "
+          f"{baseline['psnr']:.2f}; r = {min(realisms):g} minus it: "
+          f"{gap:+.2f} dB at {bpp / baseline['bpp']:.2f}x its bytes")
+    figures["mse_model"] = dict(baseline, model=args.mse_model,
+                                model_id=mse_model.model_id,
+                                psnr_gap_at_lowest_r=gap)
   if args.out:
     with open(args.out, "w") as f:
-      json.dump(dict(model=args.model, model_id=model.model_id,
-                     images=args.images, photos=len(photos), bpp=bpp,
-                     by_realism={f"{r:g}": m for r, m in means.items()},
-                     trends=trends), f, indent=2)
+      json.dump(figures, f, indent=2)
   if args.strip:
     strip(model, photos[args.strip], realisms).save(args.strip_out,
                                                     lossless=True)
