@@ -156,6 +156,22 @@ def test_a_dial_model_is_shown_at_each_realism_asked_for(sheets, tmp_path):
   result = abtest.score(key, [votes])
   assert result["dial at r=1 vs jpeg <= 1x"]["votes"] == 2
   assert result["dial at r=0 vs jpeg <= 1x"]["of_votes"] == 0
-  with pytest.raises(abtest.TfgcError, match="no realism dial"):
-    abtest.make_sheets(str(images), plain, ["jpeg:1"], str(tmp_path / "t"),
-                       str(tmp_path / "t.json"), realisms=(0.5,))
+  # The same file at another r as the opponent, never r against itself.
+  key = abtest.make_sheets(str(images), dial, ["r=0.0"], str(tmp_path / "u"),
+                           str(tmp_path / "u.json"), log=lambda _: None,
+                           realisms=(0.0, 1.0))
+  entries = list(key["sheets"].values())
+  assert [e["comparison"] for e in entries] == ["dial at r=1 vs dial at r=0"] * 2
+  assert all(e["bytes"]["dial at r=1"] == e["bytes"]["dial at r=0"]
+             for e in entries)
+  for number in key["sheets"]:  # Each side decoded at its own r.
+    pixels = np.asarray(Image.open(tmp_path / "u" / f"{number}.png"), int)
+    third, label = pixels.shape[0] // 3, abtest.LABEL_HEIGHT
+    assert np.abs(pixels[third + label:2 * third]
+                  - pixels[2 * third + label:]).max() > 0
+  for against, realisms in ((["jpeg:1"], (0.5,)), (["r=0"], (None,))):
+    with pytest.raises(abtest.TfgcError, match="no realism dial"):
+      abtest.make_sheets(str(images), plain, against, str(tmp_path / "t"),
+                         str(tmp_path / "t.json"), realisms=realisms)
+  with pytest.raises(abtest.TfgcError, match="r must be a number"):
+    abtest.parse_opponent("r=2")

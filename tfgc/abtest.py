@@ -20,7 +20,9 @@ or a model (a bundled name or an export folder, at its own rate).
 
 A model with the realism dial can be shown at several r
 (--realism=0,0.5,1): one file per photo, decoded at each r, and a sheet
-per r and opponent; each comparison is named "MODEL at r=R vs ...".
+per r and opponent; each comparison is named "MODEL at r=R vs ...". The
+opponent `r=R` is the same file decoded at r = R (--realism=1
+--against=r=0: which end of the dial raters would rather keep).
 
 `score` reads the raters' answer files, each a JSON object of sheet
 number -> "A" or "B" (the copy they would rather keep in place of the
@@ -45,8 +47,11 @@ from tfgc.images import list_files
 LABEL_HEIGHT = 40
 
 
-def opponent_name(spec):
-  """The display name of an --against entry: "x265 <= 2x" or the model's."""
+def opponent_name(spec, model_name):
+  """The display name of an --against entry: "x265 <= 2x", the other
+  model's, or "MODEL at r=R" for the model itself at another r."""
+  if spec.startswith("r="):
+    return f"{model_name} at r={float(spec[2:]):g}"
   name, _, factor = spec.partition(":")
   if factor:
     return f"{name} <= {factor}x"
@@ -54,7 +59,14 @@ def opponent_name(spec):
 
 
 def parse_opponent(spec):
-  """--against entry -> ("codec", name, factor) or ("model", path, None)."""
+  """--against entry -> ("codec", name, factor), ("model", path, None) or
+  ("realism", r, None)."""
+  if spec.startswith("r="):
+    try:
+      return "realism", unit_interval(spec[2:]), None
+    except argparse.ArgumentTypeError:
+      raise TfgcError(f"--against={spec}: r must be a number in [0, 1], "
+                      "e.g. r=0") from None
   name, colon, factor = spec.partition(":")
   if colon:
     if name not in baselines.CODECS:
@@ -88,8 +100,9 @@ def sheet(original, first, second):
 
 def _decodes(image, model, opponents, realisms):
   """The model's decode at each r of `realisms` (None: its default) and
-  each opponent's (spec -> (kind, codec name or loaded model, factor)):
-  {spec: (bytes, pixels, reached)}; the model's entries are under its r."""
+  each opponent's (spec -> (kind, codec name, loaded model or r,
+  factor)): {spec: (bytes, pixels, reached)}; the model's entries are
+  under its r."""
   encoded = model.compress(image)
   result = {("model", r): (len(encoded), model.decompress(encoded, realism=r),
                            True)
@@ -100,6 +113,9 @@ def _decodes(image, model, opponents, realisms):
       found = baselines.at_bpp(target, image, bpp)
       result[spec] = (len(found.data), baselines.decode(target, found.data),
                       found.reached)
+    elif kind == "realism":
+      result[spec] = (len(encoded), model.decompress(encoded, realism=target),
+                      True)
     else:
       encoded_other = target.compress(image)
       result[spec] = (len(encoded_other), target.decompress(encoded_other),
@@ -127,13 +143,21 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
   if not paths:
     raise TfgcError(f"no images in {images_dir}")
   model = codec_lib.load(model_path)
-  if realisms != (None,) and model.default_realism is None:
-    raise TfgcError(f"{model_path} has no realism dial: drop --realism")
+  if model.default_realism is None and (
+      realisms != (None,) or any(k == "realism" for k, _, _ in
+                                 opponents.values())):
+    raise TfgcError(f"{model_path} has no realism dial: drop --realism "
+                    "and r= opponents")
   model_name = os.path.basename(os.path.normpath(model_path))
   shown = {r: model_name if r is None else f"{model_name} at r={r:g}"
            for r in realisms}
+  # A sheet per r and opponent, but never an r against itself.
+  pairs = [(r, spec) for r, spec in itertools.product(realisms, opponents)
+           if opponents[spec][0] != "realism"
+           or opponents[spec][1] != (model.default_realism if r is None
+                                     else r)]
   rng = random.Random(seed)
-  numbers = list(range(1, len(paths) * len(opponents) * len(realisms) + 1))
+  numbers = list(range(1, len(paths) * len(pairs) + 1))
   rng.shuffle(numbers)
   width = len(str(len(numbers)))
   os.makedirs(out, exist_ok=True)
@@ -142,17 +166,17 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
     image = data.load_rgb(path, max_short_side)
     image_name = os.path.relpath(path, images_dir)
     decodes = _decodes(image, model, opponents, realisms)
-    for realism, spec in itertools.product(realisms, opponents):
+    for realism, spec in pairs:
       number = f"{numbers.pop():0{width}d}"
       sides = [("model", realism), spec]
       rng.shuffle(sides)
-      names = [shown[s[1]] if isinstance(s, tuple) else opponent_name(s)
-               for s in sides]
+      names = [shown[s[1]] if isinstance(s, tuple)
+               else opponent_name(s, model_name) for s in sides]
       sheet(image, decodes[sides[0]][1], decodes[sides[1]][1]).save(
           os.path.join(out, f"{number}.png"))
       sheets[number] = dict(
           image=image_name, model=shown[realism],
-          comparison=f"{shown[realism]} vs {opponent_name(spec)}",
+          comparison=f"{shown[realism]} vs {opponent_name(spec, model_name)}",
           A=names[0], B=names[1],
           bytes={names[k]: decodes[s][0] for k, s in enumerate(sides)},
           opponent_reached_size=decodes[spec][2])
@@ -230,7 +254,8 @@ def main(argv):
                          "bundled default)")
   make.add_argument("--against", default="x265:1",
                     help="comma-separated opponents: CODEC:F (at most F "
-                         "times the model's bytes) or models")
+                         "times the model's bytes), models, or r=R (the "
+                         "same file decoded at realism R)")
   make.add_argument("--out", required=True, help="the sheets folder")
   make.add_argument("--key", required=True,
                     help="JSON file of the key, outside --out")
