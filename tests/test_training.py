@@ -78,16 +78,24 @@ def test_export_run_exports_a_checkpoint_as_training_would(
   assert "holds no checkpoint of a run" in error and error.count("\n") == 1
 
 
+def learning_rates(model):
+  return [float(o.learning_rate) for o in (model.generator_optimizer,
+                                           model.discriminator_optimizer)]
+
+
 def test_a_run_resumes_with_another_recipe_but_not_another_layout(
-    one_photo, tmp_path):
-  """The recipe (a lower learning rate, say) may change between starts;
-  the model config and keeping a weight average or not may not. A run
-  saved before the split (its recipe inside config.json) resumes too."""
+    one_photo, tmp_path, capsys):
+  """The recipe (a lower learning rate, say) may change between starts,
+  and the new one trains, not the checkpoint's; the model config and
+  keeping a weight average or not may not. A run saved before the split
+  (its recipe inside config.json) resumes too."""
   averaged = Recipe(weight_average=0.9)
   training.train(TINY, options(tmp_path, steps=1), averaged)
   trained = training.train(TINY, options(tmp_path, steps=2),
                            averaged.replace(learning_rate=1e-5))
   assert trained.step == 2 and trained.model_id is None  # export_dir="".
+  assert learning_rates(trained.model) == pytest.approx([1e-5, 1e-5])
+  assert "step 1: learning rate 1e-05 (was 0.0002)" in capsys.readouterr().out
   with open(tmp_path / "ckpt" / "recipe.json") as f:
     assert json.load(f)["learning_rate"] == 1e-5
   with pytest.raises(training.TrainingError, match="with a weight average"):
@@ -99,7 +107,12 @@ def test_a_run_resumes_with_another_recipe_but_not_another_layout(
   (tmp_path / "ckpt" / "config.json").write_text(json.dumps(old))
   with pytest.raises(training.TrainingError, match="with a weight average"):
     training.train(TINY, options(tmp_path, steps=3))
-  assert training.train(TINY, options(tmp_path, steps=3), averaged).step == 3
+  # Tenfold lower from the drop step on: steps 2 and 3 run, 3 is the drop.
+  trained = training.train(TINY, options(tmp_path, steps=4),
+                           averaged.replace(learning_rate_drop_step=3))
+  assert trained.step == 4
+  assert learning_rates(trained.model) == pytest.approx([2e-5, 2e-5])
+  assert "step 3: learning rate 2e-05 (was 0.0002)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("config, changes, message", [

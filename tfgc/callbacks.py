@@ -34,6 +34,41 @@ class PeriodicCheckpoint(tf.keras.callbacks.Callback):
       self.manager.save(checkpoint_number=step)
 
 
+class LearningRate(tf.keras.callbacks.Callback):
+  """Sets both optimizers' step size from `recipe` (`learning_rate_at`)
+  when training starts and at the recipe's drop step. A checkpoint holds
+  the step size it was saved with and restoring it brings that back: a
+  run resumed with another --learning_rate takes the new one from here."""
+
+  def __init__(self, recipe):
+    super().__init__()
+    self.recipe = recipe
+    self.start = 0
+    self.rate = None
+
+  def _set(self, step):
+    rate = self.recipe.learning_rate_at(step)
+    if rate == self.rate:
+      return
+    optimizers = (self.model.generator_optimizer,
+                  self.model.discriminator_optimizer)
+    restored = float(optimizers[0].learning_rate.numpy())
+    for optimizer in optimizers:
+      optimizer.learning_rate.assign(rate)
+    if self.rate is not None or not np.isclose(restored, rate):
+      print(f"step {step}: learning rate {rate:g} (was {restored:g})")
+    self.rate = rate
+
+  def on_train_begin(self, logs=None):
+    self.start = global_step(self.model)
+    self._set(self.start)
+
+  def on_train_batch_begin(self, batch, logs=None):
+    # One epoch per session: the batch index counts the session's steps.
+    if self.start + batch == self.recipe.learning_rate_drop_step:
+      self._set(self.start + batch)
+
+
 class TrainingLog(tf.keras.callbacks.Callback):
   """Every `every` steps: metrics to TensorBoard and one line to stdout,
   `step 2000/100000: g_loss 0.31, ... (0.35 s/step, ETA 9h32m)`.

@@ -307,6 +307,10 @@ class Recipe(_Saved):
            "(distortion and rate only; D is neither run nor updated)."))
   learning_rate: float = dataclasses.field(
       default=2e-4, metadata=dict(help="Adam step size of both optimizers."))
+  learning_rate_drop_step: int = dataclasses.field(default=0, metadata=dict(
+      help="From this global step on, both step sizes are a tenth of "
+           "--learning_rate (HiFiC's decay for the last part of a run); "
+           "0: never."))
   adam_beta_1: float = dataclasses.field(
       default=0.5, metadata=dict(help="Adam β1 of both optimizers."))
   weight_average: float = dataclasses.field(default=0.0, metadata=dict(
@@ -325,8 +329,16 @@ class Recipe(_Saved):
                   "lambda_perceptual", "beta", "gan_weight"):
       need(getattr(self, field) >= 0, f"{field} must be >= 0")
     need(self.learning_rate > 0, "learning_rate must be > 0")
+    need(self.learning_rate_drop_step >= 0,
+         "learning_rate_drop_step must be >= 0 (0: never)")
     need(0 <= self.adam_beta_1 < 1, "adam_beta_1 must be in [0, 1)")
     need(0 <= self.weight_average < 1, "weight_average must be in [0, 1)")
+
+  def learning_rate_at(self, step):
+    """Both optimizers' step size at global step `step`."""
+    if self.learning_rate_drop_step and step >= self.learning_rate_drop_step:
+      return self.learning_rate / 10
+    return self.learning_rate
 
   @property
   def adversarial(self) -> bool:

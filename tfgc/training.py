@@ -419,8 +419,8 @@ def train(config, options, recipe=None):
   elif options.init_from:
     warm_start(model, init_source(options.init_from))
 
-  run_callbacks = _callbacks(config, options, checkpoint, manager, own_dir,
-                             subdir)
+  run_callbacks = _callbacks(config, recipe, options, checkpoint, manager,
+                             own_dir, subdir)
   step = callbacks.global_step(model)
   try:
     if step < options.steps:
@@ -464,14 +464,17 @@ def write_training_record(export_dir, step, options, config, recipe):
                    recipe=json.loads(recipe.to_json())), f, indent=2)
 
 
-def _callbacks(config, options, checkpoint, manager, own_dir, subdir):
-  """Checkpoints, TensorBoard log and (with `val_dir`) validation, whose
-  figures also go to OWN_DIR/validation.jsonl."""
+def _callbacks(config, recipe, options, checkpoint, manager, own_dir,
+               subdir):
+  """The recipe's step sizes, checkpoints, TensorBoard log and (with
+  `val_dir`) validation, whose figures also go to
+  OWN_DIR/validation.jsonl."""
   log_dir = options.log_dir or os.path.join(options.checkpoint_dir, "logs")
   if subdir:
     log_dir = os.path.join(log_dir, subdir)
   writer = tf.summary.create_file_writer(log_dir)
   run_callbacks = [
+      callbacks.LearningRate(recipe),
       callbacks.PeriodicCheckpoint(manager, options.checkpoint_every),
       callbacks.TrainingLog(writer, options.log_every, options.steps)]
   examples = validation_examples(config, options) if options.val_dir else []
