@@ -5,8 +5,11 @@
 # on top of the best one that keeps the backbone's MSE weight. Each run
 # resumes from its directory when started again.
 #
-#   scripts/train_candidates.sh NAME        (in the background, nice 19,
+#   scripts/train_candidates.sh NAME [FLAG...]  (in the background, nice 19,
 #                                            one core: TF_NUM_INTRAOP_THREADS=1)
+#
+# FLAGs go to `tfgc train` after the recipe's own (e.g.
+# --learning_rate_drop_step=8000 when resuming for a run's last part).
 #
 # NAME, rate-distortion backbones (tfgc train --recipe=rd):
 #   rd-c16-b6      C = 16 (bound 0.145 bpp), β = 6, from scratch
@@ -72,11 +75,13 @@ main() {
     *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|dial-medium-bias-b6|dial-medium-bias-b10" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
+  shift
   mkdir -p "$run"
   # A run directory lost with its machine continues from the run's warm
   # start, if one is committed (warm_starts/README.md); a run directory
   # that exists resumes and ignores it.
-  [ -d "warm_starts/$1" ] && flags="$flags --init_from=warm_starts/$1"
+  [ -d "warm_starts/$(basename "$run")" ] &&
+    flags="$flags --init_from=warm_starts/$(basename "$run")"
   TF_NUM_INTRAOP_THREADS=${TF_NUM_INTRAOP_THREADS:-1} \
   TF_NUM_INTEROP_THREADS=${TF_NUM_INTEROP_THREADS:-1} \
   nohup nice -n "${TFGC_NICE:-19}" .venv/bin/tfgc train \
@@ -85,9 +90,9 @@ main() {
     --weight_average=0.999 --precision=mixed_bfloat16 \
     --steps="${TFGC_STEPS:-100000}" \
     --checkpoint_every=500 --log_every=100 --validate_every=2000 \
-    --checkpoint_dir="$run/ckpt" --export_dir="$run/export" \
+    --checkpoint_dir="$run/ckpt" --export_dir="$run/export" "$@" \
     >> "$run/train.log" 2>&1 &
-  echo "started $1 in the background: $run/train.log"
+  echo "started $(basename "$run") in the background: $run/train.log"
 }
 
 main "$@"
