@@ -111,6 +111,12 @@ def main(argv):
   if model.default_realism is None:
     print(f"{args.model} has no realism dial", file=sys.stderr)
     return 1
+  mse_model = args.mse_model and codec.load(os.path.expanduser(
+      args.mse_model))
+  if mse_model and mse_model.default_realism is not None:
+    print(f"--mse_model={args.mse_model} has a realism dial: give a model "
+          "trained on MSE and rate alone", file=sys.stderr)
+    return 1
   folder = os.path.expanduser(args.images)
   photos = {os.path.relpath(p, folder): data.load_rgb(p, args.max_short_side)
             for p in data.scan_folder(folder).paths}
@@ -127,8 +133,7 @@ def main(argv):
                  images=args.images, photos=len(photos), bpp=bpp,
                  by_realism={f"{r:g}": m for r, m in means.items()},
                  trends=trends)
-  if args.mse_model:
-    mse_model = codec.load(os.path.expanduser(args.mse_model))
+  if mse_model:
     baseline = mse_model_scores(mse_model, photos)
     gap = means[min(realisms)]["psnr"] - baseline["psnr"]
     print(f"{args.mse_model} (MSE only): {baseline['bpp']:.4f} bpp, PSNR "

@@ -10,6 +10,8 @@
 #
 # FLAGs go to `tfgc train` after the recipe's own (e.g.
 # --learning_rate_drop_step=8000 when resuming for a run's last part).
+# They hold for that start only (a run trains with its latest start's
+# recipe): give them again at every later start.
 #
 # NAME, rate-distortion backbones (tfgc train --recipe=rd):
 #   rd-c16-b6      C = 16 (bound 0.145 bpp), β = 6, from scratch

@@ -117,14 +117,18 @@ def test_a_key_inside_the_sheets_folder_and_bad_answers_are_refused(
 
 
 def test_a_model_opponent_is_coded_at_its_own_rate(sheets, tmp_path):
+  import shutil
   images, _, _, _, model = sheets
-  key = abtest.make_sheets(str(images), model, [model], str(tmp_path / "s"),
-                           str(tmp_path / "k.json"), log=lambda _: None)
+  copy = shutil.copytree(model, tmp_path / "copy")
+  key = abtest.make_sheets(str(images), model, [str(copy)],
+                           str(tmp_path / "s"), str(tmp_path / "k.json"),
+                           log=lambda _: None)
   name = key["model"]
   for number, entry in key["sheets"].items():
-    assert entry["comparison"] == f"{name} vs {name}"
+    assert entry["comparison"] == f"{name} vs copy"
     assert entry["opponent_reached_size"]
-    # The same model on both sides: A and B are the same decode.
+    assert entry["bytes"][name] == entry["bytes"]["copy"]
+    # The same weights on both sides: A and B are the same decode.
     picture = np.asarray(Image.open(tmp_path / "s" / f"{number}.png"))
     third, band = picture.shape[0] // 3, abtest.LABEL_HEIGHT
     np.testing.assert_array_equal(picture[third + band:2 * third],
@@ -175,3 +179,11 @@ def test_a_dial_model_is_shown_at_each_realism_asked_for(sheets, tmp_path):
                          str(tmp_path / "t.json"), realisms=realisms)
   with pytest.raises(abtest.TfgcError, match="r must be a number"):
     abtest.parse_opponent("r=2")
+  # Requests that would give no sheet, or two sides of one name.
+  for model, against, realisms, message in (
+      (dial, ["r=1"], (None,), "the r shown"),
+      (dial, ["r=0", "r=0.0"], (1.0,), "both be named 'dial at r=0'"),
+      (plain, [plain], (None,), "both be named")):
+    with pytest.raises(abtest.TfgcError, match=message):
+      abtest.make_sheets(str(images), model, against, str(tmp_path / "v"),
+                         str(tmp_path / "v.json"), realisms=realisms)

@@ -125,6 +125,8 @@ def test_a_run_resumes_with_another_recipe_but_not_another_layout(
      dict(synthesis_box_fraction=0.8), "sum to <= 1"),
     (TINY.replace(mode="sc", num_classes=3, labeller="standin"),
      dict(labels_dir="."), "drop --labels_dir"),
+    (TINY.replace(mode="sc", num_classes=3, labeller="standin"),
+     dict(synthesis_background_fraction=0.1), "needs --labeller=person or"),
     (TINY.replace(mode="sc", num_classes=2, labeller="person"),
      dict(labels_dir="."), "holds no maps of the person labeller"),
     (TINY, dict(init_from="gc-small-c9"), "name .*gc-small-c8"),

@@ -114,8 +114,8 @@ def _decodes(image, model, opponents, realisms):
       result[spec] = (len(found.data), baselines.decode(target, found.data),
                       found.reached)
     elif kind == "realism":
-      result[spec] = (len(encoded), model.decompress(encoded, realism=target),
-                      True)
+      result[spec] = result.get(("model", target)) or (
+          len(encoded), model.decompress(encoded, realism=target), True)
     else:
       encoded_other = target.compress(image)
       result[spec] = (len(encoded_other), target.decompress(encoded_other),
@@ -149,13 +149,26 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
     raise TfgcError(f"{model_path} has no realism dial: drop --realism "
                     "and r= opponents")
   model_name = os.path.basename(os.path.normpath(model_path))
-  shown = {r: model_name if r is None else f"{model_name} at r={r:g}"
-           for r in realisms}
+  def shown_name(r):
+    r = model.default_realism if r is None else r
+    return model_name if r is None else f"{model_name} at r={r:g}"
+  shown = {r: shown_name(r) for r in realisms}
+  # Scores tell the sides apart by name (an r= opponent named as a shown r
+  # is left out below).
+  names = [opponent_name(spec, model_name) for spec in opponents]
+  for spec, name in zip(opponents, names):
+    if names.count(name) > 1 or (opponents[spec][0] != "realism"
+                                 and name in shown.values()):
+      raise TfgcError(f"two sides would both be named {name!r}: give each "
+                      "model a folder of its own name, each opponent once")
   # A sheet per r and opponent, but never an r against itself.
   pairs = [(r, spec) for r, spec in itertools.product(realisms, opponents)
            if opponents[spec][0] != "realism"
            or opponents[spec][1] != (model.default_realism if r is None
                                      else r)]
+  if not pairs:
+    raise TfgcError("every r= opponent is the r shown: give --realism "
+                    "another r to compare with")
   rng = random.Random(seed)
   numbers = list(range(1, len(paths) * len(pairs) + 1))
   rng.shuffle(numbers)

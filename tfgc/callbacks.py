@@ -65,8 +65,7 @@ class LearningRate(tf.keras.callbacks.Callback):
 
   def on_train_batch_begin(self, batch, logs=None):
     # One epoch per session: the batch index counts the session's steps.
-    if self.start + batch == self.recipe.learning_rate_drop_step:
-      self._set(self.start + batch)
+    self._set(self.start + batch)
 
 
 class TrainingLog(tf.keras.callbacks.Callback):

@@ -309,8 +309,8 @@ class Recipe(_Saved):
       default=2e-4, metadata=dict(help="Adam step size of both optimizers."))
   learning_rate_drop_step: int = dataclasses.field(default=0, metadata=dict(
       help="From this global step on, both step sizes are a tenth of "
-           "--learning_rate (HiFiC's decay for the last part of a run); "
-           "0: never."))
+           "--learning_rate (HiFiC's decay for the last part of a run; "
+           "applied by tfgc train, callbacks.LearningRate); 0: never."))
   adam_beta_1: float = dataclasses.field(
       default=0.5, metadata=dict(help="Adam β1 of both optimizers."))
   weight_average: float = dataclasses.field(default=0.0, metadata=dict(

@@ -7,7 +7,7 @@ import dataclasses
 import os
 from typing import Optional, Tuple
 
-from tfgc import labellers, labelmaps, zoo
+from tfgc import labeller_registry, labellers, labelmaps, zoo
 from tfgc.config import PRECISIONS
 from tfgc.errors import TfgcError
 
@@ -82,8 +82,9 @@ class RunOptions:
       "random box.")
   synthesis_background_fraction: float = _option(
       0.0, help="SC: share of training crops that keep one class other "
-      "than background and synthesise the rest, as --keep=CLASS does in "
-      "use (the crops beyond the three shares synthesise nothing).")
+      "than background (class 0 of the person and objects labellers) and "
+      "synthesise the rest, as --keep=CLASS does in use (the crops beyond "
+      "the three shares synthesise nothing).")
   checkpoint_every: int = _option(500, help="Steps between checkpoints.")
   log_every: int = _option(100, help="Steps between TensorBoard scalars.")
   validate_every: int = _option(1000, help="Steps between validations.")
@@ -146,6 +147,11 @@ class RunOptions:
     need(min(fractions) >= 0 and sum(fractions) <= 1,
          "--synthesis_instance_fraction, --synthesis_box_fraction and "
          "--synthesis_background_fraction must be >= 0 and sum to <= 1")
+    need(not self.synthesis_background_fraction
+         or config.labeller in labeller_registry.FIXED_CLASSES,
+         "--synthesis_background_fraction takes class 0 as the background: "
+         "it needs --labeller="
+         + " or ".join(labeller_registry.FIXED_CLASSES))
 
   def portable(self):
     """The options as training.json records them: absolute paths cut to
