@@ -2,7 +2,7 @@
 
     python benchmarks/realism_sweep.py --images=~/tfgc-data/val768 \
         --model=RUN/export --realism=0,0.25,0.5,0.75,1 \
-        --mse_model=BACKBONE/export \
+        --codec=x265 --mse_model=BACKBONE/export \
         --out=benchmarks/results/realism_sweep.json \
         --strip=PHOTO.png --strip_out=docs/realism_strip.webp
 
@@ -11,10 +11,12 @@ compressed once into a real .tfgc file and decoded at every r; the
 figures are means over the photos of PSNR, MS-SSIM, DISTS, LPIPS-VGG and
 LPIPS-AlexNet at each r, the bpp being the same for all. The last lines
 say whether PSNR falls and DISTS and LPIPS move one way as r grows (the
-dial means what it says when they do). --mse_model, a model trained on
-MSE and rate alone, compresses the same photos: r = 0 should come within
-1 dB of its PSNR at about its bytes. --strip writes one photo's
-centre crop decoded at each r side by side, labelled, for the README.
+dial means what it says when they do). --codec adds a classical codec's
+largest file of at most the model's bytes on each photo. --mse_model, a
+model trained on MSE and rate alone, compresses the same photos: r = 0
+should come within 1 dB of its PSNR at about its bytes. --strip writes
+one photo's centre crop decoded at each r side by side, labelled, for
+the README.
 """
 
 import argparse
@@ -27,27 +29,41 @@ from PIL import Image, ImageDraw, ImageFont
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from tfgc import codec, data, evaluate, metrics  # noqa: E402
+from tfgc import baselines, codec, data, evaluate, metrics  # noqa: E402
 
 CROP = 256
 LABEL_HEIGHT = 30
 
 
-def sweep(model, photos, realisms):
+def sweep(model, photos, realisms, codec_name=None):
   """{r: mean scores} and the mean bpp of `model` (a loaded Codec with the
-  dial) over `photos` (name -> uint8 [H, W, 3])."""
-  rows, bpp = {r: [] for r in realisms}, []
+  dial) over `photos` (name -> uint8 [H, W, 3]); with `codec_name` (of
+  `tfgc.baselines`) also its largest file of at most the model's bytes on
+  each photo, under the key `codec_name`, and that codec's mean bpp and
+  count of photos where it could not go so low (its smallest file)."""
+  rows, bpp = {r: [] for r in realisms + [codec_name] if r is not None}, []
+  codec_bpp, too_large = [], 0
   for image in photos.values():
     encoded = model.compress(image)
-    bpp.append(8 * len(encoded) / (image.shape[0] * image.shape[1]))
+    pixels = image.shape[0] * image.shape[1]
+    bpp.append(8 * len(encoded) / pixels)
     reference = metrics.Reference(image)
     for r in realisms:
       rows[r].append(evaluate.score(reference,
                                     model.decompress(encoded, realism=r),
                                     evaluate.PERCEPTUAL))
+    if codec_name:
+      found = baselines.at_bpp(codec_name, image, bpp[-1])
+      codec_bpp.append(8 * len(found.data) / pixels)
+      too_large += not found.reached
+      rows[codec_name].append(evaluate.score(
+          reference, baselines.decode(codec_name, found.data),
+          evaluate.PERCEPTUAL))
   means = {r: {key: float(np.mean([row[key] for row in found]))
                for key in found[0]} for r, found in rows.items()}
-  return means, float(np.mean(bpp))
+  codec_figures = codec_name and dict(
+      bpp=float(np.mean(codec_bpp)), too_large=too_large)
+  return means, float(np.mean(bpp)), codec_figures
 
 
 def mse_model_scores(model, photos):
@@ -97,6 +113,9 @@ def main(argv):
   parser.add_argument("--model", required=True,
                       help="an export folder of a model with the dial")
   parser.add_argument("--realism", default="0,0.25,0.5,0.75,1")
+  parser.add_argument("--codec", default=None,
+                      help="a classical codec (e.g. x265) measured at its "
+                      "largest file of at most the model's bytes per photo")
   parser.add_argument("--mse_model", default=None,
                       help="an export folder of a model trained on MSE "
                       "and rate alone, to compare r = 0 with")
@@ -120,19 +139,29 @@ def main(argv):
   folder = os.path.expanduser(args.images)
   photos = {os.path.relpath(p, folder): data.load_rgb(p, args.max_short_side)
             for p in data.scan_folder(folder).paths}
-  means, bpp = sweep(model, photos, realisms)
+  if args.codec and args.codec not in baselines.CODECS:
+    print(f"--codec={args.codec}: choose from {', '.join(baselines.CODECS)}",
+          file=sys.stderr)
+    return 1
+  means, bpp, codec_figures = sweep(model, photos, realisms, args.codec)
   print(f"{args.model} on {len(photos)} photos, {bpp:.4f} bpp:")
   for r, m in means.items():
-    print(f"  r = {r:<5g} PSNR {m['psnr']:.2f}  MS-SSIM {m['ms_ssim']:.3f}  "
+    name = (f"r = {r:<5g}" if r != args.codec else
+            f"{r} at {codec_figures['bpp']:.4f} bpp (its smallest file on "
+            f"{codec_figures['too_large']} photos):")
+    print(f"  {name} PSNR {m['psnr']:.2f}  MS-SSIM {m['ms_ssim']:.3f}  "
           f"DISTS {m['dists']:.4f}  LPIPS-VGG {m['lpips_vgg16']:.4f}  "
           f"LPIPS-Alex {m['lpips_alexnet']:.4f}")
   trends = {key: monotone([means[r][key] for r in realisms])
-            for key in next(iter(means.values()))}
+            for key in means[realisms[0]]}
   print("as r grows: " + ", ".join(f"{k} {v}" for k, v in trends.items()))
   figures = dict(model=args.model, model_id=model.model_id,
                  images=args.images, photos=len(photos), bpp=bpp,
-                 by_realism={f"{r:g}": m for r, m in means.items()},
+                 by_realism={f"{r:g}": means[r] for r in realisms},
                  trends=trends)
+  if args.codec:
+    figures["codec"] = dict(means[args.codec], name=args.codec,
+                            **codec_figures)
   if mse_model:
     baseline = mse_model_scores(mse_model, photos)
     gap = means[min(realisms)]["psnr"] - baseline["psnr"]
