@@ -88,21 +88,22 @@ def monotone(values):
 
 
 def strip(model, image, realisms):
-  """The centre CROP x CROP of `image` decoded at each r, side by side,
-  each labelled with its r."""
+  """The centre CROP x CROP of `image`, then of its decode at each r, side
+  by side, each labelled ("original", "r = 0.5")."""
   height, width = image.shape[:2]
   top, left = max(0, (height - CROP) // 2), max(0, (width - CROP) // 2)
   encoded = model.compress(image)
-  crops = [model.decompress(encoded, realism=r)[top:top + CROP,
-                                                left:left + CROP]
-           for r in realisms]
-  side = crops[0].shape[1]
-  canvas = Image.new("RGB", (side * len(crops), crops[0].shape[0]
+  panels = [("original", image)] + [
+      (f"r = {r:g}", model.decompress(encoded, realism=r)) for r in realisms]
+  crops = [(label, pixels[top:top + CROP, left:left + CROP])
+           for label, pixels in panels]
+  side = crops[0][1].shape[1]
+  canvas = Image.new("RGB", (side * len(crops), crops[0][1].shape[0]
                              + LABEL_HEIGHT), "white")
   draw = ImageDraw.Draw(canvas)
   font = ImageFont.load_default(size=20)
-  for i, (r, crop) in enumerate(zip(realisms, crops)):
-    draw.text((i * side + 6, 4), f"r = {r:g}", fill="black", font=font)
+  for i, (label, crop) in enumerate(crops):
+    draw.text((i * side + 6, 4), label, fill="black", font=font)
     canvas.paste(Image.fromarray(crop), (i * side, LABEL_HEIGHT))
   return canvas
 

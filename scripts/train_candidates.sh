@@ -37,7 +37,8 @@
 #                  Adam β1 0.5, learning rate 1e-4 (half the backbone's:
 #                  a fresh D's first gradients shake a trained G)
 #   dial-medium-bias-b10  dial-medium-bias-b6 continued (its run's best
-#                  checkpoint, or its warm start) at β = 10: the realism
+#                  checkpoint; its own warm start when that is gone, the
+#                  later --init_from winning) at β = 10: the realism
 #                  terms bought 18 % more bits at β = 6; this pulls the
 #                  rate back to the backbone's (~0.108 bpp) so r = 0 and
 #                  the MSE-only model compare at equal bytes
@@ -69,11 +70,9 @@ main() {
       flags="--flagfile=scripts/adversarial.flags
       --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=6
       --lr=1e-4 --init_from=$source" ;;
-    dial-medium-bias-b10) source=$RUNS/dial-medium-bias-b6/ckpt/best
-      [ -d "$source" ] || source=warm_starts/dial-medium-bias-b6
-      flags="--flagfile=scripts/adversarial.flags
+    dial-medium-bias-b10) flags="--flagfile=scripts/adversarial.flags
       --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=10
-      --lr=1e-4 --init_from=$source" ;;
+      --lr=1e-4 --init_from=$RUNS/dial-medium-bias-b6/ckpt/best" ;;
     *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|dial-medium-bias-b6|dial-medium-bias-b10" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
