@@ -187,3 +187,35 @@ def test_a_dial_model_is_shown_at_each_realism_asked_for(sheets, tmp_path):
     with pytest.raises(abtest.TfgcError, match=message):
       abtest.make_sheets(str(images), model, against, str(tmp_path / "v"),
                          str(tmp_path / "v.json"), realisms=realisms)
+
+
+def test_sets_merge_into_one_round_with_one_key(sheets, tmp_path, capsys):
+  _, out, key_path, key, _ = sheets
+  merged_dir = tmp_path / "merged"
+  set_spec = f"{out}:{key_path}"
+  assert abtest.main(["merge", f"--out={merged_dir}",
+                      f"--key={tmp_path / 'key.json'}", "--seed=5",
+                      set_spec, set_spec]) == 0
+  with open(tmp_path / "key.json") as f:
+    merged = json.load(f)
+  count = 2 * len(key["sheets"])
+  assert sorted(merged["sheets"]) == [f"{n:02d}" if count > 9 else str(n)
+                                      for n in range(1, count + 1)]
+  # Each sheet is its set's picture under its new number, with its entry.
+  originals = {(e["image"], e["comparison"]): n
+               for n, e in key["sheets"].items()}
+  for number, entry in merged["sheets"].items():
+    source = originals[(entry["image"], entry["comparison"])]
+    assert (merged_dir / f"{number}.png").read_bytes() == (
+        out / f"{source}.png").read_bytes()
+  model_side = {n: ("A" if e["A"] == e["model"] else "B")
+                for n, e in merged["sheets"].items()}
+  result = abtest.score(merged, [model_side])
+  assert sum(t["votes"] for t in result.values()) == count
+  capsys.readouterr()
+  assert abtest.main(["merge", f"--out={merged_dir}",
+                      f"--key={merged_dir / 'key.json'}", set_spec]) == 1
+  assert "inside the sheets folder" in capsys.readouterr().err
+  assert abtest.main(["merge", f"--out={tmp_path / 'm2'}",
+                      f"--key={tmp_path / 'k2.json'}", str(out)]) == 1
+  assert "SHEETS_FOLDER:KEY.json" in capsys.readouterr().err

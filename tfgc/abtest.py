@@ -2,6 +2,8 @@
 
     python -m tfgc.abtest sheets --images=PHOTOS --model=gc-small-c8 \
         --against=x265:1,x265:2,RUN/export --out=SHEETS --key=KEY.json
+    python -m tfgc.abtest merge --out=SHEETS --key=KEY.json \
+        SHEETS1:KEY1.json SHEETS2:KEY2.json
     python -m tfgc.abtest score --key=KEY.json ANSWERS.json ...
 
 `sheets` compresses each photo (downscaled so its shorter side is at most
@@ -24,6 +26,10 @@ per r and opponent; each comparison is named "MODEL at r=R vs ...". The
 opponent `r=R` is the same file decoded at r = R (--realism=1
 --against=r=0: which end of the dial raters would rather keep).
 
+`merge` puts several sheet sets (e.g. one at --realism=0,0.5,1 against
+x265, one at r = 1 against r = 0 and the bundled model) into one folder
+for one round, renumbered in one seeded random order, with one key.
+
 `score` reads the raters' answer files, each a JSON object of sheet
 number -> "A" or "B" (the copy they would rather keep in place of the
 original), and prints per comparison how many votes and how many photos
@@ -35,6 +41,7 @@ import itertools
 import json
 import os
 import random
+import shutil
 import sys
 
 from PIL import Image, ImageDraw, ImageFont
@@ -123,15 +130,28 @@ def _decodes(image, model, opponents, realisms):
   return result
 
 
+def _apart(out, key_path):
+  """The sheets folder and key path, absolute; refuses a key inside the
+  folder raters are given."""
+  out, key_path = os.path.abspath(out), os.path.abspath(key_path)
+  if os.path.commonpath([out, key_path]) == out:
+    raise TfgcError(f"--key={key_path} is inside the sheets folder {out}: "
+                    "put the key where raters will not see it")
+  return out, key_path
+
+
+def _write_key(key, key_path):
+  os.makedirs(os.path.dirname(key_path), exist_ok=True)
+  with open(key_path, "w") as f:
+    json.dump(key, f, indent=2)
+
+
 def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
                 max_short_side=768, log=print, realisms=(None,)):
   """Writes the sheets to `out` and the key to `key_path`; returns the key.
   `realisms`: the r each model decode is shown at (None: the model's
   default), for models with the realism dial."""
-  out, key_path = os.path.abspath(out), os.path.abspath(key_path)
-  if os.path.commonpath([out, key_path]) == out:
-    raise TfgcError(f"--key={key_path} is inside the sheets folder {out}: "
-                    "put the key where raters will not see it")
+  out, key_path = _apart(out, key_path)
   opponents = {}
   for spec in against:  # Models as loaded codecs, loaded once.
     kind, target, factor = parse_opponent(spec)
@@ -196,9 +216,34 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
     log(f"{i + 1}/{len(paths)} {image_name}")
   key = dict(model=model_name, seed=seed, max_short_side=max_short_side,
              sheets=dict(sorted(sheets.items())))
-  os.makedirs(os.path.dirname(key_path), exist_ok=True)
-  with open(key_path, "w") as f:
-    json.dump(key, f, indent=2)
+  _write_key(key, key_path)
+  return key
+
+
+def merge_sheets(sets, out, key_path, seed=0):
+  """Copies the sheets of `sets` ([(sheets folder, key path)]) into `out`,
+  renumbered in one seeded random order, and writes their joint key to
+  `key_path`; returns it."""
+  out, key_path = _apart(out, key_path)
+  sheets, keys = [], []
+  for folder, path in sets:
+    keys.append(_load_json(path))
+    sheets += [(os.path.join(folder, f"{number}.png"), entry)
+               for number, entry in keys[-1]["sheets"].items()]
+  numbers = list(range(1, len(sheets) + 1))
+  random.Random(seed).shuffle(numbers)
+  width = len(str(len(sheets)))
+  os.makedirs(out, exist_ok=True)
+  merged = {}
+  for number, (path, entry) in zip(numbers, sheets):
+    number = f"{number:0{width}d}"
+    shutil.copyfile(path, os.path.join(out, f"{number}.png"))
+    # Keys written before the realism dial name the model once.
+    merged[number] = dict(entry, model=entry.get("model", keys[0]["model"]))
+  key = dict(model=keys[0]["model"], seed=seed,
+             merged=[dict(sheets=folder, key=path) for folder, path in sets],
+             sheets=dict(sorted(merged.items())))
+  _write_key(key, key_path)
   return key
 
 
@@ -279,6 +324,13 @@ def main(argv):
                          "in [0, 1] to show the model's decode at, one "
                          "sheet per r and opponent (default: its default "
                          "r)")
+  joined = commands.add_parser("merge", help="join sheet sets for one round")
+  joined.add_argument("--out", required=True, help="the merged sheets folder")
+  joined.add_argument("--key", required=True,
+                      help="JSON file of the joint key, outside --out")
+  joined.add_argument("--seed", type=int, default=0)
+  joined.add_argument("sets", nargs="+",
+                      help="SHEETS_FOLDER:KEY.json of each set to join")
   tally = commands.add_parser("score", help="score the raters' answers")
   tally.add_argument("--key", required=True)
   tally.add_argument("answers", nargs="+",
@@ -290,6 +342,13 @@ def main(argv):
                         [s for s in args.against.split(",") if s], args.out,
                         args.key, args.seed, args.max_short_side,
                         realisms=_realisms(args.realism))
+      print(f"{len(key['sheets'])} sheets in {args.out}/, key in {args.key}")
+      return 0
+    if args.command == "merge":
+      sets = [spec.rpartition(":")[::2] for spec in args.sets]
+      if not all(all(part) for part in sets):
+        raise TfgcError("give each set as SHEETS_FOLDER:KEY.json")
+      key = merge_sheets(sets, args.out, args.key, args.seed)
       print(f"{len(key['sheets'])} sheets in {args.out}/, key in {args.key}")
       return 0
     key = _load_json(args.key)
