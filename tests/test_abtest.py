@@ -219,3 +219,7 @@ def test_sets_merge_into_one_round_with_one_key(sheets, tmp_path, capsys):
   assert abtest.main(["merge", f"--out={tmp_path / 'm2'}",
                       f"--key={tmp_path / 'k2.json'}", str(out)]) == 1
   assert "SHEETS_FOLDER:KEY.json" in capsys.readouterr().err
+  assert abtest.main(["merge", f"--out={tmp_path / 'm3'}",
+                      f"--key={tmp_path / 'k3.json'}",
+                      f"{tmp_path}:{key_path}"]) == 1
+  assert f"{tmp_path} has no sheet" in capsys.readouterr().err

@@ -225,22 +225,27 @@ def merge_sheets(sets, out, key_path, seed=0):
   renumbered in one seeded random order, and writes their joint key to
   `key_path`; returns it."""
   out, key_path = _apart(out, key_path)
-  sheets, keys = [], []
+  sheets, models = [], []
   for folder, path in sets:
-    keys.append(_load_json(path))
-    sheets += [(os.path.join(folder, f"{number}.png"), entry)
-               for number, entry in keys[-1]["sheets"].items()]
+    key = _load_json(path)
+    models.append(key["model"])
+    for number, entry in key["sheets"].items():
+      picture = os.path.join(folder, f"{number}.png")
+      if not os.path.isfile(picture):
+        raise TfgcError(f"{folder} has no sheet {number}.png of {path}")
+      # Keys written before the realism dial name the model once.
+      sheets.append((picture, dict(entry, model=entry.get("model",
+                                                           key["model"]))))
   numbers = list(range(1, len(sheets) + 1))
   random.Random(seed).shuffle(numbers)
   width = len(str(len(sheets)))
   os.makedirs(out, exist_ok=True)
   merged = {}
-  for number, (path, entry) in zip(numbers, sheets):
+  for number, (picture, entry) in zip(numbers, sheets):
     number = f"{number:0{width}d}"
-    shutil.copyfile(path, os.path.join(out, f"{number}.png"))
-    # Keys written before the realism dial name the model once.
-    merged[number] = dict(entry, model=entry.get("model", keys[0]["model"]))
-  key = dict(model=keys[0]["model"], seed=seed,
+    shutil.copyfile(picture, os.path.join(out, f"{number}.png"))
+    merged[number] = entry
+  key = dict(model=models[0], seed=seed,
              merged=[dict(sheets=folder, key=path) for folder, path in sets],
              sheets=dict(sorted(merged.items())))
   _write_key(key, key_path)
