@@ -68,6 +68,12 @@ def test_cli_round_trips_every_input_kind_and_odd_size(tiny_export, tmp_path):
                                tiny_export, f"--out_dir={bitstreams}")
   assert status == 0, stderr
   assert f"{len(expected)} of {len(expected)} files done" in stdout
+  # The summary's rate is all the files' bits over all their pixels.
+  total_bytes = sum(f.stat().st_size for f in bitstreams.iterdir())
+  total_pixels = sum(h * w for h, w in expected.values())
+  assert stdout.splitlines()[-1].endswith(
+      f"{total_bytes} bytes of .tfgc, "
+      f"{8 * total_bytes / total_pixels:.4f} bpp over all")
   status, stdout, stderr = cli("decompress", str(bitstreams), "--model",
                                tiny_export)
   assert status == 0, stderr
@@ -286,6 +292,20 @@ def written_by(model_id, data):
                                                  model_id=model_id))
 
 
+def test_compress_takes_an_array_a_path_or_the_files_bytes(tiny_codec,
+                                                          tmp_path):
+  image = np.random.default_rng(5).integers(0, 256, (20, 36, 3), np.uint8)
+  path = tmp_path / "a.png"
+  Image.fromarray(image).save(path)
+  expected = tiny_codec.compress(image)
+  assert tiny_codec.compress(str(path)) == expected
+  assert tiny_codec.compress(path.read_bytes()) == expected
+  with pytest.raises(codec.TfgcError) as refusal:
+    tiny_codec.compress(b"not an image")
+  assert str(refusal.value) == (
+      "the image: not a readable image (cannot identify image file)")
+
+
 def test_a_bitstream_from_another_model_names_it(tiny_codec, valid_bitstream):
   with pytest.raises(codec.ModelError, match="fedcba9876543210"):
     tiny_codec.decompress(written_by("fedcba9876543210", valid_bitstream))
@@ -294,7 +314,8 @@ def test_a_bitstream_from_another_model_names_it(tiny_codec, valid_bitstream):
     tiny_codec.decompress(written_by(bundled, valid_bitstream))
   assert str(refusal.value) == (
       f"the file was written by model gc-small-c4 ({bundled}), not by "
-      f"{tiny_codec.model_id}; pass --model=gc-small-c4")
+      f"{tiny_codec.model_id}; decode it with gc-small-c4 "
+      "(--model=gc-small-c4)")
 
 
 def test_a_file_of_no_bundled_model_is_refused_before_any_loads(
@@ -519,10 +540,13 @@ def test_out_dir_collects_the_outputs(tiny_export, tmp_path, capsys):
 
 @pytest.mark.parametrize("arguments, message", [
     (["compress", "a.png", "b.tfgc", "c.png"],
-     "b.tfgc is named like an output (a .tfgc file): give it after one "
-     "input, or as -o"),
-    (["decompress", "a.tfgc", "b.png", "c.tfgc"], "b.png is named like an "
-     "output (an image: .png, .jpg, .webp, .tif, .bmp)"),
+     "b.tfgc: this command reads images (tfgc decompress decodes .tfgc "
+     "files) and writes a .tfgc file: to name the output, give it after "
+     "one input or as -o"),
+    (["decompress", "a.tfgc", "b.png", "c.tfgc"], "b.png: this command "
+     "reads .tfgc files (tfgc compress makes them from images) and writes "
+     "an image (.png, .jpg, .webp, .tif, .bmp)"),
+    (["decompress", "a.png"], "a.png: this command reads .tfgc files"),
     (["compress", "a.png", "-o", "a.jpg"], "a.jpg: name the output as a "
      ".tfgc file, or - for stdout"),
     (["decompress", "a.tfgc", "-o", "a.tfgc.gif"], "a.tfgc.gif: name the "
@@ -535,7 +559,13 @@ def test_out_dir_collects_the_outputs(tiny_export, tmp_path, capsys):
     (["compress", "a.png", "--out_dir", "/proc/tfgc-out"],
      "--out_dir=/proc/tfgc-out: no such file or directory"),
     (["decompress", "a.tfgc", "out.gif"], "out.gif: no such input, nor an "
-     "output name: name the output as an image: .png, .jpg"),
+     "output name: name the output as an image (.png, .jpg"),
+    # Refused before a.png is coded, not after (a.tfgc written, then
+    # "out.png: no such file").
+    (["compress", "a.png", "out.png"], "out.png: no such input, nor an "
+     "output name: name the output as a .tfgc file"),
+    (["decompress", "a.tfgc", "out.tfgc"], "out.tfgc: no such input, nor "
+     "an output name: name the output as an image"),
 ])
 def test_ambiguous_or_impossible_outputs_are_refused(
     tmp_path, capsys, monkeypatch, arguments, message):
@@ -575,7 +605,8 @@ def test_dash_reads_stdin_and_writes_stdout(tiny_export, tmp_path,
   status, _, stderr = piped(monkeypatch, capsysbinary, b"not an image",
                             "compress", "-", "--model", tiny_export)
   assert_clean_failure(status, stderr)
-  assert stderr.startswith("tfgc: <stdin>: not a readable image")
+  assert stderr.strip() == ("tfgc: <stdin>: not a readable image (cannot "
+                            "identify image file)")
 
 
 def test_binary_output_is_not_written_to_a_terminal(tmp_path, capsys,

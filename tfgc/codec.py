@@ -24,6 +24,7 @@ with the whole image's bytes and pixels (`tfgc.tiling`); models that
 cannot be tiled refuse images over the budget.
 """
 
+import io
 import json
 import math
 import os
@@ -55,8 +56,8 @@ DEFAULT_MEMORY_BUDGET_MIB = 640
 # raised above (75 bytes for 2048x2048: 56,000 pixels per byte).
 DEFAULT_MAX_PIXELS_PER_BYTE = 20_000
 _GC_REFUSES_REGIONS = ("this is a GC model: label maps, labellers, "
-                       "--synthesize and --preserve need an SC model, e.g. "
-                       "--model=sc-objects-c8")
+                       "--synthesize, --keep and --preserve need an SC "
+                       "model, e.g. --model=sc-objects-c8")
 
 
 def info(data, max_pixels=None, max_pixels_per_byte=None):
@@ -111,8 +112,8 @@ def wrong_model(file_id, model_id):
   """The ModelError of a file written by model `file_id` given to model
   `model_id`, naming the bundled model that wrote it, if one did."""
   writer = find(file_id)
-  fix = (f"pass --model={writer}" if writer
-         else "pass the export directory of that model with --model")
+  fix = (f"decode it with {writer} (--model={writer})" if writer
+         else "decode it with that model's export directory (--model=DIR)")
   return ModelError(f"the file was written by model {_named(file_id)}, not "
                     f"by {_named(model_id)}; {fix}")
 
@@ -218,7 +219,7 @@ class Codec:
                allow_empty=False, progress=None):
     """An image -> .tfgc bytes.
 
-    image: uint8 [H, W, 3] array or an image file path.
+    image: uint8 [H, W, 3] array, an image file's path, or its bytes.
     SC models only:
       labels: class ids, uint8 [H, W] or a label-map file. Without it the
         image is labelled by `labeller`, else by the model's own
@@ -276,10 +277,14 @@ class Codec:
     """`compress`'s image (array or file) -> uint8 [H, W, 3] within the
     limits of this codec and the format."""
     name = "the image"
-    if isinstance(image, (str, os.PathLike)):
-      name = os.fspath(image)
-      check_image_file(name, self.max_pixels)  # Before decoding it.
-      image = read_image(name, self.max_pixels)
+    if isinstance(image, (bytes, bytearray, memoryview)):
+      image = io.BytesIO(image)  # A file's bytes: open(path, "rb").read().
+      image.name = name
+    elif isinstance(image, (str, os.PathLike)):
+      image = name = os.fspath(image)
+    if isinstance(image, (str, io.BytesIO)):
+      check_image_file(image, self.max_pixels)  # Before decoding it.
+      image = read_image(image, self.max_pixels)
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
       raise TfgcError(f"expected a uint8 [H, W, 3] image, got "
@@ -394,12 +399,12 @@ class Codec:
       if realism is not None:
         raise TfgcError(f"{os.path.basename(os.path.normpath(self.path))} "
                         f"(model {self.model_id}) has no realism dial: "
-                        "decode without --realism")
+                        "leave the realism unset (no --realism)")
       return None
     if realism is None:
       return self.default_realism
     if not 0.0 <= realism <= 1.0:
-      raise TfgcError(f"--realism must be in [0, 1], got {realism:g}")
+      raise TfgcError(f"the realism must be in [0, 1], got {realism:g}")
     return float(realism)
 
   def _decoded_grid(self, parsed):

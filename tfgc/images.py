@@ -92,7 +92,10 @@ def _opened(source, max_pixels):
     raise ImageError(f"{path}: is a directory") from None
   except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
           Image.DecompressionBombWarning) as e:
-    raise ImageError(f"{path}: not a readable image ({e})") from None
+    # Pillow names a file object by its repr ("<_io.BytesIO object at
+    # 0x7f...>"), which means nothing to the user: the name says it.
+    detail = str(e).replace(f" {source!r}", "").replace(repr(source), path)
+    raise ImageError(f"{path}: not a readable image ({detail})") from None
 
 
 def image_size(source, max_pixels=DEFAULT_MAX_PIXELS):

@@ -19,7 +19,8 @@ Outputs: -o, or a second of two arguments named like an output (compress:
 names the one output; every other argument is an input. Otherwise compress
 writes NAME.tfgc beside NAME.png and decompress NAME.tfgc.png beside
 NAME.tfgc (never the original's name), or into --out_dir. Errors print
-one line on stderr and exit with status 1; outputs are written to a
+one line on stderr and exit with status 1 (a mistake in the flags: the
+command's usage, status 2); outputs are written to a
 temporary file and renamed, so a failure, Ctrl-C or SIGTERM leaves
 nothing behind, and existing files are kept unless --overwrite is given.
 """
@@ -84,10 +85,10 @@ def _output_arguments(parser, naming):
 
 
 def build_parser():
+  summary, _, examples = __doc__.partition("\n\n")
   parser = argparse.ArgumentParser(
-      prog=PROGRAM, description=__doc__.split("\n")[0],
-      formatter_class=argparse.RawDescriptionHelpFormatter,
-      epilog="\n".join(__doc__.split("\n")[2:]))
+      prog=PROGRAM, description=" ".join(summary.split()),
+      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=examples)
   parser.add_argument(
       "--version", action="version",
       version=f"%(prog)s {tfgc.__version__} (.tfgc format "
@@ -169,7 +170,7 @@ def build_parser():
       help="models with the realism dial: r in [0, 1], from the MSE-trained "
            "decode (0: faithful, blurrier) to the fully generative one (1: "
            "sharp, synthesised detail); the same file decodes at any r "
-           "(default: the model's, see `info --model`)")
+           "(default: the model's, which `tfgc info FILE` shows)")
   decompress.add_argument(
       "--grayscale", action="store_true",
       help="write a greyscale image (the decoding's luma): for files of "
@@ -207,6 +208,7 @@ class Naming:
   """How a command names its files.
 
   kind: what its outputs are, for messages.
+  reads_kind: what its inputs are, for messages.
   reads: suffixes of the files it searches folders for.
   writes: suffixes an output may have: the second of two arguments with
     one of them is the output, and no input may have one.
@@ -215,6 +217,7 @@ class Naming:
   """
 
   kind: str
+  reads_kind: str
   reads: tuple
   writes: tuple
   suffix: str
@@ -227,9 +230,11 @@ class Naming:
     return (path if self.append else os.path.splitext(path)[0]) + self.suffix
 
 
-COMPRESS = Naming("a .tfgc file", IMAGE_SUFFIXES, (".tfgc",), ".tfgc", False)
+COMPRESS = Naming("a .tfgc file", "images (tfgc decompress decodes .tfgc "
+                  "files)", IMAGE_SUFFIXES, (".tfgc",), ".tfgc", False)
 # NAME.tfgc.png: a decoding never takes the name of the photo it came from.
-DECOMPRESS = Naming("an image: .png, .jpg, .webp, .tif, .bmp",
+DECOMPRESS = Naming("an image (.png, .jpg, .webp, .tif, .bmp)",
+                    ".tfgc files (tfgc compress makes them from images)",
                     (".tfgc",), IMAGE_SUFFIXES, ".png", True)
 
 
@@ -240,15 +245,16 @@ def _inputs_and_output(args, naming):
   if output is None and len(inputs) == 2 and naming.is_output(inputs[1]):
     output = inputs.pop()
   last = inputs[-1]
-  if (output is None and len(inputs) == 2 and not os.path.exists(last)
-      and os.path.splitext(last)[1]
-      and not last.lower().endswith(naming.reads)):
+  # Checked before the first input is coded: `compress a.png out.png`
+  # would otherwise write a.tfgc and only then fail on out.png.
+  if output is None and len(inputs) == 2 and not os.path.exists(last):
     raise TfgcError(f"{last}: no such input, nor an output name: name the "
                     f"output as {naming.kind}")
   for path in inputs:
     if path != "-" and naming.is_output(path):
-      raise TfgcError(f"{path} is named like an output ({naming.kind}): "
-                      "give it after one input, or as -o")
+      raise TfgcError(f"{path}: this command reads {naming.reads_kind} "
+                      f"and writes {naming.kind}: to name the output, give "
+                      "it after one input or as -o")
   if output is not None and not naming.is_output(output):
     raise TfgcError(f"{output}: name the output as {naming.kind}, or - "
                     "for stdout")
@@ -387,7 +393,7 @@ def _run_jobs(jobs, work):
           f"{header['file_bytes']} bytes, {header['bits_per_pixel']:.4f} bpp",
           file=sys.stderr if target == STDOUT else sys.stdout)
     return 0
-  done, failed, total_bytes, bpps = 0, 0, 0, []
+  done, failed, total_bytes, total_pixels = 0, 0, 0, 0
   for i, (source, target) in enumerate(jobs, 1):
     try:
       header = work(source, target)
@@ -398,13 +404,16 @@ def _run_jobs(jobs, work):
     else:
       done += 1
       total_bytes += header["file_bytes"]
-      bpps.append(header["bits_per_pixel"])
+      total_pixels += header["width"] * header["height"]
       status = f"{header['bits_per_pixel']:.4f} bpp"
     bar = "#" * (20 * i // len(jobs))
     print(f"[{bar:20}] {i}/{len(jobs)} {source}: {status}", flush=True)
-  mean = f", mean {sum(bpps) / len(bpps):.4f} bpp" if bpps else ""
+  # All files' bits over all their pixels: a mean of per-file bpp would
+  # let a 1x1 image's header outweigh every photo.
+  rate = (f", {8 * total_bytes / total_pixels:.4f} bpp over all"
+          if total_pixels else "")
   print(f"{done} of {len(jobs)} files done, {total_bytes} bytes of .tfgc"
-        + mean + (f", {failed} failed" if failed else ""))
+        + rate + (f", {failed} failed" if failed else ""))
   return 1 if failed else 0
 
 
