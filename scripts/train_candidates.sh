@@ -43,10 +43,10 @@
 #                  rate back to the backbone's (~0.108 bpp) so r = 0 and
 #                  the MSE-only model compare at equal bytes
 #   dial-medium-bias-b25  dial-medium-bias-b10 continued (its run's best
-#                  checkpoint, else its warm start) at β = 25: the rate
-#                  of the bundled default (~0.074 bpp with real files on
-#                  the validation photos, against ~0.104 at β = 10), so
-#                  the dial model and gc-small-c8 compare at equal bytes
+#                  checkpoint) at β = 25: the rate of the bundled default
+#                  (~0.074 bpp with real files on the validation photos,
+#                  against ~0.104 at β = 10), so the dial model and
+#                  gc-small-c8 compare at equal bytes
 #   dial-medium-bias-b60  dial-medium-bias-b25 continued (its run's best
 #                  checkpoint) at β = 60: at β = 25 the validation rate
 #                  estimate climbed from 0.089 to 0.102 bpp over 12,000
@@ -58,6 +58,11 @@
 #                  the MSE; at β = 60 the dial's r = 1 had DISTS 0.260 on
 #                  the validation photos at the bundled model's rate,
 #                  against that model's 0.225
+#   dial-medium-bias-m20  dial-medium-bias-m50 continued (its run's best
+#                  checkpoint) at λ_MSE = 20 and β = 8 (β/λ_MSE still
+#                  0.4): at λ_MSE = 50 DISTS fell 0.010 at once and then
+#                  held at 0.25; how far the weight has to fall for the
+#                  bundled model's DISTS, and what it costs in PSNR
 #
 
 # All: λ_MSE = 150 on [0, 1] images unless the run sets another (HiFiC's
@@ -95,15 +100,17 @@ main() {
       flags="--flagfile=scripts/adversarial.flags
       --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=20
       --lr=1e-4 --init_from=$RUNS/dial-medium-bias-b60/ckpt/best" ;;
+    dial-medium-bias-m20) lambda_mse=20
+      flags="--flagfile=scripts/adversarial.flags
+      --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=8
+      --lr=1e-4 --init_from=$RUNS/dial-medium-bias-m50/ckpt/best" ;;
     dial-medium-bias-b10) flags="--flagfile=scripts/adversarial.flags
       --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=10
       --lr=1e-4 --init_from=$RUNS/dial-medium-bias-b6/ckpt/best" ;;
-    dial-medium-bias-b25) source=$RUNS/dial-medium-bias-b10/ckpt/best
-      [ -d "$source" ] || source=warm_starts/dial-medium-bias-b10
-      flags="--flagfile=scripts/adversarial.flags
+    dial-medium-bias-b25) flags="--flagfile=scripts/adversarial.flags
       --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=25
-      --lr=1e-4 --init_from=$source" ;;
-    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|dial-medium-bias-b6|dial-medium-bias-b10|dial-medium-bias-b25|dial-medium-bias-b60|dial-medium-bias-m50" >&2; exit 2 ;;
+      --lr=1e-4 --init_from=$RUNS/dial-medium-bias-b10/ckpt/best" ;;
+    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|dial-medium-bias-b6|dial-medium-bias-b10|dial-medium-bias-b25|dial-medium-bias-b60|dial-medium-bias-m50|dial-medium-bias-m20" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
   shift
