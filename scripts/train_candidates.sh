@@ -64,10 +64,9 @@
 #                  held at 0.25; how far the weight has to fall for the
 #                  bundled model's DISTS, and what it costs in PSNR
 #
-
 # All: λ_MSE = 150 on [0, 1] images unless the run sets another (HiFiC's
-# k_M on [0, 255] is ≈ 152 there), weight average 0.999, bfloat16, validation (PSNR, DISTS,
-# LPIPS-Alex, bpp) every 2,000 steps; the backbones with Adam β1 0.9 (no
+# k_M on [0, 255] is ≈ 152 there), weight average 0.999, bfloat16,
+# validation (PSNR, DISTS, LPIPS-Alex, bpp) every 2,000 steps; the backbones with Adam β1 0.9 (no
 # GAN). The log goes to RUNS/NAME/train.log; the ledger is
 # docs/training-ledger.md.
 main() {
@@ -76,6 +75,8 @@ main() {
   DATA=${TFGC_DATA:-$HOME/tfgc-data}
   RUNS=${TFGC_RUNS:-$HOME/tfgc-runs}
   backbone="--recipe=rd"
+  dial="--flagfile=scripts/adversarial.flags --preset=medium
+    --set=conv_bias=true --set=realism_dial=true --lr=1e-4"
   lambda_mse=150
   case "$1" in
     rd-c16-b6) flags="$backbone --latent_channels=16 --beta=6" ;;
@@ -90,26 +91,17 @@ main() {
     rd-medium-gdn-b6) flags="$backbone --preset=medium-gdn --beta=6" ;;
     dial-medium-bias-b6) source=$RUNS/rd-medium-bias-b6/ckpt/best
       [ -d "$source" ] || source=warm_starts/rd-medium-bias-b6
-      flags="--flagfile=scripts/adversarial.flags
-      --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=6
-      --lr=1e-4 --init_from=$source" ;;
-    dial-medium-bias-b60) flags="--flagfile=scripts/adversarial.flags
-      --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=60
-      --lr=1e-4 --init_from=$RUNS/dial-medium-bias-b25/ckpt/best" ;;
-    dial-medium-bias-m50) lambda_mse=50
-      flags="--flagfile=scripts/adversarial.flags
-      --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=20
-      --lr=1e-4 --init_from=$RUNS/dial-medium-bias-b60/ckpt/best" ;;
-    dial-medium-bias-m20) lambda_mse=20
-      flags="--flagfile=scripts/adversarial.flags
-      --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=8
-      --lr=1e-4 --init_from=$RUNS/dial-medium-bias-m50/ckpt/best" ;;
-    dial-medium-bias-b10) flags="--flagfile=scripts/adversarial.flags
-      --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=10
-      --lr=1e-4 --init_from=$RUNS/dial-medium-bias-b6/ckpt/best" ;;
-    dial-medium-bias-b25) flags="--flagfile=scripts/adversarial.flags
-      --preset=medium --set=conv_bias=true --set=realism_dial=true --beta=25
-      --lr=1e-4 --init_from=$RUNS/dial-medium-bias-b10/ckpt/best" ;;
+      flags="$dial --beta=6 --init_from=$source" ;;
+    dial-medium-bias-b10) flags="$dial --beta=10
+      --init_from=$RUNS/dial-medium-bias-b6/ckpt/best" ;;
+    dial-medium-bias-b25) flags="$dial --beta=25
+      --init_from=$RUNS/dial-medium-bias-b10/ckpt/best" ;;
+    dial-medium-bias-b60) flags="$dial --beta=60
+      --init_from=$RUNS/dial-medium-bias-b25/ckpt/best" ;;
+    dial-medium-bias-m50) lambda_mse=50 flags="$dial --beta=20
+      --init_from=$RUNS/dial-medium-bias-b60/ckpt/best" ;;
+    dial-medium-bias-m20) lambda_mse=20 flags="$dial --beta=8
+      --init_from=$RUNS/dial-medium-bias-m50/ckpt/best" ;;
     *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|dial-medium-bias-b6|dial-medium-bias-b10|dial-medium-bias-b25|dial-medium-bias-b60|dial-medium-bias-m50|dial-medium-bias-m20" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
