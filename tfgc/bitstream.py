@@ -9,10 +9,11 @@ Layout (version 1), all multi-byte integers big-endian or LEB128 varints:
     6       8     model id: the model's 16 hex digits as 8 bytes
     14      1-3   width  (varint, 1..65535)
     ..      1-3   height (varint, 1..65535)
-    ..      1     number of payload sections (GC: 2, SC: 4)
+    ..      1     number of payload sections (GC: 2, SC: 4 or 5)
     ..            each section: length (varint, < 2^28), then its bytes
                   GC: latent string, side string
                   SC: latent string, side string, label map, latent mask
+                      (+ colour context, for models that send one)
     end-4   4     CRC-32 of every byte before it
 
 A 768x512 GC file carries 26 bytes of header, section lengths and checksum
@@ -31,7 +32,8 @@ from tfgc.errors import TfgcError
 MAGIC = b"TFGC"
 VERSION = 1
 MODES = {"gc": 0, "sc": 1}
-SECTIONS = {"gc": 2, "sc": 4}
+# Section counts of each mode (SC: 5 with `Config.colour_context`).
+SECTIONS = {"gc": (2,), "sc": (4, 5)}
 MAX_SIDE = 65535
 MAX_SECTION_BYTES = 1 << 28
 MODEL_ID_BYTES = 8
@@ -65,6 +67,11 @@ class Bitstream:
   @property
   def payload_bytes(self):
     return sum(len(s) for s in self.sections)
+
+
+def _counts(mode):
+  """The section counts of `mode` in words: "2", "4 or 5"."""
+  return " or ".join(str(n) for n in SECTIONS[mode])
 
 
 def _varint(value):
@@ -112,8 +119,8 @@ def serialize(bitstream):
   """Bitstream -> bytes."""
   if bitstream.mode not in MODES:
     raise ValueError(f"unknown mode {bitstream.mode!r}")
-  if len(bitstream.sections) != SECTIONS[bitstream.mode]:
-    raise ValueError(f"{bitstream.mode} needs {SECTIONS[bitstream.mode]} "
+  if len(bitstream.sections) not in SECTIONS[bitstream.mode]:
+    raise ValueError(f"{bitstream.mode} needs {_counts(bitstream.mode)} "
                      f"sections, got {len(bitstream.sections)}")
   if not (1 <= bitstream.width <= MAX_SIDE and
           1 <= bitstream.height <= MAX_SIDE):
@@ -185,9 +192,9 @@ def parse(data, max_pixels=None, max_pixels_per_byte=None):
   _check_decoding_work(width, height, len(data), max_pixels,
                        max_pixels_per_byte)
   count = reader.take(1, "section count")[0]
-  if count != SECTIONS[mode]:
+  if count not in SECTIONS[mode]:
     raise BitstreamError(f"{mode} bitstream with {count} sections "
-                         f"(expected {SECTIONS[mode]})")
+                         f"(expected {_counts(mode)})")
   sections = []
   for i in range(count):
     length = reader.varint(f"length of section {i}", MAX_SECTION_BYTES)

@@ -32,7 +32,8 @@ import warnings
 
 import numpy as np
 
-from tfgc import bitstream, labellers, labelmaps, regions, tiling
+from tfgc import (bitstream, colour_context, labellers, labelmaps, regions,
+                  tiling)
 from tfgc.config import Config, latent_shape
 from tfgc.errors import TfgcError
 from tfgc.images import (DEFAULT_MAX_PIXELS, image_size, name_of,
@@ -71,7 +72,7 @@ def info(data, max_pixels=None, max_pixels_per_byte=None):
                 bits_per_pixel=8 * size / (parsed.width * parsed.height))
   if parsed.selective:
     header.update(zip(("latent_bytes", "side_bytes", "label_map_bytes",
-                       "latent_mask_bytes"),
+                       "latent_mask_bytes", "colour_context_bytes"),
                       (len(s) for s in parsed.sections)))
   return header
 
@@ -179,6 +180,8 @@ class Codec:
                                                  config.labeller)
     self._labellers = {}
     self.latent_channels = config.latent_channels
+    # Cells per side of the colour-context blocks (0: none).
+    self.colour_context = config.colour_context
     # 0: G takes no noise, so every seed decodes the same pixels.
     self.noise_channels = config.noise_channels
     # The r decoding uses unless told, with the realism dial; else None.
@@ -262,6 +265,10 @@ class Codec:
     if selection is not None:
       sections += (labelmaps.encode_label_map(pixels["labels"]),
                    labelmaps.encode_mask(grid["latent_mask"]))
+    if self.colour_context:
+      keep, cells = grid["latent_mask"], self.colour_context
+      sections += (colour_context.encode(
+          colour_context.block_levels(image, keep, cells), keep, cells),)
     height, width = image.shape[:2]
     data = bitstream.serialize(bitstream.Bitstream(
         model_id=self.model_id, mode=self.mode, width=width, height=height,
@@ -358,6 +365,11 @@ class Codec:
       raise bitstream.BitstreamError(
           f"corrupt bitstream: mode {parsed.mode.upper()}, but model "
           f"{self.model_id} codes {self.mode.upper()}")
+    sections = 2 + 2 * self.selective + bool(self.colour_context)
+    if len(parsed.sections) != sections:
+      raise bitstream.BitstreamError(
+          f"corrupt bitstream: {len(parsed.sections)} sections, but model "
+          f"{self.model_id} writes {sections}")
     return parsed
 
   def _carried_labels(self, parsed):
@@ -409,7 +421,8 @@ class Codec:
 
   def _decoded_grid(self, parsed):
     """The latent grid a parsed bitstream codes, as `synthesize` takes it:
-    symbols int32 [h, w, C] (and latent_mask uint8 [h, w] in SC) by name."""
+    symbols int32 [h, w, C] (and latent_mask uint8 [h, w] in SC, and
+    colour_context uint8 [h, w, 3] with it) by name."""
     shape = latent_shape((parsed.height, parsed.width))
     grid = {}
     if self.selective:
@@ -422,6 +435,10 @@ class Codec:
     except self._tf.errors.OpError:
       raise TfgcError("corrupt bitstream: the entropy-coded payload does not "
                       "decode") from None
+    if self.colour_context:
+      keep, cells = grid["latent_mask"], self.colour_context
+      levels = colour_context.decode(parsed.sections[4], keep, cells)
+      grid["colour_context"] = colour_context.per_cell(levels, cells, shape)
     return dict(grid, symbols=decoded["symbols"])
 
 

@@ -35,6 +35,9 @@ MODES = ("gc", "sc")
 # float32 whichever precision trained the weights.
 PRECISIONS = ("float32", "mixed_bfloat16")
 MAX_CLASSES = 256
+# Cells per side of the colour-context blocks (`Config.colour_context`):
+# integer block sums stay well inside int32.
+MAX_COLOUR_CONTEXT = 8
 
 # The encoder downsamples four times by 2: latents are at 1/16 resolution.
 STRIDE = 16
@@ -120,6 +123,12 @@ class Config(_Saved):
       the MSE always on, so one bitstream decodes anywhere from the
       MSE-trained reconstruction (r = 0) to the fully generative one
       (r = 1), chosen at decode time.
+    colour_context: SC only: the side, in latent cells, of the blocks
+      whose mean colour the file carries wherever they hold a painted
+      cell (5 bits per channel; `tfgc.colour_context`), G's context for
+      painting there (what colours and light continue the kept region);
+      0 = none, as the paper's SC. 4: 64-pixel blocks, about 0.003 bpp
+      for a wholly painted 768x512 background.
   """
 
   name: str = "custom"
@@ -142,6 +151,7 @@ class Config(_Saved):
   entropy_model: str = "factorized"
   hyperprior_channels: int = 64
   realism_dial: bool = False
+  colour_context: int = 0
 
   def __post_init__(self):
     self.validate()
@@ -201,6 +211,11 @@ class Config(_Saved):
     need(self.hyperprior_channels >= 1, "hyperprior_channels must be >= 1")
     need(isinstance(self.realism_dial, bool),
          "realism_dial must be true or false")
+    need(self.colour_context in range(MAX_COLOUR_CONTEXT + 1),
+         f"colour_context must be in 0..{MAX_COLOUR_CONTEXT} (cells per "
+         "block side; 0 = none)")
+    need(not self.colour_context or self.selective,
+         "colour_context is for mode 'sc' (the colour of painted regions)")
 
   def identity_json(self) -> str:
     """The JSON a model id hashes: `to_json` without the fields added
@@ -358,7 +373,7 @@ class Recipe(_Saved):
 RECIPE_FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
 # Config fields added since released models' ids were computed, at the
 # value that behaves as before: left out of `Config.identity_json` then.
-ADDED_FIELDS = {"realism_dial": False}
+ADDED_FIELDS = {"realism_dial": False, "colour_context": 0}
 
 
 # A CPU model of a few million parameters. Channel norm and resize + conv

@@ -33,7 +33,12 @@ SC models' `compress` and `analyze` also take labels: uint8 [H, W] (class
 ids) and synthesis_mask: uint8 [H, W] (nonzero = synthesise), and also
 return latent_mask: uint8 [h, w] (1 = the position's latents are coded;
 symbols are 0 elsewhere) and labels; `decompress` and `synthesize` also take
-latent_mask and labels, and the entropy signatures latent_mask.
+latent_mask and labels, and the entropy signatures latent_mask. With
+`Config.colour_context` (`tfgc.colour_context`), `compress` and `analyze`
+also return colour_context: uint8 [bh, bw, 3], the painted blocks' colour
+levels, which `decompress` takes; `synthesize` takes them per latent cell,
+colour_context: uint8 [h, w, 3] (`colour_context.per_cell`), so that
+tiles cut them as they cut the symbols.
 
 The discriminator is never exported.
 """
@@ -53,7 +58,8 @@ import tensorflow_compression  # noqa: F401 (ops of the main SavedModel)
 from tfgc import entropy, pinned
 from tfgc.config import Config, latent_shape
 from tfgc.errors import TfgcError
-from tfgc.networks import to_float, to_uint8
+from tfgc.networks import (colour_context_levels, colour_context_per_cell,
+                           painted_colours, to_float, to_uint8)
 from tfgc.zoo import resolve
 
 SERVING_SUBDIR = os.path.join("serving", "1")
@@ -72,6 +78,8 @@ SPECS = {
     "latent_string": tf.TensorSpec([], tf.string, name="latent_string"),
     "side_string": tf.TensorSpec([], tf.string, name="side_string"),
     "realism": tf.TensorSpec([], tf.float32, name="realism"),
+    "colour_context": tf.TensorSpec([None, None, 3], tf.uint8,
+                                    name="colour_context"),
 }
 # Inputs of each signature beyond the GC ones, in SC.
 SC_INPUTS = {"analyze": ("labels", "synthesis_mask"),
@@ -82,6 +90,9 @@ SC_INPUTS = {"analyze": ("labels", "synthesis_mask"),
              "entropy_decode": ("latent_mask",)}
 # Inputs of the signatures that run G, with the realism dial.
 DIAL_INPUTS = {"synthesize": ("realism",), "decompress": ("realism",)}
+# Inputs of the signatures that run G, with the colour context.
+CONTEXT_INPUTS = {"synthesize": ("colour_context",),
+                  "decompress": ("colour_context",)}
 GC_INPUTS = {"analyze": ("image",),
              "synthesize": ("symbols", "image_shape", "seed"),
              "compress": ("image",),
@@ -121,6 +132,7 @@ class TransformsModule(tf.Module):
     config = model.config
     self.selective = config.selective
     self.realism_dial = config.realism_dial
+    self.colour_context = config.colour_context
     # The networks are attributes so that the SavedModel holds them (and
     # not D or the perceptual network); model ids hash their variables in
     # the order of these names. The graphs are the model's own `analysis`
@@ -148,15 +160,18 @@ class TransformsModule(tf.Module):
     w_hat, keep = self._analysis(to_float(image[None]), mask)
     return w_hat, keep, tf.shape(image)[:2]
 
-  def _image(self, w_hat, image_shape, seed, labels=None, realism=None):
+  def _image(self, w_hat, image_shape, seed, labels=None, realism=None,
+             colours=None):
     """ŵ [1, h, w, C] (+ labels uint8 [H, W]) -> uint8 [H, W, 3], noise
     drawn from `seed`, at the realism weight `realism` (float32 [], with
-    the dial)."""
+    the dial), with G's colour context `colours` (float32 [1, h, w, 4])
+    where the model takes one."""
     if labels is not None:
       labels = tf.ensure_shape(labels, [None, None])[None]
     if realism is not None:
       realism = tf.clip_by_value(realism, 0.0, 1.0)[None]
-    x_hat = self._synthesis(w_hat, image_shape, labels, seed, realism)
+    x_hat = self._synthesis(w_hat, image_shape, labels, seed, realism,
+                            colour_context=colours)
     return to_uint8(x_hat[0])
 
   @staticmethod
@@ -169,14 +184,24 @@ class TransformsModule(tf.Module):
 
   def _analyze(self, image, labels=None, synthesis_mask=None):
     w_hat, keep, image_shape = self._latents(image, synthesis_mask)
-    return dict(symbols=tf.cast(w_hat[0], tf.int32), image_shape=image_shape,
-                seed=tf.constant(0), **self._selective_outputs(keep, labels))
+    outputs = dict(symbols=tf.cast(w_hat[0], tf.int32),
+                   image_shape=image_shape, seed=tf.constant(0),
+                   **self._selective_outputs(keep, labels))
+    if self.colour_context:
+      outputs["colour_context"] = tf.cast(colour_context_levels(
+          image[None], keep, self.colour_context)[0], tf.uint8)
+    return outputs
 
   def _synthesize(self, symbols, image_shape, seed, latent_mask=None,
-                  labels=None, realism=None):
-    w_hat, _ = _symbols_to_latents(symbols, latent_mask,
-                                   self.latent_channels)
-    return dict(image=self._image(w_hat, image_shape, seed, labels, realism))
+                  labels=None, realism=None, colour_context=None):
+    w_hat, keep = _symbols_to_latents(symbols, latent_mask,
+                                      self.latent_channels)
+    colours = None
+    if self.colour_context:
+      colours = painted_colours(tf.ensure_shape(
+          colour_context, [None, None, 3])[None], keep)
+    return dict(image=self._image(w_hat, image_shape, seed, labels, realism,
+                                  colours))
 
   def signatures(self):
     return {name: getattr(self, name).get_concrete_function()
@@ -186,7 +211,8 @@ class TransformsModule(tf.Module):
 def signature_inputs(name, config):
   """The input names of signature `name` for a model of `config`."""
   return (GC_INPUTS[name] + (SC_INPUTS[name] if config.selective else ())
-          + (DIAL_INPUTS.get(name, ()) if config.realism_dial else ()))
+          + (DIAL_INPUTS.get(name, ()) if config.realism_dial else ())
+          + (CONTEXT_INPUTS.get(name, ()) if config.colour_context else ()))
 
 
 def _signature_function(function, name, config):
@@ -239,7 +265,8 @@ def pipeline_functions(stages, config):
                 **stages["entropy_encode"](symbols=symbols, **masks))
 
   def decompress(latent_string, side_string, image_shape, seed,
-                 latent_mask=None, labels=None, realism=None):
+                 latent_mask=None, labels=None, realism=None,
+                 colour_context=None):
     masks = dict(latent_mask=latent_mask) if selective else {}
     symbols = stages["entropy_decode"](
         latent_string=latent_string, side_string=side_string,
@@ -248,6 +275,10 @@ def pipeline_functions(stages, config):
       masks.update(labels=labels)
     if config.realism_dial:
       masks.update(realism=realism)
+    if config.colour_context:
+      masks.update(colour_context=colour_context_per_cell(
+          colour_context[None], config.colour_context,
+          latent_shape(image_shape))[0])
     return dict(stages["synthesize"](symbols=symbols, image_shape=image_shape,
                                      seed=seed, **masks))
 

@@ -24,10 +24,11 @@ from tfgc.config import PRECISIONS, STRIDE, Recipe
 from tfgc.lpips import LPIPS
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
                            RealismModulation, SemanticEncoder,
+                           colour_context_levels, colour_context_per_cell,
                            latent_keep_mask, modulated_widths,
                            one_hot_labels, pad_to_stride,
-                           padded_one_hot_labels, run_generator, to_float,
-                           with_noise)
+                           padded_one_hot_labels, painted_colours,
+                           run_generator, to_float, with_noise)
 from tfgc.quantizer import FixedCenterQuantizer
 from tfgc.weight_average import WeightAverage
 
@@ -238,13 +239,16 @@ class GenerativeCompressionModel(tf.keras.Model):
     return w_hat * keep, keep
 
   def synthesis(self, latents, image_shape, labels=None, seed=None,
-                realism=None, training=False):
-    """ŵ (+ F(labels) in SC, + noise) -> G -> x̂ cropped to the image.
+                realism=None, training=False, colour_context=None):
+    """ŵ (+ F(labels) in SC, + the colour context, + noise) -> G -> x̂
+    cropped to the image.
 
     Args:
       latents: ŵ, float32 [B, h, w, C] with h = ceil(H/16), w = ceil(W/16).
       image_shape: int32 [2], (H, W).
       labels: integer class ids [B, H, W] (SC only).
+      colour_context: with `Config.colour_context`, G's context in the
+        painted cells, float32 [B, h, w, 4] (`networks.painted_colours`).
       seed: int32 [], the noise seed (decoding is then a pure function of
         its inputs); None draws fresh noise (training).
       realism: r, float32 [B] in [0, 1], for a model with the realism dial
@@ -261,6 +265,8 @@ class GenerativeCompressionModel(tf.keras.Model):
       semantics = tf.cast(self.semantic_encoder(one_hot, training=training),
                           tf.float32)
       generator_input = tf.concat([latents, semantics], -1)
+    if self.config.colour_context:
+      generator_input = tf.concat([generator_input, colour_context], -1)
     if self.realism_modulation is not None and realism is None:
       realism = tf.ones(tf.shape(latents)[:1])
     x_hat = run_generator(
@@ -289,8 +295,15 @@ class GenerativeCompressionModel(tf.keras.Model):
     # with weight β (β = 0: rate controlled by C and L alone, as the paper).
     bits = self.entropy_model(scale_gradient(w_hat, self.recipe.beta),
                               keep=keep, training=training)
+    colours = None
+    if self.config.colour_context:
+      cells = self.config.colour_context
+      colours = painted_colours(colour_context_per_cell(
+          colour_context_levels(inputs.images, keep, cells), cells,
+          tf.shape(keep)[1:3]), keep)
     x_hat = self.synthesis(w_hat, shape[1:3], inputs.labels,
-                           realism=realism, training=training)
+                           realism=realism, training=training,
+                           colour_context=colours)
     pixels = tf.cast(shape[1] * shape[2], tf.float32)
     if keep is None:
       preserved = tf.ones_like(x_hat[..., :1])

@@ -8,6 +8,8 @@ label maps enter F and D one-hot (`one_hot_labels`).
 import numpy as np
 import tensorflow as tf
 
+from tfgc import colour_context
+from tfgc.config import STRIDE
 from tfgc.layers import ConvNormAct, ResidualBlock, Upsample
 
 
@@ -62,7 +64,8 @@ class SemanticEncoder(tf.keras.Sequential):
 class Generator(tf.keras.Sequential):
   """G: c3s1-k0, residual blocks, four 2x upsamplings, c7s1-3.
 
-  float32 [B, h, w, C (+ F's features in SC) + noise channels] ->
+  float32 [B, h, w, C (+ F's features in SC, + the colour context with
+  `Config.colour_context`) + noise channels] ->
   [B, 16h, 16w, 3] in [0, 1].
   """
 
@@ -244,6 +247,44 @@ def latent_keep_mask(synthesis_mask, stride):
   preserve = 1.0 - tf.cast(tf.cast(synthesis_mask, tf.bool), tf.float32)
   preserve = pad_to_stride(preserve[..., None], stride)
   return tf.nn.max_pool2d(preserve, stride, stride, "VALID")
+
+
+def colour_context_levels(images, keep, cells):
+  """`colour_context.block_levels` of a batch, in TensorFlow: images
+  [B, H, W, 3], uint8 or float32 in [0, 1] (rounded to 1/255), keep
+  float32 [B, h, w, 1] in {0, 1} (`latent_keep_mask`) -> int32
+  [B, bh, bw, 3] in 0..31, zero in blocks without a painted cell."""
+  side = cells * STRIDE
+  if images.dtype != tf.uint8:
+    images = tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0)
+  values = pad_to_stride(tf.cast(images, tf.int32), side)
+  shape = tf.shape(values)
+  rows, columns = shape[1] // side, shape[2] // side
+  blocks = tf.reshape(values, [shape[0], rows, side, columns, side, 3])
+  levels = tf.reduce_sum(blocks, axis=[2, 4]) // (
+      colour_context.STEP * side * side)
+  grid = tf.shape(keep)[1:3]
+  painted = tf.pad(1.0 - keep, [[0, 0], [0, rows * cells - grid[0]],
+                                [0, columns * cells - grid[1]], [0, 0]])
+  sent = tf.nn.max_pool2d(painted, cells, cells, "VALID")
+  return levels * tf.cast(sent > 0, tf.int32)
+
+
+def colour_context_per_cell(levels, cells, latent_shape):
+  """`colour_context.per_cell` of a batch, in TensorFlow: block levels
+  [B, bh, bw, 3] -> [B, h, w, 3] for the latent grid (h, w)."""
+  expanded = tf.repeat(tf.repeat(levels, cells, 1), cells, 2)
+  return expanded[:, :latent_shape[0], :latent_shape[1]]
+
+
+def painted_colours(cell_levels, keep):
+  """G's colour context: each cell's block levels int [B, h, w, 3] and
+  keep float32 [B, h, w, 1] -> float32 [B, h, w, colour_context.CHANNELS]:
+  the block's mean colour in [0, 1] and 1 in painted cells, zeros in kept
+  ones (their latents say more)."""
+  painted = 1.0 - keep
+  colours = (tf.cast(cell_levels, tf.float32) + 0.5) / colour_context.LEVELS
+  return tf.concat([colours * painted, painted], -1)
 
 
 def pad_to_stride(images, stride):

@@ -176,6 +176,8 @@ def warm_start(model, source):
   exactly (see `_widened`): E, G, D and the entropy model are the GC
   model's, G's and D's first convolutions get zero weights for the inputs
   GC has not got (F's features, D+'s labels), and F starts untrained.
+  So does an SC model with the colour context started from one without:
+  G's context inputs get zero weights, F is the source's.
   """
   source_config = saved_config(source)
   source_dial = source_config is not None and source_config.realism_dial
@@ -184,8 +186,10 @@ def warm_start(model, source):
                         "its G was trained with: add "
                         "--set=realism_dial=true")
   if (model.config.selective and source_config is not None
-      and not source_config.selective):
-    _warm_start_sc_from_gc(model, source, source_config)
+      and (not source_config.selective
+           or (model.config.colour_context
+               and not source_config.colour_context))):
+    _warm_start_widened(model, source, source_config)
     return
   networks = dict(encoder=model.encoder, generator=model.generator)
   if model.semantic_encoder is not None:
@@ -306,32 +310,42 @@ def export_checkpoint(source, export_dir,
   return step, model_id
 
 
-def _warm_start_sc_from_gc(model, source, gc_config):
-  """`warm_start` of the SC `model` from the GC run or export `source`."""
-  gc_model = GenerativeCompressionModel(gc_config)
-  warm_start(gc_model, source)
+def _warm_start_widened(model, source, source_config):
+  """`warm_start` of the SC `model` from the run or export `source` of a
+  model whose G takes fewer inputs: GC (G's input [ŵ, noise], D's the
+  image) or SC without the colour context (G's [ŵ, F's features,
+  noise]); the new inputs get zero weights."""
+  source_model = GenerativeCompressionModel(source_config)
+  warm_start(source_model, source)
   config = model.config
-  pairs = [(gc_model.encoder, model.encoder, None),
-           # G's input is [ŵ, F's features, noise]; GC's [ŵ, noise].
-           (gc_model.generator, model.generator, config.latent_channels)]
-  if not _is_export(source) or _exported_entropy_model(gc_model):
-    pairs.append((gc_model.entropy_model, model.entropy_model, None))
+  # G's input is [ŵ, F's features, colour context, noise].
+  new_inputs_at = config.latent_channels
+  pairs = [(source_model.encoder, model.encoder, None)]
+  if source_config.selective:
+    new_inputs_at += config.semantic_filters[-1]
+    pairs.append((source_model.semantic_encoder, model.semantic_encoder,
+                  None))
+  pairs.append((source_model.generator, model.generator, new_inputs_at))
+  if not _is_export(source) or _exported_entropy_model(source_model):
+    pairs.append((source_model.entropy_model, model.entropy_model, None))
   if not _is_export(source):
     # D's input is [image, D+'s one-hot labels]; GC's the image.
-    pairs.append((gc_model.discriminator, model.discriminator, 3))
-  if gc_model.realism_modulation is not None:
-    pairs.append((gc_model.realism_modulation, model.realism_modulation,
+    pairs.append((source_model.discriminator, model.discriminator, 3))
+  if source_model.realism_modulation is not None:
+    pairs.append((source_model.realism_modulation, model.realism_modulation,
                   None))
-  for gc_layer, sc_layer, insert_at in pairs:
+  for source_layer, layer, insert_at in pairs:
     try:
-      sc_layer.set_weights([
+      layer.set_weights([
           _widened(value, variable.shape, insert_at)
-          for value, variable in zip(gc_layer.get_weights(),
-                                     sc_layer.weights, strict=True)])
+          for value, variable in zip(source_layer.get_weights(),
+                                     layer.weights, strict=True)])
     except ValueError as e:
-      raise TrainingError(f"--init_from={source}: its GC model does not fit "
-                          f"this SC config ({sc_layer.name}: {e})") from None
-  print(f"warm-started SC from the GC model in {source} (F untrained)")
+      raise TrainingError(f"--init_from={source}: its model does not fit "
+                          f"this SC config ({layer.name}: {e})") from None
+  untrained = "" if source_config.selective else " (F untrained)"
+  kind = "SC" if source_config.selective else "GC"
+  print(f"warm-started SC from the {kind} model in {source}{untrained}")
 
 
 def _widened(value, shape, insert_at):
