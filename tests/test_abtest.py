@@ -189,6 +189,41 @@ def test_a_dial_model_is_shown_at_each_realism_asked_for(sheets, tmp_path):
                          str(tmp_path / "v.json"), realisms=realisms)
 
 
+def test_an_sc_model_is_shown_painting_against_itself_keeping_all(
+    sheets, tmp_path):
+  from tfgc import export
+  from tfgc.config import preset
+  from tfgc.model import GenerativeCompressionModel
+  import tensorflow as tf
+  images, _, _, _, plain = sheets
+  tf.keras.utils.set_random_seed(7)
+  sc = str(tmp_path / "sc")
+  export.export(GenerativeCompressionModel(preset("tiny").replace(
+      mode="sc", labeller="standin", num_classes=3)), sc)
+  key = abtest.make_sheets(str(images), sc, [sc], str(tmp_path / "s"),
+                           str(tmp_path / "k.json"), log=lambda _: None,
+                           synthesize=["0"])
+  assert key["synthesize"] == ["0"]
+  entries = list(key["sheets"].values())
+  assert sorted(e["image"] for e in entries) == ["face.png", "rocket.png"]
+  for entry in entries:
+    assert entry["comparison"] == "sc painting 0 vs sc"
+    # Painting region 0 sends fewer latents than keeping everything.
+    assert entry["bytes"]["sc painting 0"] < entry["bytes"]["sc"]
+  # Every region painted keeps nothing: no sheet for any photo.
+  logged = []
+  with pytest.raises(abtest.TfgcError, match="no photo in .* has both"):
+    abtest.make_sheets(str(images), sc, [sc], str(tmp_path / "u"),
+                       str(tmp_path / "u.json"), log=logged.append,
+                       synthesize=["0", "1", "2"])
+  assert sorted(logged) == [f"{name}: no sheet (the standin map leaves "
+                            "nothing to keep or nothing to paint)"
+                            for name in ("face.png", "rocket.png")]
+  with pytest.raises(abtest.TfgcError, match="GC model: --synthesize"):
+    abtest.make_sheets(str(images), plain, ["jpeg:1"], str(tmp_path / "t"),
+                       str(tmp_path / "t.json"), synthesize=["0"])
+
+
 def test_sets_merge_into_one_round_with_one_key(sheets, tmp_path, capsys):
   _, out, key_path, key, _ = sheets
   merged_dir = tmp_path / "merged"

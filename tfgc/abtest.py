@@ -26,6 +26,13 @@ per r and opponent; each comparison is named "MODEL at r=R vs ...". The
 opponent `r=R` is the same file decoded at r = R (--realism=1
 --against=r=0: which end of the dial raters would rather keep).
 
+An SC model can be shown painting some classes (--synthesize=background:
+its own labeller's map, everything else kept), named "MODEL painting
+CLASSES"; photos where that keeps nothing or paints nothing get no
+sheet. The same model as an opponent codes everything kept, so
+`--against=MODEL,gc-small-c8,x265:1` asks whether the painted file beats
+the all-kept one, the GC model's and x265's at the same bytes.
+
 `merge` puts several sheet sets (e.g. one at --realism=0,0.5,1 against
 x265, one at r = 1 against r = 0 and the bundled model) into one folder
 for one round, renumbered in one seeded random order, with one key.
@@ -105,12 +112,13 @@ def sheet(original, first, second):
   return canvas
 
 
-def _decodes(image, model, opponents, realisms):
+def _decodes(image, model, opponents, realisms, selection=None):
   """The model's decode at each r of `realisms` (None: its default) and
   each opponent's (spec -> (kind, codec name, loaded model or r,
   factor)): {spec: (bytes, pixels, reached)}; the model's entries are
-  under its r."""
-  encoded = model.compress(image)
+  under its r. `selection`: the SC model's regions to paint (None:
+  its defaults)."""
+  encoded = model.compress(image, selection=selection)
   result = {("model", r): (len(encoded), model.decompress(encoded, realism=r),
                            True)
             for r in realisms}
@@ -146,11 +154,23 @@ def _write_key(key, key_path):
     json.dump(key, f, indent=2)
 
 
+def _paints_and_keeps(selection, image):
+  """Whether the SC `selection` paints some of `image` and keeps some."""
+  found = selection.select(image)
+  try:
+    selection.check_kept(found)
+  except TfgcError:
+    return False
+  return bool(found.synthesis_mask.any())
+
+
 def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
-                max_short_side=768, log=print, realisms=(None,)):
+                max_short_side=768, log=print, realisms=(None,),
+                synthesize=None):
   """Writes the sheets to `out` and the key to `key_path`; returns the key.
   `realisms`: the r each model decode is shown at (None: the model's
-  default), for models with the realism dial."""
+  default), for models with the realism dial. `synthesize`: classes an SC
+  model paints (ids or its labeller's names; None: everything kept)."""
   out, key_path = _apart(out, key_path)
   opponents = {}
   for spec in against:  # Models as loaded codecs, loaded once.
@@ -169,6 +189,13 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
     raise TfgcError(f"{model_path} has no realism dial: drop --realism "
                     "and r= opponents")
   model_name = os.path.basename(os.path.normpath(model_path))
+  selection = None
+  if synthesize:
+    if not model.selective:
+      raise TfgcError(f"{model_path} is a GC model: --synthesize needs an "
+                      "SC model")
+    selection = model.select_regions(synthesize=synthesize)
+    model_name += f" painting {','.join(map(str, synthesize))}"
   def shown_name(r):
     r = model.default_realism if r is None else r
     return model_name if r is None else f"{model_name} at r={r:g}"
@@ -189,6 +216,17 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
   if not pairs:
     raise TfgcError("every r= opponent is the r shown: give --realism "
                     "another r to compare with")
+  if selection is not None:
+    kept = [p for p in paths if _paints_and_keeps(
+        selection, data.load_rgb(p, max_short_side))]
+    for path in sorted(set(paths) - set(kept)):
+      log(f"{os.path.relpath(path, images_dir)}: no sheet (the "
+          f"{model.labeller or 'label'} map leaves nothing to keep or "
+          "nothing to paint)")
+    paths = kept
+    if not paths:
+      raise TfgcError(f"no photo in {images_dir} has both something to "
+                      "keep and something to paint")
   rng = random.Random(seed)
   numbers = list(range(1, len(paths) * len(pairs) + 1))
   rng.shuffle(numbers)
@@ -198,7 +236,7 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
   for i, path in enumerate(paths):
     image = data.load_rgb(path, max_short_side)
     image_name = os.path.relpath(path, images_dir)
-    decodes = _decodes(image, model, opponents, realisms)
+    decodes = _decodes(image, model, opponents, realisms, selection)
     for realism, spec in pairs:
       number = f"{numbers.pop():0{width}d}"
       sides = [("model", realism), spec]
@@ -216,6 +254,8 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
     log(f"{i + 1}/{len(paths)} {image_name}")
   key = dict(model=model_name, seed=seed, max_short_side=max_short_side,
              sheets=dict(sorted(sheets.items())))
+  if synthesize:
+    key["synthesize"] = list(synthesize)
   _write_key(key, key_path)
   return key
 
@@ -329,6 +369,11 @@ def main(argv):
                          "in [0, 1] to show the model's decode at, one "
                          "sheet per r and opponent (default: its default "
                          "r)")
+  make.add_argument("--synthesize", default="",
+                    help="SC models: comma-separated classes to paint (ids "
+                         "or the labeller's names, e.g. background), on "
+                         "the map the model's labeller makes; photos "
+                         "with nothing to keep or paint get no sheet")
   joined = commands.add_parser("merge", help="join sheet sets for one round")
   joined.add_argument("--out", required=True, help="the merged sheets folder")
   joined.add_argument("--key", required=True,
@@ -346,7 +391,9 @@ def main(argv):
       key = make_sheets(args.images, codec_lib.resolve(args.model),
                         [s for s in args.against.split(",") if s], args.out,
                         args.key, args.seed, args.max_short_side,
-                        realisms=_realisms(args.realism))
+                        realisms=_realisms(args.realism),
+                        synthesize=[c for c in args.synthesize.split(",")
+                                    if c] or None)
       print(f"{len(key['sheets'])} sheets in {args.out}/, key in {args.key}")
       return 0
     if args.command == "merge":
