@@ -69,6 +69,16 @@
 #                  reached 0.244 but the rate crept 15 % above the
 #                  bundled model's; the MSE weight the bundled model was
 #                  trained at, with β/λ_MSE = 1 to pull the rate back
+# and selective compression with the colour context (issue 32):
+#   sc-objects-context-k4  the bundled sc-objects-c8 (its warm start, G's
+#                  context inputs at zero weight; D afresh) with
+#                  --set=colour_context=4 (each 64-pixel block's mean
+#                  colour sent where it is painted), trained on the
+#                  objects labeller's maps (DATA/labels-objects, train and
+#                  val photos: tfgc label --labeller=objects) with D+,
+#                  λ_MSE 10 as it was, lr 1e-4, and synthesis masks as in
+#                  use: 40 % "everything but one class other than
+#                  background" (--keep=person), 20 % a class, 20 % a box
 #
 # All: λ_MSE = 150 on [0, 1] images unless the run sets another (HiFiC's
 # k_M on [0, 255] is ≈ 152 there), weight average 0.999, bfloat16,
@@ -111,7 +121,12 @@ main() {
     dial-medium-bias-m10) source=$RUNS/dial-medium-bias-m20/ckpt/best
       [ -d "$source" ] || source=warm_starts/dial-medium-bias-m20
       lambda_mse=10 flags="$dial --beta=10 --init_from=$source" ;;
-    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|dial-medium-bias-b6|dial-medium-bias-b10|dial-medium-bias-b25|dial-medium-bias-b60|dial-medium-bias-m50|dial-medium-bias-m20|dial-medium-bias-m10" >&2; exit 2 ;;
+    sc-objects-context-k4) lambda_mse=10 flags="--flagfile=scripts/adversarial.flags
+      --mode=sc --labeller=objects --labels_dir=$DATA/labels-objects
+      --discriminator_labels --set=colour_context=4 --lr=1e-4
+      --synthesis_background_fraction=0.4 --synthesis_instance_fraction=0.2
+      --synthesis_box_fraction=0.2 --init_from=tfgc/zoo/sc-objects-c8" ;;
+    *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|dial-medium-bias-b6|dial-medium-bias-b10|dial-medium-bias-b25|dial-medium-bias-b60|dial-medium-bias-m50|dial-medium-bias-m20|dial-medium-bias-m10|sc-objects-context-k4" >&2; exit 2 ;;
   esac
   run=$RUNS/$1
   shift
