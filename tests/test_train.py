@@ -320,3 +320,6 @@ def test_sc_trains_on_stand_in_labels(photos, tmp_path):
     assert 0 < values["synth0_bpp_estimate"] < values["bpp_estimate"]
     assert 0 < values["synth0_lpips_alexnet"] < 1.5
     assert 0 < values["synth0_psnr_kept"] < 60
+    # The painting, on its own pixels and in the whole image's DISTS.
+    assert 0 < values["synth0_psnr_painted"] < 60
+    assert 0 < values["synth0_dists"] < 1

@@ -230,10 +230,13 @@ class FullImageValidation(tf.keras.callbacks.Callback):
   SC examples (everything preserved, comparable with GC) are decoded a
   second time with class 0 synthesised (the person labeller's background,
   the stand-in's darkest region): `synth0_bpp_estimate`,
-  `synth0_lpips_alexnet` (the whole image's) and `synth0_psnr_kept` (the
-  PSNR of the other classes' pixels, on the images that have some) show
-  what synthesis saves and what it costs. They do not choose the best
-  checkpoint.
+  `synth0_lpips_alexnet` and `synth0_dists` (the whole image's),
+  `synth0_psnr_kept` (the PSNR of the other classes' pixels, on the
+  images that have some) and `synth0_psnr_painted` (of class 0's pixels,
+  on the images that keep some other class: how well the painting
+  continues the photo's colours and light, which no loss term measures
+  there) show what synthesis saves and what it costs. They do not choose
+  the best checkpoint.
 
   Args:
     examples: list of uint8 [H, W, 3] arrays, or of dicts of "image" and
@@ -268,7 +271,8 @@ class FullImageValidation(tf.keras.callbacks.Callback):
   def validate(self, step):
     model = self.model.inference_model()
     psnr, ms_ssim, lpips, dists, bpp = [], [], [], [], []
-    synth_bpp, synth_lpips, synth_kept = [], [], []
+    synth_bpp, synth_lpips, synth_dists = [], [], []
+    synth_kept, synth_painted = [], []
     psnr_r0, dists_r0 = [], []
     with self.writer.as_default(step=step):
       for i, example in enumerate(self.examples):
@@ -310,10 +314,15 @@ class FullImageValidation(tf.keras.callbacks.Callback):
           synth_x_hat = tf.clip_by_value(synthesised.images, 0.0, 1.0)
           if scored:
             synth_lpips.append(float(self.lpips(x, synth_x_hat)[0]))
-          kept = metrics.psnr(image, to_uint8(synth_x_hat[0]).numpy(),
-                              ~painted)
+          if self.dists is not None:
+            synth_dists.append(float(self.dists(x, synth_x_hat)[0]))
+          synth_decoded = to_uint8(synth_x_hat[0]).numpy()
+          kept = metrics.psnr(image, synth_decoded, ~painted)
           if kept is not None:
             synth_kept.append(kept)
+            if painted.any():
+              synth_painted.append(metrics.psnr(image, synth_decoded,
+                                                painted))
       figures = dict(psnr=np.mean(psnr))
       figures["ms_ssim"] = np.mean(ms_ssim)
       if dists:
@@ -329,8 +338,12 @@ class FullImageValidation(tf.keras.callbacks.Callback):
         figures["synth0_bpp_estimate"] = np.mean(synth_bpp)
       if synth_lpips:
         figures["synth0_lpips_alexnet"] = np.mean(synth_lpips)
+      if synth_dists:
+        figures["synth0_dists"] = np.mean(synth_dists)
       if synth_kept:
         figures["synth0_psnr_kept"] = np.mean(synth_kept)
+      if synth_painted:
+        figures["synth0_psnr_painted"] = np.mean(synth_painted)
       figures = {name: float(value) for name, value in figures.items()}
       for name, value in figures.items():
         tf.summary.scalar(f"val/{name}", value)
