@@ -219,6 +219,19 @@ def test_an_sc_model_is_shown_painting_against_itself_keeping_all(
   assert sorted(logged) == [f"{name}: no sheet (the standin map leaves "
                             "nothing to keep or nothing to paint)"
                             for name in ("face.png", "rocket.png")]
+  # Another SC model painting the same classes: here the same weights, so
+  # the same files.
+  import shutil
+  copy = shutil.copytree(sc, tmp_path / "copy")
+  key = abtest.make_sheets(str(images), sc, [f"{copy}@painted"],
+                           str(tmp_path / "p"), str(tmp_path / "p.json"),
+                           log=lambda _: None, synthesize=["0"])
+  for entry in key["sheets"].values():
+    assert entry["comparison"] == "sc painting 0 vs copy painting 0"
+    assert entry["bytes"]["sc painting 0"] == entry["bytes"]["copy painting 0"]
+  with pytest.raises(abtest.TfgcError, match="give them"):
+    abtest.make_sheets(str(images), sc, [f"{copy}@painted"],
+                       str(tmp_path / "q"), str(tmp_path / "q.json"))
   with pytest.raises(abtest.TfgcError, match="GC model: --synthesize"):
     abtest.make_sheets(str(images), plain, ["jpeg:1"], str(tmp_path / "t"),
                        str(tmp_path / "t.json"), synthesize=["0"])

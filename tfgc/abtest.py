@@ -31,7 +31,8 @@ its own labeller's map, everything else kept), named "MODEL painting
 CLASSES"; photos where that keeps nothing or paints nothing get no
 sheet. The same model as an opponent codes everything kept, so
 `--against=MODEL,gc-small-c8,x265:1` asks whether the painted file beats
-the all-kept one, the GC model's and x265's at the same bytes.
+the all-kept one, the GC model's and x265's at the same bytes; an
+opponent `OTHER@painted` is another SC model painting the same classes.
 
 `merge` puts several sheet sets (e.g. one at --realism=0,0.5,1 against
 x265, one at r = 1 against r = 0 and the bundled model) into one folder
@@ -61,11 +62,25 @@ from tfgc.images import list_files
 LABEL_HEIGHT = 40
 
 
-def opponent_name(spec, model_name):
+# An SC opponent painting the classes the model paints: MODEL@painted.
+PAINTED = "@painted"
+
+
+def painting(synthesize):
+  """The name suffix of an SC decode painting `synthesize` (classes; none:
+  "")."""
+  return f" painting {','.join(map(str, synthesize))}" if synthesize else ""
+
+
+def opponent_name(spec, model_name, synthesize=None):
   """The display name of an --against entry: "x265 <= 2x", the other
-  model's, or "MODEL at r=R" for the model itself at another r."""
+  model's (+ " painting CLASSES" for MODEL@painted), or "MODEL at r=R"
+  for the model itself at another r."""
   if spec.startswith("r="):
     return f"{model_name} at r={float(spec[2:]):g}"
+  if spec.endswith(PAINTED):
+    return (os.path.basename(os.path.normpath(spec[:-len(PAINTED)]))
+            + painting(synthesize))
   name, _, factor = spec.partition(":")
   if factor:
     return f"{name} <= {factor}x"
@@ -73,8 +88,10 @@ def opponent_name(spec, model_name):
 
 
 def parse_opponent(spec):
-  """--against entry -> ("codec", name, factor), ("model", path, None) or
-  ("realism", r, None)."""
+  """--against entry -> ("codec", name, factor), ("model", path, None),
+  ("painted", path, None) or ("realism", r, None)."""
+  if spec.endswith(PAINTED):
+    return "painted", codec_lib.resolve(spec[:-len(PAINTED)]), None
   if spec.startswith("r="):
     try:
       return "realism", unit_interval(spec[2:]), None
@@ -114,8 +131,9 @@ def sheet(original, first, second):
 
 def _decodes(image, model, opponents, realisms, selection=None):
   """The model's decode at each r of `realisms` (None: its default) and
-  each opponent's (spec -> (kind, codec name, loaded model or r,
-  factor)): {spec: (bytes, pixels, reached)}; the model's entries are
+  each opponent's (spec -> (kind, codec name, loaded model, (model,
+  selection) or r, factor)): {spec: (bytes, pixels, reached)}; the
+  model's entries are
   under its r. `selection`: the SC model's regions to paint (None:
   its defaults)."""
   encoded = model.compress(image, selection=selection)
@@ -132,7 +150,8 @@ def _decodes(image, model, opponents, realisms, selection=None):
       result[spec] = result.get(("model", target)) or (
           len(encoded), model.decompress(encoded, realism=target), True)
     else:
-      encoded_other = target.compress(image)
+      target, selection = (target if kind == "painted" else (target, None))
+      encoded_other = target.compress(image, selection=selection)
       result[spec] = (len(encoded_other), target.decompress(encoded_other),
                       True)
   return result
@@ -152,6 +171,14 @@ def _write_key(key, key_path):
   os.makedirs(os.path.dirname(key_path), exist_ok=True)
   with open(key_path, "w") as f:
     json.dump(key, f, indent=2)
+
+
+def _painting_selection(model, name, synthesize):
+  """The `RegionSelection` of the SC `model` (named `name`) that paints
+  `synthesize`; TfgcError for a GC model."""
+  if not model.selective:
+    raise TfgcError(f"{name} is a GC model: --synthesize needs an SC model")
+  return model.select_regions(synthesize=synthesize)
 
 
 def _paints_and_keeps(selection, image):
@@ -175,8 +202,14 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
   opponents = {}
   for spec in against:  # Models as loaded codecs, loaded once.
     kind, target, factor = parse_opponent(spec)
-    opponents[spec] = (kind, codec_lib.load(target) if kind == "model"
-                       else target, factor)
+    if kind == "painted" and not synthesize:
+      raise TfgcError(f"--against={spec} paints the classes of "
+                      "--synthesize: give them")
+    if kind in ("model", "painted"):
+      target = codec_lib.load(target)
+    if kind == "painted":
+      target = (target, _painting_selection(target, spec, synthesize))
+    opponents[spec] = (kind, target, factor)
   if not opponents:
     raise TfgcError("--against names no opponent, e.g. --against=x265:1")
   paths = list_files(images_dir)
@@ -191,18 +224,15 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
   model_name = os.path.basename(os.path.normpath(model_path))
   selection = None
   if synthesize:
-    if not model.selective:
-      raise TfgcError(f"{model_path} is a GC model: --synthesize needs an "
-                      "SC model")
-    selection = model.select_regions(synthesize=synthesize)
-    model_name += f" painting {','.join(map(str, synthesize))}"
+    selection = _painting_selection(model, model_path, synthesize)
+    model_name += painting(synthesize)
   def shown_name(r):
     r = model.default_realism if r is None else r
     return model_name if r is None else f"{model_name} at r={r:g}"
   shown = {r: shown_name(r) for r in realisms}
   # Scores tell the sides apart by name (an r= opponent named as a shown r
   # is left out below).
-  names = [opponent_name(spec, model_name) for spec in opponents]
+  names = [opponent_name(spec, model_name, synthesize) for spec in opponents]
   for spec, name in zip(opponents, names):
     if names.count(name) > 1 or (opponents[spec][0] != "realism"
                                  and name in shown.values()):
@@ -242,12 +272,13 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
       sides = [("model", realism), spec]
       rng.shuffle(sides)
       names = [shown[s[1]] if isinstance(s, tuple)
-               else opponent_name(s, model_name) for s in sides]
+               else opponent_name(s, model_name, synthesize) for s in sides]
       sheet(image, decodes[sides[0]][1], decodes[sides[1]][1]).save(
           os.path.join(out, f"{number}.png"))
       sheets[number] = dict(
           image=image_name, model=shown[realism],
-          comparison=f"{shown[realism]} vs {opponent_name(spec, model_name)}",
+          comparison=(f"{shown[realism]} vs "
+                      f"{opponent_name(spec, model_name, synthesize)}"),
           A=names[0], B=names[1],
           bytes={names[k]: decodes[s][0] for k, s in enumerate(sides)},
           opponent_reached_size=decodes[spec][2])
