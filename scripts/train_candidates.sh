@@ -65,7 +65,7 @@
 #                  bundled model's DISTS, and what it costs in PSNR
 #   dial-medium-bias-m10  dial-medium-bias-m20 continued (its run's best
 #                  checkpoint; its warm start if the run directory is
-#                  gone) at λ_MSE = 10 and β = 10: at λ_MSE = 20 DISTS
+#                  gone, retired to the history: warm_starts/README.md) at λ_MSE = 10 and β = 10: at λ_MSE = 20 DISTS
 #                  reached 0.244 but the rate crept 15 % above the
 #                  bundled model's; the MSE weight the bundled model was
 #                  trained at, with β/λ_MSE = 1 to pull the rate back
