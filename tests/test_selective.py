@@ -235,7 +235,7 @@ def psnr_where(a, b, mask):
   return 10 * np.log10(255.0 ** 2 / np.mean(error ** 2))
 
 
-def fitted(config, inputs, steps=300):
+def fitted(config, inputs, steps=200):
   """`config` fitted to one example on distortion and rate alone."""
   tf.keras.utils.set_random_seed(0)
   model = GenerativeCompressionModel(config, Recipe(
@@ -271,7 +271,8 @@ def test_preserved_regions_are_as_good_as_gc_at_a_comparable_rate(
   preserved = ~synthesised
   gc_psnr = psnr_where(image, gc_decoded, preserved)
   sc_psnr = psnr_where(image, sc_decoded, preserved)
-  # Measured: GC 21.3 dB, SC 22.7 dB on the preserved half.
+  # Measured: GC 19.9 dB, SC 22.0 dB on the preserved half after 200
+  # steps each (21.2 and 22.7 after 300).
   assert sc_psnr > gc_psnr - 1.0, (sc_psnr, gc_psnr)
   assert 0 < sc_bits < gc_bits
 
