@@ -9,7 +9,8 @@ import tensorflow as tf
 from tfgc import bitstream, codec, colour_context, export, training
 from tfgc.config import ConfigError, latent_shape, preset
 from tfgc.model import GenerativeCompressionModel
-from tfgc.networks import colour_context_levels, colour_context_per_cell
+from tfgc.networks import (colour_context_levels, colour_context_per_cell,
+                           painted_colours)
 
 CLASSES = 3
 SC_TINY = preset("tiny").replace(mode="sc", num_classes=CLASSES)
@@ -40,11 +41,16 @@ def scene(photo):
                                         ((128, 128), 4)])
 def test_numpy_and_tensorflow_levels_agree_exactly(size, cells):
   rng = np.random.default_rng(sum(size))
-  image = rng.integers(0, 256, size + (3,), dtype=np.uint8)
+  # Noise on a gradient: neighbouring blocks have different levels, so a
+  # block summed over the wrong pixels shows.
+  ramp = np.add.outer(np.arange(size[0]), np.arange(size[1])) * (
+      230 / sum(size))
+  image = (ramp[..., None] + rng.integers(0, 20, size + (3,))).astype(
+      np.uint8)
   keep = rng.random(latent_shape(size)) < 0.5
   levels = colour_context.block_levels(image, keep, cells)
   keep_tf = tf.constant(keep[None, ..., None], tf.float32)
-  for pixels in (image, image / 255.0):  # uint8, and training's floats
+  for pixels in (image, (image / 255.0).astype(np.float32)):  # as training
     np.testing.assert_array_equal(colour_context_levels(
         tf.constant(pixels[None]), keep_tf, cells)[0].numpy(), levels)
   np.testing.assert_array_equal(
@@ -81,8 +87,9 @@ def test_the_section_round_trips_and_a_wrong_length_is_refused():
 def test_the_config_takes_it_in_sc_only():
   with pytest.raises(ConfigError, match="colour_context is for mode 'sc'"):
     preset("tiny").replace(colour_context=2)
-  with pytest.raises(ConfigError, match="colour_context must be in 0..8"):
-    SC_TINY.replace(colour_context=9)
+  for value in (9, 2.0, True):
+    with pytest.raises(ConfigError, match="colour_context must be in 0..8"):
+      SC_TINY.replace(colour_context=value)
   # Models without it keep their ids: the field is not in their identity.
   assert "colour_context" not in SC_TINY.identity_json()
 
@@ -163,3 +170,21 @@ def test_a_warm_start_from_sc_without_it_decodes_as_that_model(tmp_path):
   tf.keras.utils.set_random_seed(10)
   np.testing.assert_allclose(started(inputs).images.numpy(), expected,
                              atol=1e-6)
+
+
+def test_g_without_a_context_is_g_with_every_cell_kept():
+  """What validation's r = 0 decode of a dial model runs: no painted cell,
+  no context given."""
+  tf.keras.utils.set_random_seed(11)
+  model = GenerativeCompressionModel(SC_TINY.replace(
+      colour_context=CELLS, realism_dial=True, noise_channels=0))
+  image = tf.constant(np.random.default_rng(3).random((1, 32, 48, 3)),
+                      tf.float32)
+  labels = tf.zeros((1, 32, 48), tf.uint8)
+  w_hat, keep = model.analysis(image, tf.zeros((1, 32, 48), tf.bool))
+  given = model.synthesis(w_hat, [32, 48], labels, realism=tf.zeros([1]),
+                          colour_context=painted_colours(
+                              tf.zeros((1, 2, 3, 3), tf.int32), keep))
+  np.testing.assert_array_equal(
+      model.synthesis(w_hat, [32, 48], labels, realism=tf.zeros([1])).numpy(),
+      given.numpy())

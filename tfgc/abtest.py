@@ -131,10 +131,10 @@ def sheet(original, first, second):
 
 def _decodes(image, model, opponents, realisms, selection=None):
   """The model's decode at each r of `realisms` (None: its default) and
-  each opponent's (spec -> (kind, codec name, loaded model, (model,
-  selection) or r, factor)): {spec: (bytes, pixels, reached)}; the
-  model's entries are
-  under its r. `selection`: the SC model's regions to paint (None:
+  each opponent's (spec -> (kind, target, factor); target: a codec's
+  name, a loaded model, (loaded model, its selection) for MODEL@painted,
+  or r): {spec: (bytes, pixels, reached)}; the model's entries are under
+  its r. `selection`: the SC model's regions to paint (None:
   its defaults)."""
   encoded = model.compress(image, selection=selection)
   result = {("model", r): (len(encoded), model.decompress(encoded, realism=r),
@@ -247,8 +247,13 @@ def make_sheets(images_dir, model_path, against, out, key_path, seed=0,
     raise TfgcError("every r= opponent is the r shown: give --realism "
                     "another r to compare with")
   if selection is not None:
-    kept = [p for p in paths if _paints_and_keeps(
-        selection, data.load_rgb(p, max_short_side))]
+    selections = [selection] + [target[1] for kind, target, _ in
+                                opponents.values() if kind == "painted"]
+    kept = []
+    for path in paths:
+      image = data.load_rgb(path, max_short_side)
+      if all(_paints_and_keeps(s, image) for s in selections):
+        kept.append(path)
     for path in sorted(set(paths) - set(kept)):
       log(f"{os.path.relpath(path, images_dir)}: no sheet (the "
           f"{model.labeller or 'label'} map leaves nothing to keep or "

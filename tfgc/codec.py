@@ -428,6 +428,12 @@ class Codec:
     if self.selective:
       grid.update(latent_mask=labelmaps.decode_mask(
           parsed.sections[3], shape).astype(np.uint8))
+    context = {}
+    if self.colour_context:  # Its size checked before the entropy decode.
+      keep, cells = grid["latent_mask"], self.colour_context
+      levels = colour_context.decode(parsed.sections[4], keep, cells)
+      context["colour_context"] = colour_context.per_cell(levels, cells,
+                                                          shape)
     latent, side = parsed.sections[:2]
     try:
       decoded = self._entropy_decode(dict(
@@ -435,11 +441,7 @@ class Codec:
     except self._tf.errors.OpError:
       raise TfgcError("corrupt bitstream: the entropy-coded payload does not "
                       "decode") from None
-    if self.colour_context:
-      keep, cells = grid["latent_mask"], self.colour_context
-      levels = colour_context.decode(parsed.sections[4], keep, cells)
-      grid["colour_context"] = colour_context.per_cell(levels, cells, shape)
-    return dict(grid, symbols=decoded["symbols"])
+    return dict(grid, **context, symbols=decoded["symbols"])
 
 
 def load(model=None, max_pixels=DEFAULT_MAX_PIXELS,

@@ -127,8 +127,8 @@ class Config(_Saved):
       whose mean colour the file carries wherever they hold a painted
       cell (5 bits per channel; `tfgc.colour_context`), G's context for
       painting there (what colours and light continue the kept region);
-      0 = none, as the paper's SC. 4: 64-pixel blocks, about 0.003 bpp
-      for a wholly painted 768x512 background.
+      0 = none, as the paper's SC. 4: 64-pixel blocks, 0.0037 bpp for a
+      wholly painted 768x512 background.
   """
 
   name: str = "custom"
@@ -211,7 +211,9 @@ class Config(_Saved):
     need(self.hyperprior_channels >= 1, "hyperprior_channels must be >= 1")
     need(isinstance(self.realism_dial, bool),
          "realism_dial must be true or false")
-    need(self.colour_context in range(MAX_COLOUR_CONTEXT + 1),
+    need(isinstance(self.colour_context, int)
+         and not isinstance(self.colour_context, bool)
+         and 0 <= self.colour_context <= MAX_COLOUR_CONTEXT,
          f"colour_context must be in 0..{MAX_COLOUR_CONTEXT} (cells per "
          "block side; 0 = none)")
     need(not self.colour_context or self.selective,

@@ -20,6 +20,7 @@ import contextlib
 import tensorflow as tf
 
 from tfgc import entropy, losses
+from tfgc.colour_context import CHANNELS as CONTEXT_CHANNELS
 from tfgc.config import PRECISIONS, STRIDE, Recipe
 from tfgc.lpips import LPIPS
 from tfgc.networks import (Encoder, Generator, MultiScaleDiscriminator,
@@ -248,7 +249,8 @@ class GenerativeCompressionModel(tf.keras.Model):
       image_shape: int32 [2], (H, W).
       labels: integer class ids [B, H, W] (SC only).
       colour_context: with `Config.colour_context`, G's context in the
-        painted cells, float32 [B, h, w, 4] (`networks.painted_colours`).
+        painted cells, float32 [B, h, w, 4] (`networks.painted_colours`);
+        None: every cell kept.
       seed: int32 [], the noise seed (decoding is then a pure function of
         its inputs); None draws fresh noise (training).
       realism: r, float32 [B] in [0, 1], for a model with the realism dial
@@ -266,6 +268,9 @@ class GenerativeCompressionModel(tf.keras.Model):
                           tf.float32)
       generator_input = tf.concat([latents, semantics], -1)
     if self.config.colour_context:
+      if colour_context is None:  # Every cell kept: no context anywhere.
+        colour_context = tf.zeros(tf.concat(
+            [tf.shape(latents)[:3], [CONTEXT_CHANNELS]], 0))
       generator_input = tf.concat([generator_input, colour_context], -1)
     if self.realism_modulation is not None and realism is None:
       realism = tf.ones(tf.shape(latents)[:1])
