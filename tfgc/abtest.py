@@ -150,9 +150,9 @@ def _decodes(image, model, opponents, realisms, selection=None):
       result[spec] = result.get(("model", target)) or (
           len(encoded), model.decompress(encoded, realism=target), True)
     else:
-      target, selection = (target if kind == "painted" else (target, None))
-      encoded_other = target.compress(image, selection=selection)
-      result[spec] = (len(encoded_other), target.decompress(encoded_other),
+      other, regions = target if kind == "painted" else (target, None)
+      encoded_other = other.compress(image, selection=regions)
+      result[spec] = (len(encoded_other), other.decompress(encoded_other),
                       True)
   return result
 

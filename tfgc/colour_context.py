@@ -12,10 +12,11 @@ A block's level per channel is floor(mean / 8) of its pixels' uint8 values
 input is; the numpy (`block_levels`, the codec's, strip by strip) and
 TensorFlow (`networks.colour_context_levels`, training's and the
 SavedModel's) versions are integer arithmetic and agree exactly. No
-TensorFlow here: the codec codes the section before a model runs. In the file (SC's fifth
-section) the sent blocks' levels follow each other in raster order, 15
-bits a block (R, G, B, most significant bit first), packed into bytes:
-180 bytes (0.0037 bpp) for a wholly painted 768x512 background with k = 4.
+TensorFlow here: `tfgc.codec` imports this before any model loads. In
+the file (SC's fifth section) the sent blocks' levels follow each other
+in raster order, 15 bits a block (R, G, B, most significant bit first),
+packed into bytes: 180 bytes (0.0037 bpp) for a wholly painted 768x512
+background with k = 4.
 """
 
 import numpy as np
