@@ -59,15 +59,17 @@ def test_numpy_and_tensorflow_levels_agree_exactly(size, cells):
       colour_context.per_cell(levels, cells, keep.shape))
 
 
-def test_a_block_carries_its_mean_colour_only_where_it_is_painted():
+def test_a_block_carries_its_painted_pixels_mean_only_where_it_is_painted():
   image = np.zeros((64, 96, 3), np.uint8)
-  image[:, :32] = (200, 100, 7)  # block 0: flat
-  image[:, 32:64, 0] = np.arange(32) * 8  # block 1: mean 124 in red
+  image[:, :32] = (200, 100, 7)  # block (0, 0): flat
+  image[:, 32:64, 0] = np.arange(32) * 8  # block (1, 1): a ramp in red
   keep = np.ones((4, 6), bool)
-  keep[0, 0] = keep[3, 3] = False  # one painted cell in blocks 0 and 1
+  keep[0, 0] = keep[3, 3] = False  # one painted cell in each
   levels = colour_context.block_levels(image, keep, 2)
   np.testing.assert_array_equal(levels[0, 0], (25, 12, 0))
-  np.testing.assert_array_equal(levels[1, 1], (124 // 8, 0, 0))
+  # Only the painted cell's columns 48..63 count: red 128..248, mean 188;
+  # the block's kept pixels (mean 124) do not.
+  np.testing.assert_array_equal(levels[1, 1], (188 // 8, 0, 0))
   assert levels.sum() == levels[0, 0].sum() + levels[1, 1].sum()
 
 

@@ -3,12 +3,13 @@
 A painted region (latents not sent) is otherwise drawn from its label
 alone, so G has to guess its colours and light; with `Config.colour_context`
 = k the file also carries, for every block of k x k latent cells (16k x
-16k pixels) that holds a painted cell, the block's mean colour at 5 bits
-per channel, and G receives it in the painted cells (`painted_colours`).
+16k pixels) that holds a painted cell, the mean colour of the block's
+painted pixels at 5 bits per channel, and G receives it in the painted
+cells (`painted_colours`).
 Blocks whose cells are all kept carry nothing: their latents say more.
 
-A block's level per channel is floor(mean / 8) of its pixels' uint8 values
-(0..31), the image padded by repeating its last row and column as E's
+A block's level per channel is floor(mean / 8) of its painted pixels' uint8
+values (0..31), the image padded by repeating its last row and column as E's
 input is; the numpy (`block_levels`, the codec's, strip by strip) and
 TensorFlow (`networks.colour_context_levels`, training's and the
 SavedModel's) versions are integer arithmetic and agree exactly. No
@@ -49,12 +50,16 @@ def sent_blocks(keep, cells):
 
 def block_levels(image, keep, cells):
   """uint8 [H, W, 3] and keep [h, w] (the latent mask) -> uint8 [bh, bw, 3]
-  levels in 0..31, zero in the blocks that are not sent. One block row of
-  the image is summed at a time (memory of a strip, not of the image)."""
+  levels in 0..31: each block's mean over the pixels of its painted cells
+  (a kept object's colours do not bleed into the painting around it), zero
+  in the blocks that are not sent. One block row of the image is summed at
+  a time (memory of a strip, not of the image)."""
   height, width = image.shape[:2]
   side = cells * STRIDE
   sent = sent_blocks(keep, cells)
   bh, bw = sent.shape
+  painted = np.zeros((bh * cells, bw * cells), np.int64)
+  painted[:len(keep), :len(keep[0])] = ~np.asarray(keep, bool)
   columns = np.minimum(np.arange(bw * side), width - 1)
   levels = np.zeros((bh, bw, 3), np.uint8)
   for row in range(bh):
@@ -62,9 +67,13 @@ def block_levels(image, keep, cells):
       continue
     rows = np.minimum(np.arange(row * side, (row + 1) * side), height - 1)
     strip = image[rows][:, columns].astype(np.int64)
-    sums = strip.reshape(side, bw, side, 3).sum(axis=(0, 2))
-    levels[row] = sums // (STEP * side * side)
-  return levels * sent[..., None].astype(np.uint8)
+    cells_of_strip = painted[row * cells:(row + 1) * cells]
+    mask = np.repeat(np.repeat(cells_of_strip, STRIDE, 0), STRIDE, 1)
+    sums = (strip * mask[..., None]).reshape(side, bw, side, 3).sum(
+        axis=(0, 2))
+    counts = mask.reshape(side, bw, side).sum(axis=(0, 2))
+    levels[row] = sums // (STEP * np.maximum(counts, 1))[:, None]
+  return levels
 
 
 def per_cell(levels, cells, latent_shape):

@@ -253,21 +253,24 @@ def colour_context_levels(images, keep, cells):
   """`colour_context.block_levels` of a batch, in TensorFlow: images
   [B, H, W, 3], uint8 or float32 in [0, 1] (rounded to 1/255), keep
   float32 [B, h, w, 1] in {0, 1} (`latent_keep_mask`) -> int32
-  [B, bh, bw, 3] in 0..31, zero in blocks without a painted cell."""
+  [B, bh, bw, 3] in 0..31, each block's mean over its painted pixels, zero
+  in blocks without a painted cell."""
   side = cells * STRIDE
   if images.dtype != tf.uint8:
     images = tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0)
   values = pad_to_stride(tf.cast(images, tf.int32), side)
   shape = tf.shape(values)
   rows, columns = shape[1] // side, shape[2] // side
-  blocks = tf.reshape(values, [shape[0], rows, side, columns, side, 3])
-  levels = tf.reduce_sum(blocks, axis=[2, 4]) // (
-      colour_context.STEP * side * side)
   grid = tf.shape(keep)[1:3]
-  painted = tf.pad(1.0 - keep, [[0, 0], [0, rows * cells - grid[0]],
-                                [0, columns * cells - grid[1]], [0, 0]])
-  sent = tf.nn.max_pool2d(painted, cells, cells, "VALID")
-  return levels * tf.cast(sent > 0, tf.int32)
+  painted = tf.pad(tf.cast(1.0 - keep, tf.int32),
+                   [[0, 0], [0, rows * cells - grid[0]],
+                    [0, columns * cells - grid[1]], [0, 0]])
+  mask = tf.repeat(tf.repeat(painted, STRIDE, 1), STRIDE, 2)
+  sums = tf.reduce_sum(tf.reshape(
+      values * mask, [shape[0], rows, side, columns, side, 3]), axis=[2, 4])
+  counts = tf.reduce_sum(tf.reshape(
+      mask, [shape[0], rows, side, columns, side, 1]), axis=[2, 4])
+  return sums // (colour_context.STEP * tf.maximum(counts, 1))
 
 
 def colour_context_per_cell(levels, cells, latent_shape):
