@@ -6,8 +6,8 @@
 For each image and each synthesised fraction (0, 25, 50, 75, 100 %: the
 left part of the image, so the masks are nested), compresses with the SC
 model through `tfgc.codec` and reports the whole file's bpp, the share of
-its bytes that is the label map, the latent mask and the latents, and
-the PSNR of the preserved pixels (the user's preserved region). Label maps
+its bytes that is the label map, the latent mask, the latents and the
+colour context (models with one), and the PSNR of the preserved pixels (the user's preserved region). Label maps
 are the model's own labeller's unless --labels_dir pairs others.
 """
 
@@ -47,6 +47,7 @@ def measure(model, image, labels):
         latent_bytes=header["latent_bytes"] + header["side_bytes"],
         label_map_bytes=header["label_map_bytes"],
         mask_bytes=header["latent_mask_bytes"],
+        context_bytes=header.get("colour_context_bytes", 0),
         preserved_psnr=metrics.psnr(image, decoded, ~synthesised)))
   return rows
 
@@ -71,8 +72,11 @@ def main(argv):
                                       model.num_classes)
     per_image[os.path.relpath(path, args.images)] = measure(model, image,
                                                            labels)
+  if not per_image:
+    parser.error(f"no images{' with label maps' if args.labels_dir else ''} "
+                 f"in {args.images}: give a folder of photos")
   print(f"{'synthesised':>11} {'bpp':>7} {'label map':>9} {'mask':>5} "
-        f"{'latents':>7} {'PSNR preserved':>14}")
+        f"{'latents':>7} {'context':>7} {'PSNR preserved':>14}")
   summary = []
   for i, fraction in enumerate(FRACTIONS):
     rows = [r[i] for r in per_image.values()]
@@ -84,13 +88,15 @@ def main(argv):
         label_map_share=sum(r["label_map_bytes"] for r in rows) / total,
         mask_share=sum(r["mask_bytes"] for r in rows) / total,
         latent_share=sum(r["latent_bytes"] for r in rows) / total,
+        context_share=sum(r["context_bytes"] for r in rows) / total,
         preserved_psnr=float(np.mean(psnrs)) if psnrs else None)
     summary.append(entry)
     psnr_text = (f"{entry['preserved_psnr']:.2f} dB"
                  if psnrs else "(none preserved)")
     print(f"{fraction:>10.0%} {entry['bpp']:7.4f} "
           f"{entry['label_map_share']:9.1%} {entry['mask_share']:5.1%} "
-          f"{entry['latent_share']:7.1%} {psnr_text:>14}")
+          f"{entry['latent_share']:7.1%} {entry['context_share']:7.1%} "
+          f"{psnr_text:>14}")
   os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
   with open(args.out, "w") as f:
     json.dump(dict(model=model.model_id, images=len(per_image),

@@ -156,12 +156,14 @@ def sc_rates_section(sc_rates):
            f"`benchmarks/sc_rates.py` on the same {sc_rates['images']} "
            "photos: the left part of each is synthesised, the rest "
            "preserved; the model's own labeller's maps.", "",
-           "| synthesised | bpp | label map | latents | PSNR preserved (dB) |",
-           "|---:|---:|---:|---:|---:|"]
+           "| synthesised | bpp | label map | latents | colour context "
+           "| PSNR preserved (dB) |",
+           "|---:|---:|---:|---:|---:|---:|"]
   for row in sc_rates["summary"]:
     psnr = row["preserved_psnr"]
     lines.append(f"| {row['fraction']:.0%} | {row['bpp']:.4f} | "
                  f"{row['label_map_share']:.1%} | {row['latent_share']:.1%} "
+                 f"| {row['context_share']:.1%} "
                  f"| {'–' if psnr is None else f'{psnr:.2f}'} |")
   return lines
 

@@ -106,13 +106,14 @@ def test_a_summary_of_another_model_is_refused(inputs):
 def test_sc_card_has_the_rate_table_of_its_own_model_only(inputs):
   model_dir, summary, manifest, logs = inputs
   rows = [dict(fraction=f, bpp=0.08 - 0.07 * f, label_map_share=0.05,
-               latent_share=0.9, preserved_psnr=None if f == 1 else 19.0)
+               latent_share=0.9, context_share=0.02 * f,
+               preserved_psnr=None if f == 1 else 19.0)
           for f in (0.0, 0.5, 1.0)]
   sc_rates = dict(model=MODEL_ID, images=7, summary=rows)
   text = modelcard.write(model_dir, summary, manifest, logs,
                          sc_rates=sc_rates)
-  assert "| 50% | 0.0450 | 5.0% | 90.0% | 19.00 |" in text
-  assert "| 100% | 0.0100 | 5.0% | 90.0% | – |" in text
+  assert "| 50% | 0.0450 | 5.0% | 90.0% | 1.0% | 19.00 |" in text
+  assert "| 100% | 0.0100 | 5.0% | 90.0% | 2.0% | – |" in text
   with pytest.raises(TfgcError, match="SC rates are of model"):
     modelcard.write(model_dir, summary, manifest, logs,
                     sc_rates=dict(sc_rates, model="ffffffffffffffff"))
