@@ -1,7 +1,7 @@
 """The SC picture of docs/selective.md: original | label map | SC with classes
 synthesised | GC at the nearest rate, bpp and scores under each.
 
-    python scripts/sc_side_by_side.py --model=sc-objects-c8 \
+    python scripts/sc_side_by_side.py --model=sc-objects-context-c8 \
         --photo=astronaut --synthesize=background \
         --out=docs/sc_side_by_side.webp \
         --figures=benchmarks/results/sc_side_by_side.json
@@ -25,7 +25,8 @@ from tfgc import codec, demo, metrics  # noqa: E402
 from tfgc.images import read_image  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", "sc-objects-c8", "the SC model (name or export)")
+flags.DEFINE_string("model", "sc-objects-context-c8",
+                    "the SC model (name or export)")
 flags.DEFINE_list("gc", ["gc-small-c4", "gc-small-c8"],
                   "GC models to choose the nearest rate from")
 flags.DEFINE_string("photo", "astronaut", "a dev-set photo name or a file")

@@ -70,7 +70,7 @@
 #                  bundled model's; the MSE weight the bundled model was
 #                  trained at, with β/λ_MSE = 1 to pull the rate back
 # and selective compression with the colour context (issue 32):
-#   sc-objects-context-k4  the bundled sc-objects-c8 (its warm start, G's
+#   sc-objects-context-k4  sc-objects-c8, then bundled (its warm start, G's
 #                  context inputs at zero weight; D afresh) with
 #                  --set=colour_context=4 (each 64-pixel block's mean
 #                  colour sent where it is painted), trained on the
@@ -79,11 +79,16 @@
 #                  λ_MSE 10 as it was, lr 1e-4, and synthesis masks as in
 #                  use: 40 % "everything but one class other than
 #                  background" (--keep=person), 20 % a class, 20 % a box
-#   sc-objects-context-k4-painted  as sc-objects-context-k4, from its warm
-#                  start (step 4,000; D afresh), after the context became
-#                  the mean of a block's painted pixels only (it was all
-#                  the block's pixels: a kept person's colours bled into
-#                  the painting around them)
+#                  (retired: sc-objects-c8 and this run's warm start,
+#                  step 4,000, are in commit 397da34's tfgc/zoo/ and
+#                  warm_starts/; warm_starts/README.md)
+#   sc-objects-context-k4-painted  as sc-objects-context-k4, from its
+#                  step 4,000 (D afresh), after the context became the
+#                  mean of a block's painted pixels only (it was all the
+#                  block's pixels: a kept person's colours bled into the
+#                  painting around them); its step 4,000 is the bundled
+#                  sc-objects-context-c8, from which it continues when its
+#                  run directory is gone
 #
 # All: λ_MSE = 150 on [0, 1] images unless the run sets another (HiFiC's
 # k_M on [0, 255] is ≈ 152 there), weight average 0.999, bfloat16,
@@ -136,7 +141,7 @@ main() {
       --discriminator_labels --set=colour_context=4 --lr=1e-4
       --synthesis_background_fraction=0.4 --synthesis_instance_fraction=0.2
       --synthesis_box_fraction=0.2
-      --init_from=warm_starts/sc-objects-context-k4" ;;
+      --init_from=tfgc/zoo/sc-objects-context-c8" ;;
     *) echo "usage: $0 rd-c16-b6|rd-c8-warm-b1|rd-medium-b2|rd-medium-b6|rd-medium-bias-b6|rd-medium-bias-b20|rd-medium-gdn-b6|dial-medium-bias-b6|dial-medium-bias-b10|dial-medium-bias-b25|dial-medium-bias-b60|dial-medium-bias-m50|dial-medium-bias-m20|dial-medium-bias-m10|sc-objects-context-k4|sc-objects-context-k4-painted" >&2; exit 2 ;;
   esac
   run=$RUNS/$1

@@ -13,7 +13,7 @@ from conftest import run_python
 from tfgc import codec, demo, metrics, zoo
 from tfgc.cli import compress
 
-SHIPPED = ("gc-small-c4", "gc-small-c8", "sc-objects-c8")
+SHIPPED = ("gc-small-c4", "gc-small-c8", "sc-objects-context-c8")
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +71,16 @@ def test_the_c4_model_spends_fewer_bits_than_the_c8_model(photo):
 
 
 def test_sc_model_labels_people_itself_and_synthesising_saves_bits(photo):
-  """sc-objects-c8 on the astronaut: its own objects labeller, the
-  background synthesised by name, which here is keeping the person."""
-  loaded = codec.load("sc-objects-c8")
+  """sc-objects-context-c8 on the astronaut: its own objects labeller, the
+  background synthesised by name, which here is keeping the person, with
+  the painted blocks' colours in the file."""
+  loaded = codec.load("sc-objects-context-c8")
   assert loaded.labeller == "objects"
   preserved = loaded.compress(photo)
   background = loaded.compress(photo, synthesize=["background"])
   assert len(background) < 0.7 * len(preserved)
+  assert codec.info(preserved)["colour_context_bytes"] == 0
+  assert codec.info(background)["colour_context_bytes"] > 0
   assert loaded.compress(photo, keep=["person"]) == background
   assert codec.info(preserved)["bits_per_pixel"] <= 0.1
   assert loaded.decompress(background).shape == photo.shape

@@ -58,7 +58,7 @@ DEFAULT_MEMORY_BUDGET_MIB = 640
 DEFAULT_MAX_PIXELS_PER_BYTE = 20_000
 _GC_REFUSES_REGIONS = ("this is a GC model: label maps, labellers, "
                        "--synthesize, --keep and --preserve need an SC "
-                       "model, e.g. --model=sc-objects-c8")
+                       "model, e.g. --model=sc-objects-context-c8")
 
 
 def info(data, max_pixels=None, max_pixels_per_byte=None):

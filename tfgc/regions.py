@@ -21,7 +21,7 @@ an image into its `Regions`: the label map and the synthesis mask that the
 export's `analyze` takes.
 
     from tfgc import codec
-    model = codec.load("sc-objects-c8")
+    model = codec.load("sc-objects-context-c8")
     selection = model.select_regions(keep=["person"])   # checked once
     data = [model.compress(image, selection=selection) for image in images]
 

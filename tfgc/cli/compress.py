@@ -6,7 +6,7 @@ r"""Compress images to .tfgc bitstreams and back: `tfgc compress`,
     tfgc compress a.png b.png --out_dir=coded/
     tfgc compress photo.jpg --model=SC_MODEL \
         --labels=photo_labels.png --synthesize=7,8     # SC: paint 7 and 8
-    tfgc compress photo.jpg --model=sc-objects-c8 \
+    tfgc compress photo.jpg --model=sc-objects-context-c8 \
         --keep=person,animal    # bundled SC: labels people and things itself
     tfgc decompress photo.tfgc              # -> photo.tfgc.png
     tfgc decompress photo.tfgc out.jpg      # or -o out.webp
