@@ -105,6 +105,32 @@ def test_a_small_figure_in_a_wide_shot_matches_her_outline(
   assert iou(person_labeller.label(frame), shrunk) > least_iou
 
 
+@pytest.mark.parametrize("box, score, below", [
+    ((0.1, 0.2, 0.6, 0.8), 0.2, True),  # A close-up MoveNet is unsure of.
+    ((0.1, 0.2, 0.3, 0.4), 0.2, False),  # A small figure it is unsure of.
+    ((0.1, 0.2, 0.6, 0.8), 0.5, False),  # A close-up it is sure of.
+])
+def test_a_face_gated_close_up_runs_on_to_the_bottom_edge(
+    person_labeller, monkeypatch, box, score, below):
+  """MoveNet sees the head of a close-up, not the body below it (a
+  kphotoalbum close-up: score 0.12, box ending at 73 % of the height, the
+  neck and shirt painted as background): a person the face gate admits
+  whose box spans CLOSE_UP of the height is segmented down to the bottom
+  edge. The networks are stubbed: one person, a face, everything person
+  to Selfie Segmentation."""
+  import tensorflow as tf
+  monkeypatch.setattr(person_labeller, "_people",
+                      lambda pixels: np.array([box + (score,)], np.float32))
+  monkeypatch.setattr(person_labeller, "_faces",
+                      lambda pixels: np.ones((1, 5), np.float32))
+  monkeypatch.setattr(person_labeller, "_segmenter",
+                      lambda crop: tf.ones(crop.shape[:3] + (1,)))
+  labels = person_labeller.label(np.zeros((320, 320, 3), np.uint8))
+  bottom = box[2] + person.BOX_MARGIN * (box[2] - box[0])
+  assert labels[:int(bottom * 320) - 16].max() == 1
+  assert (labels[int(bottom * 320) + 16:].max() == 1) == below
+
+
 def test_a_cat_is_not_a_person(person_labeller):
   """Selfie Segmentation alone marks 93 % of this cat: MoveNet's gate."""
   import skimage.data

@@ -12,6 +12,9 @@ little body to be sure (0.10-0.28 on portraits): a person it gives at
 least FACED_PERSON_SCORE counts when MediaPipe BlazeFace (full range)
 finds a face of score >= FACE_SCORE in their box. A face alone is no
 person: BlazeFace finds one on the cat (0.87), whom MoveNet gives 0.00.
+Such a person whose box spans CLOSE_UP of the photo's height is a
+close-up of which MoveNet saw the head: their box runs on to the bottom
+edge, where the neck and shoulders are.
 
 Selfie Segmentation and BlazeFace see each person's widened box cropped
 from the image and squeezed to their 256 x 256 input (MediaPipe's region
@@ -36,6 +39,10 @@ from tfgc.labellers.cells import cell_means, cells_to_pixels
 
 INPUT_SIDE = 256
 BOX_MARGIN = 0.1  # Of the box's height and width, on each side.
+# A person the face gate admits whose box spans at least this share of
+# the photo's height is a close-up: MoveNet saw the head, and the neck,
+# shoulders and chest run on below its box to the photo's bottom edge.
+CLOSE_UP = 0.4
 WEIGHTS = os.path.join(os.path.dirname(__file__), "weights")
 SHA256 = {
     "selfie.json":
@@ -118,8 +125,13 @@ class PersonLabeller:
              min(bottom + margin_y, 1.0), min(right + margin_x, 1.0))
       crop = _input(image[_span(box[0], box[2], height),
                           _span(box[1], box[3], width)])
-      if score < PERSON_SCORE and not len(self._faces(crop)):
-        continue
+      if score < PERSON_SCORE:
+        if not len(self._faces(crop)):
+          continue
+        if bottom - top >= CLOSE_UP and box[2] < 1.0:
+          box = box[:2] + (1.0, box[3])
+          crop = _input(image[_span(box[0], box[2], height),
+                              _span(box[1], box[3], width)])
       rows, columns = (_span(box[0], box[2], result.shape[0]),
                        _span(box[1], box[3], result.shape[1]))
       segmentation = tf.image.resize(
