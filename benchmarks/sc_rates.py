@@ -7,8 +7,9 @@ For each image and each synthesised fraction (0, 25, 50, 75, 100 %: the
 left part of the image, so the masks are nested), compresses with the SC
 model through `tfgc.codec` and reports the whole file's bpp, the share of
 its bytes that is the label map, the latent mask, the latents and the
-colour context (models with one), and the PSNR of the preserved pixels (the user's preserved region). Label maps
-are the model's own labeller's unless --labels_dir pairs others.
+colour context (models with one), and the PSNR of the preserved pixels
+(the user's preserved region). Label maps are the model's own
+labeller's unless --labels_dir pairs others.
 """
 
 import argparse

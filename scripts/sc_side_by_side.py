@@ -2,7 +2,7 @@
 synthesised | GC at the nearest rate, bpp and scores under each.
 
     python scripts/sc_side_by_side.py --model=sc-objects-context-c8 \
-        --photo=astronaut --synthesize=background \
+        --photo=grace_hopper --synthesize=background \
         --out=docs/sc_side_by_side.webp \
         --figures=benchmarks/results/sc_side_by_side.json
 
@@ -29,7 +29,8 @@ flags.DEFINE_string("model", "sc-objects-context-c8",
                     "the SC model (name or export)")
 flags.DEFINE_list("gc", ["gc-small-c4", "gc-small-c8"],
                   "GC models to choose the nearest rate from")
-flags.DEFINE_string("photo", "astronaut", "a dev-set photo name or a file")
+flags.DEFINE_string("photo", "grace_hopper",
+                    "a dev-set photo name or a file")
 flags.DEFINE_list("synthesize", ["background"], "classes to synthesise")
 flags.DEFINE_string("out", None, "the picture (.webp)", required=True)
 flags.DEFINE_integer("quality", 90, "WebP quality of the picture")

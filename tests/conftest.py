@@ -76,7 +76,7 @@ LONGEST_FILES = ("test_train.py", "test_selective.py", "test_training.py",
 
 def pytest_collection_modifyitems(items):
   def rank(item):
-    name = os.path.basename(str(item.fspath))
+    name = item.path.name
     return (LONGEST_FILES.index(name) if name in LONGEST_FILES
             else len(LONGEST_FILES))
   items.sort(key=rank)  # Stable: each file's own order is kept.

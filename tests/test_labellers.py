@@ -117,18 +117,26 @@ def test_a_face_gated_close_up_runs_on_to_the_bottom_edge(
   neck and shirt painted as background): a person the face gate admits
   whose box spans CLOSE_UP of the height is segmented down to the bottom
   edge. The networks are stubbed: one person, a face, everything person
-  to Selfie Segmentation."""
+  to Selfie Segmentation, which must also see the photo's bottom rows
+  (white here, black above) in the crop it is given."""
   import tensorflow as tf
+  crops = []
+
+  def segmenter(crop):
+    crops.append(crop.numpy())
+    return tf.ones(crop.shape[:3] + (1,))
   monkeypatch.setattr(person_labeller, "_people",
                       lambda pixels: np.array([box + (score,)], np.float32))
   monkeypatch.setattr(person_labeller, "_faces",
                       lambda pixels: np.ones((1, 5), np.float32))
-  monkeypatch.setattr(person_labeller, "_segmenter",
-                      lambda crop: tf.ones(crop.shape[:3] + (1,)))
-  labels = person_labeller.label(np.zeros((320, 320, 3), np.uint8))
+  monkeypatch.setattr(person_labeller, "_segmenter", segmenter)
+  image = np.zeros((320, 320, 3), np.uint8)
+  image[256:] = 255
+  labels = person_labeller.label(image)
   bottom = box[2] + person.BOX_MARGIN * (box[2] - box[0])
   assert labels[:int(bottom * 320) - 16].max() == 1
   assert (labels[int(bottom * 320) + 16:].max() == 1) == below
+  assert (crops[-1].max() > 0) == below
 
 
 def test_a_cat_is_not_a_person(person_labeller):
