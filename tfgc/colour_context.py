@@ -38,13 +38,22 @@ def grid_of_blocks(latent_shape, cells):
   return tuple(-(-side // cells) for side in latent_shape)
 
 
-def sent_blocks(keep, cells):
+def painted_cells(keep, cells):
   """keep bool or {0, 1} [h, w] (1 = the cell's latents are sent) -> bool
-  [bh, bw], the blocks that hold a painted cell (their colour is sent)."""
+  [bh * k, bw * k], True on the painted cells, the grid padded with kept
+  cells to whole blocks."""
   painted = ~np.asarray(keep, bool)
   bh, bw = grid_of_blocks(painted.shape, cells)
   padded = np.zeros((bh * cells, bw * cells), bool)
   padded[:painted.shape[0], :painted.shape[1]] = painted
+  return padded
+
+
+def sent_blocks(keep, cells):
+  """keep [h, w] as `painted_cells` takes it -> bool [bh, bw], the blocks
+  that hold a painted cell (their colour is sent)."""
+  padded = painted_cells(keep, cells)
+  bh, bw = padded.shape[0] // cells, padded.shape[1] // cells
   return padded.reshape(bh, cells, bw, cells).any(axis=(1, 3))
 
 
@@ -56,18 +65,16 @@ def block_levels(image, keep, cells):
   a time (memory of a strip, not of the image)."""
   height, width = image.shape[:2]
   side = cells * STRIDE
-  sent = sent_blocks(keep, cells)
-  bh, bw = sent.shape
-  painted = np.zeros((bh * cells, bw * cells), np.int64)
-  painted[:len(keep), :len(keep[0])] = ~np.asarray(keep, bool)
+  painted = painted_cells(keep, cells)
+  bh, bw = painted.shape[0] // cells, painted.shape[1] // cells
   columns = np.minimum(np.arange(bw * side), width - 1)
   levels = np.zeros((bh, bw, 3), np.uint8)
   for row in range(bh):
-    if not sent[row].any():
+    cells_of_strip = painted[row * cells:(row + 1) * cells].astype(np.int64)
+    if not cells_of_strip.any():
       continue
     rows = np.minimum(np.arange(row * side, (row + 1) * side), height - 1)
     strip = image[rows][:, columns].astype(np.int64)
-    cells_of_strip = painted[row * cells:(row + 1) * cells]
     mask = np.repeat(np.repeat(cells_of_strip, STRIDE, 0), STRIDE, 1)
     sums = (strip * mask[..., None]).reshape(side, bw, side, 3).sum(
         axis=(0, 2))

@@ -86,6 +86,12 @@ def _span(start, stop, size):
   return slice(first, max(int(np.ceil(stop * size)), first + 1))
 
 
+def _region(box, shape):
+  """A box (top, left, bottom, right) in [0, 1] -> the (rows, columns)
+  slices of an array of `shape` it covers."""
+  return _span(box[0], box[2], shape[0]), _span(box[1], box[3], shape[1])
+
+
 class PersonLabeller:
   """`label(image)`: uint8 [H, W, 3] -> uint8 [H, W], 0 background,
   1 person, constant on the 16 x 16 cells of the latent grid."""
@@ -123,17 +129,14 @@ class PersonLabeller:
                             BOX_MARGIN * (right - left))
       box = (max(top - margin_y, 0.0), max(left - margin_x, 0.0),
              min(bottom + margin_y, 1.0), min(right + margin_x, 1.0))
-      crop = _input(image[_span(box[0], box[2], height),
-                          _span(box[1], box[3], width)])
+      crop = _input(image[_region(box, image.shape)])
       if score < PERSON_SCORE:
         if not len(self._faces(crop)):
           continue
         if bottom - top >= CLOSE_UP and box[2] < 1.0:
           box = box[:2] + (1.0, box[3])
-          crop = _input(image[_span(box[0], box[2], height),
-                              _span(box[1], box[3], width)])
-      rows, columns = (_span(box[0], box[2], result.shape[0]),
-                       _span(box[1], box[3], result.shape[1]))
+          crop = _input(image[_region(box, image.shape)])
+      rows, columns = _region(box, result.shape)
       segmentation = tf.image.resize(
           self._segmenter(crop / 255.0),
           (rows.stop - rows.start, columns.stop - columns.start))
